@@ -1,0 +1,87 @@
+/**
+ * What a command handler may know about the connection it serves and about
+ * the server around it. The server layer implements these; the commands
+ * never see sockets or threads.
+ */
+
+export const enum ReplyMode {
+  On = 0,
+  Off = 1,
+  Skip = 2,
+  /** SKIP was requested: the next command's reply is skipped. */
+  SkipNext = 3,
+}
+
+export interface ClientState {
+  readonly id: number;
+  name: string;
+  libName: string;
+  libVersion: string;
+  /** Logical database index. */
+  db: number;
+  /** 2 or 3. */
+  resp: number;
+  authenticated: boolean;
+  user: string;
+  replyMode: ReplyMode;
+  noEvict: boolean;
+  /** Set by QUIT / protocol errors: close after the pending replies. */
+  closeAfterReply: boolean;
+  readonly createdAt: number;
+  lastInteraction: number;
+  lastCommand: string;
+  readonly address: string;
+  readonly localAddress: string;
+  readonly fd: number;
+}
+
+export interface ClientInfoLine {
+  id: number;
+  line: string;
+}
+
+/** Filters of CLIENT KILL (new form) and CLIENT LIST ID. */
+export interface ClientFilter {
+  ids?: number[];
+  address?: string;
+  localAddress?: string;
+  user?: string;
+  skipMe?: boolean;
+  type?: string;
+  maxAgeSeconds?: number;
+  /** The client issuing the command (for SKIPME). */
+  self?: number;
+}
+
+export interface ServerServices {
+  /** The running configuration: get one value (as a string). */
+  configGet(name: string): string | undefined;
+  /** All names matching a glob, with values. */
+  configMatch(pattern: string): [string, string][];
+  /** Set several values atomically; returns an error text or null. */
+  configSet(pairs: [string, string][]): string | null;
+  configRewrite(): string | null;
+  resetStats(): void;
+  /** CLIENT LIST lines of every connection on every thread. */
+  clientList(filter: ClientFilter): Promise<string[]>;
+  killClients(filter: ClientFilter): Promise<number>;
+  /** INFO text for the requested sections (already lowercased). */
+  info(sections: string[], client: ClientState): Promise<string>;
+  shutdown(mode: 'save' | 'nosave' | 'default', abort: boolean): Promise<string | null>;
+  /** Current unix time in ms for this command (cached per read, like Redis's mstime). */
+  readonly startedAt: number;
+  readonly runId: string;
+  readonly tcpPort: number;
+  /** Active expiry can be disabled by DEBUG SET-ACTIVE-EXPIRE. */
+  setActiveExpire(on: boolean): void;
+  /** Per-thread stats for INFO stats (this thread's counters). */
+  stats: WorkerStats;
+}
+
+export interface WorkerStats {
+  commands: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+  rejectedCalls: number;
+  failedCalls: number;
+}

@@ -1,0 +1,101 @@
+/**
+ * The command table: every family's CommandSpecs, indexed for an
+ * allocation-free, case-insensitive lookup from the request bytes.
+ */
+import type { CommandSpec } from './command-spec.js';
+import { stringCommands } from './strings.js';
+import { bitCommands } from './bits.js';
+import { keyCommands } from './keys.js';
+import { connectionCommands } from './connection.js';
+import { serverCommands } from './server-admin.js';
+import { introspectionCommands } from './introspection.js';
+
+function lowerHash(buf: Uint8Array, start: number, len: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < len; i++) {
+    let ch = buf[start + i];
+    if (ch >= 65 && ch <= 90) ch += 32;
+    h = Math.imul(h ^ ch, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function equalsLower(buf: Uint8Array, start: number, len: number, name: string): boolean {
+  if (len !== name.length) return false;
+  for (let i = 0; i < len; i++) {
+    let ch = buf[start + i];
+    if (ch >= 65 && ch <= 90) ch += 32;
+    if (ch !== name.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+export class CommandIndex {
+  private readonly buckets = new Map<number, CommandSpec[]>();
+  readonly specs: CommandSpec[];
+
+  constructor(specs: CommandSpec[]) {
+    this.specs = specs;
+    for (const s of specs) {
+      const b = Buffer.from(s.name);
+      const h = lowerHash(b, 0, b.length);
+      const list = this.buckets.get(h);
+      if (list) list.push(s);
+      else this.buckets.set(h, [s]);
+    }
+  }
+
+  find(buf: Uint8Array, start: number, len: number): CommandSpec | undefined {
+    const list = this.buckets.get(lowerHash(buf, start, len));
+    if (list === undefined) return undefined;
+    for (let i = 0; i < list.length; i++) if (equalsLower(buf, start, len, list[i].name)) return list[i];
+    return undefined;
+  }
+
+  findByName(name: string): CommandSpec | undefined {
+    const b = Buffer.from(name);
+    return this.find(b, 0, b.length);
+  }
+}
+
+export class CommandTable {
+  readonly top: CommandIndex;
+  private readonly subIndexes = new Map<CommandSpec, CommandIndex>();
+
+  constructor(specs: CommandSpec[]) {
+    this.top = new CommandIndex(specs);
+    for (const s of specs) {
+      s.fullName = s.name;
+      if (s.subcommands) {
+        for (const sub of s.subcommands) {
+          sub.parent = s;
+          sub.fullName = `${s.name}|${sub.name}`;
+        }
+        this.subIndexes.set(s, new CommandIndex(s.subcommands));
+      }
+    }
+  }
+
+  subcommand(parent: CommandSpec, buf: Uint8Array, start: number, len: number): CommandSpec | undefined {
+    return this.subIndexes.get(parent)?.find(buf, start, len);
+  }
+
+  /** Every command, subcommands included, for COMMAND COUNT / LIST. */
+  get all(): CommandSpec[] {
+    return this.top.specs;
+  }
+}
+
+let table: CommandTable | undefined;
+
+export function commandTable(): CommandTable {
+  table ??= new CommandTable([
+    ...stringCommands,
+    ...bitCommands,
+    ...keyCommands,
+    ...connectionCommands,
+    ...serverCommands,
+    ...introspectionCommands,
+  ]);
+  return table;
+}

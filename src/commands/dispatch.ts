@@ -1,0 +1,134 @@
+/**
+ * Runs one parsed command: table lookup, arity, authentication and
+ * maxmemory checks in the order Redis's processCommand applies them, then the
+ * handler. Locks taken through the context are always released; a handler
+ * that throws answers an error to its client and the node keeps serving.
+ */
+import type { CommandContext } from './context.js';
+import type { CommandSpec, ReplyFunction } from './command-spec.js';
+import { commandTable } from './command-table.js';
+import { NOAUTH, OOM, unknownSubcommand, wrongArity } from './errors.js';
+import { ReplyMode } from './client-state.js';
+
+export interface DispatchHooks {
+  /** Frees memory before a denyoom command; returns false if still over maxmemory. */
+  ensureMemory(c: CommandContext): boolean;
+  /** A handler threw: log it. */
+  onHandlerError(spec: CommandSpec, err: unknown): void;
+  /** A command finished (for per-command stats). */
+  onCommand(spec: CommandSpec, c: CommandContext, micros: number): void;
+}
+
+function argPreview(c: CommandContext, i: number, max: number): string {
+  const len = Math.min(c.argLen[i], max);
+  return Buffer.from(c.buf.buffer, c.buf.byteOffset + c.argStart[i], len).toString('latin1');
+}
+
+function unknownCommand(c: CommandContext): void {
+  let args = '';
+  for (let i = 1; i < c.argc && args.length < 128; i++) args += `'${argPreview(c, i, 128 - args.length)}' `;
+  c.out.error(`unknown command '${argPreview(c, 0, 128)}', with args beginning with: ${args}`);
+}
+
+/** Resolves the command (and subcommand) of the request, replying an error if there is none. */
+export function resolveCommand(c: CommandContext): CommandSpec | undefined {
+  const table = commandTable();
+  let spec = table.top.find(c.buf, c.argStart[0], c.argLen[0]);
+  if (spec === undefined) {
+    unknownCommand(c);
+    return undefined;
+  }
+  if (spec.subcommands && c.argc >= 2) {
+    const sub = table.subcommand(spec, c.buf, c.argStart[1], c.argLen[1]);
+    if (sub === undefined) {
+      c.out.error(unknownSubcommand(argPreview(c, 1, 128), spec.name));
+      return undefined;
+    }
+    spec = sub;
+  }
+  if ((spec.arity > 0 && spec.arity !== c.argc) || c.argc < -spec.arity) {
+    c.out.error(wrongArity(spec.fullName ?? spec.name));
+    return undefined;
+  }
+  return spec;
+}
+
+/** Executes one command; returns a promise only for handlers that wait on other threads. */
+export function dispatch(c: CommandContext, hooks: DispatchHooks): void | Promise<void> {
+  const client = c.client;
+  const stats = c.server.stats;
+  const replyMark = c.out.mark();
+  const spec = resolveCommand(c);
+  if (spec === undefined) {
+    stats.rejectedCalls++;
+    return finishReply(c, replyMark);
+  }
+  c.spec = spec;
+  if (!client.authenticated && !spec.flags.includes('no_auth')) {
+    c.out.error(NOAUTH);
+    stats.rejectedCalls++;
+    return finishReply(c, replyMark);
+  }
+  if (spec.flags.includes('denyoom') && !hooks.ensureMemory(c)) {
+    c.out.error(OOM);
+    stats.rejectedCalls++;
+    return finishReply(c, replyMark);
+  }
+  stats.commands++;
+  client.lastCommand = spec.fullName ?? spec.name;
+  const started = performance.now();
+  let result: void | Promise<ReplyFunction>;
+  try {
+    result = spec.handler!(c);
+  } catch (err) {
+    c.unlockAll();
+    return handlerFailed(c, spec, hooks, err, replyMark);
+  }
+  if (c.lockedShards !== 0) c.unlockAll();
+  if (result instanceof Promise) {
+    return result.then(
+      (reply) => {
+        // Other connections ran meanwhile: make this one current again.
+        c.client = client;
+        c.spec = spec;
+        c.out.resp = client.resp;
+        const mark = c.out.mark();
+        reply(c);
+        hooks.onCommand(spec, c, (performance.now() - started) * 1000);
+        finishReply(c, mark);
+      },
+      (err) => {
+        c.client = client;
+        c.out.resp = client.resp;
+        handlerFailed(c, spec, hooks, err, c.out.mark());
+      },
+    );
+  }
+  hooks.onCommand(spec, c, (performance.now() - started) * 1000);
+  return finishReply(c, replyMark);
+}
+
+function handlerFailed(c: CommandContext, spec: CommandSpec, hooks: DispatchHooks, err: unknown, replyMark: number): void {
+  hooks.onHandlerError(spec, err);
+  c.server.stats.failedCalls++;
+  c.out.rollback(replyMark);
+  const message = err instanceof Error ? err.message : String(err);
+  c.out.error(`internal error in '${spec.fullName ?? spec.name}': ${message}`);
+  finishReply(c, replyMark);
+}
+
+/** CLIENT REPLY OFF|SKIP: drop what this command wrote. */
+function finishReply(c: CommandContext, replyMark: number): void {
+  const mode = c.client.replyMode;
+  if (mode === ReplyMode.On) return;
+  if (mode === ReplyMode.Off) {
+    c.out.rollback(replyMark);
+  } else if (mode === ReplyMode.SkipNext) {
+    c.out.rollback(replyMark);
+    c.client.replyMode = ReplyMode.On;
+  } else if (mode === ReplyMode.Skip) {
+    // The SKIP command itself is answered with nothing; the next one is skipped.
+    c.out.rollback(replyMark);
+    c.client.replyMode = ReplyMode.SkipNext;
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * Server commands (Redis's server.c, config.c, db.c, debug.c): INFO,
+ * CONFIG, DBSIZE, TIME, FLUSHALL/FLUSHDB, SWAPDB, SHUTDOWN, MEMORY, DEBUG.
+ */
+import { defineCommand, type CommandSpec } from './command-spec.js';
+import type { CommandContext } from './context.js';
+import { DB_RANGE, NOT_INTEGER, SYNTAX } from './errors.js';
+import { replyHelp } from './connection.js';
+
+const group = 'server';
+
+function info(c: CommandContext): Promise<(c: CommandContext) => void> {
+  const sections: string[] = [];
+  for (let i = 1; i < c.argc; i++) sections.push(c.argString(i).toLowerCase());
+  return c.server.info(sections, c.client).then((text) => (cc: CommandContext) => cc.out.verbatim(text));
+}
+
+function configGet(c: CommandContext): void {
+  const seen = new Set<string>();
+  const pairs: [string, string][] = [];
+  for (let i = 2; i < c.argc; i++) {
+    for (const [k, v] of c.server.configMatch(c.argString(i))) {
+      if (!seen.has(k)) {
+        seen.add(k);
+        pairs.push([k, v]);
+      }
+    }
+  }
+  c.out.mapHeader(pairs.length);
+  for (const [k, v] of pairs) {
+    c.out.bulkString(k);
+    c.out.bulkString(v);
+  }
+}
+
+function configSet(c: CommandContext): void {
+  if ((c.argc - 2) % 2 !== 0) {
+    c.out.error("wrong number of arguments for 'config|set' command");
+    return;
+  }
+  const pairs: [string, string][] = [];
+  const names = new Set<string>();
+  for (let i = 2; i < c.argc; i += 2) {
+    const name = c.argString(i).toLowerCase();
+    if (names.has(name)) {
+      c.out.error(`CONFIG SET failed (possibly related to argument '${c.argString(i)}') - duplicate parameter`);
+      return;
+    }
+    names.add(name);
+    pairs.push([c.argString(i), c.argString(i + 1)]);
+  }
+  const err = c.server.configSet(pairs);
+  if (err) c.out.error(err);
+  else c.out.ok();
+}
+
+function configResetstat(c: CommandContext): void {
+  c.server.resetStats();
+  c.out.ok();
+}
+
+function configRewrite(c: CommandContext): void {
+  const err = c.server.configRewrite();
+  if (err) c.out.error(err);
+  else c.out.ok();
+}
+
+const CONFIG_HELP = [
+  'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GET <pattern>',
+  '    Return parameters matching the glob-like <pattern> and their values.',
+  'SET <directive> <value>',
+  '    Set the configuration <directive> to <value>.',
+  'RESETSTAT',
+  '    Reset statistics reported by the INFO command.',
+  'REWRITE',
+  '    Rewrite the configuration file.',
+  'HELP',
+  '    Print this help.',
+];
+
+function dbsize(c: CommandContext): void {
+  c.out.integer(c.ks.keyCount(c.client.db));
+}
+
+function time(c: CommandContext): void {
+  const micros = BigInt(Math.floor(performance.timeOrigin * 1000 + performance.now() * 1000));
+  c.out.arrayHeader(2);
+  c.out.bulkString(String(micros / 1000000n));
+  c.out.bulkString(String(micros % 1000000n));
+}
+
+/** FLUSHALL / FLUSHDB [ASYNC|SYNC]: both run synchronously (an empty arena is O(1)). */
+function flushOption(c: CommandContext): boolean {
+  if (c.argc > 2 || (c.argc === 2 && !c.argIs(1, 'async') && !c.argIs(1, 'sync'))) {
+    c.out.error(SYNTAX);
+    return false;
+  }
+  return true;
+}
+
+function flushall(c: CommandContext): void {
+  if (!flushOption(c)) return;
+  c.lockAllShards();
+  for (const s of c.ks.shards) s.flushAll();
+  c.unlockAll();
+  c.dirty++;
+  c.out.ok();
+}
+
+function flushdb(c: CommandContext): void {
+  if (!flushOption(c)) return;
+  c.lockAllShards();
+  const db = c.ks.dbMap[c.client.db];
+  for (const s of c.ks.shards) s.flushDb(db);
+  c.unlockAll();
+  c.dirty++;
+  c.out.ok();
+}
+
+function swapdb(c: CommandContext): void {
+  const a = c.argInt(1);
+  const b = c.argInt(2);
+  if (a === null) {
+    c.out.error('invalid first DB index');
+    return;
+  }
+  if (b === null) {
+    c.out.error('invalid second DB index');
+    return;
+  }
+  if (a < 0 || a >= c.ks.databases || b < 0 || b >= c.ks.databases) {
+    c.out.error(DB_RANGE);
+    return;
+  }
+  if (a !== b) c.ks.swapDatabases(a, b);
+  c.out.ok();
+}
+
+function shutdown(c: CommandContext): Promise<(c: CommandContext) => void> | void {
+  let mode: 'save' | 'nosave' | 'default' = 'default';
+  let abort = false;
+  for (let i = 1; i < c.argc; i++) {
+    if (c.argIs(i, 'nosave')) mode = 'nosave';
+    else if (c.argIs(i, 'save')) mode = 'save';
+    else if (c.argIs(i, 'now') || c.argIs(i, 'force')) continue;
+    else if (c.argIs(i, 'abort')) abort = true;
+    else {
+      c.out.error(SYNTAX);
+      return;
+    }
+  }
+  if (abort) {
+    c.out.error('No shutdown in progress.');
+    return;
+  }
+  return c.server.shutdown(mode, abort).then((err) => (cc: CommandContext) => {
+    if (err) cc.out.error(err);
+  });
+}
+
+/** MEMORY USAGE key [SAMPLES n]: the bytes of the entry's block plus its share of the slot table. */
+function memoryUsage(c: CommandContext): void {
+  if (c.argc === 5) {
+    if (!c.argIs(3, 'samples')) {
+      c.out.error(SYNTAX);
+      return;
+    }
+    if (c.argInt(4) === null) {
+      c.out.error(NOT_INTEGER);
+      return;
+    }
+  } else if (c.argc !== 3) {
+    c.out.error(SYNTAX);
+    return;
+  }
+  c.openKey(2);
+  const e = c.findQuiet();
+  if (e === 0) {
+    c.out.nullBulk();
+    return;
+  }
+  // The entry block (header, key, value) and the bucket pointer that leads to it.
+  c.out.integer(c.shard.blockSize(e) + 4);
+}
+
+function memoryStats(c: CommandContext): void {
+  const dataset = c.ks.liveBytes();
+  const keys = c.ks.shards.reduce((n, s) => n + s.keyCount, 0);
+  const pairs: [string, number][] = [
+    ['dataset.bytes', dataset],
+    ['keys.count', keys],
+    ['keys.bytes-per-key', keys ? Math.floor(dataset / keys) : 0],
+    ['allocator.allocated', c.ks.arenaBytes()],
+    ['allocator.reserved', c.ks.reservedBytes()],
+  ];
+  c.out.mapHeader(pairs.length);
+  for (const [k, v] of pairs) {
+    c.out.bulkString(k);
+    c.out.integer(v);
+  }
+}
+
+const MEMORY_HELP = [
+  'MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'STATS',
+  '    Return information about the memory usage of the server.',
+  'USAGE <key> [SAMPLES <count>]',
+  '    Return memory in bytes used by <key> and its value. Nested values are',
+  '    sampled up to <count> times (default: 5, 0 means sample all).',
+  'HELP',
+  '    Print this help.',
+];
+
+function debug(c: CommandContext): void {
+  if (c.argIs(1, 'sleep') && c.argc === 3) {
+    const seconds = Number(c.argString(2));
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      c.out.error(NOT_INTEGER);
+      return;
+    }
+    // Like Redis, DEBUG SLEEP blocks the thread that runs it.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, seconds * 1000);
+    c.out.ok();
+  } else if (c.argIs(1, 'set-active-expire') && c.argc === 3) {
+    const v = c.argInt(2);
+    if (v === null) {
+      c.out.error(NOT_INTEGER);
+      return;
+    }
+    c.server.setActiveExpire(v !== 0);
+    c.out.ok();
+  } else if (c.argIs(1, 'help')) {
+    replyHelp(c, [
+      'DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      'SET-ACTIVE-EXPIRE <0|1>',
+      '    Setting it to 0 disables expiring keys in background when they are not',
+      '    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the',
+      '    default.',
+      'SLEEP <seconds>',
+      '    Stop the server for <seconds>. Decimals allowed.',
+      'HELP',
+      '    Print this help.',
+    ]);
+  } else {
+    c.out.error(`Unknown subcommand or wrong number of arguments for '${c.argString(1)}'. Try DEBUG HELP.`);
+  }
+}
+
+export const serverCommands: CommandSpec[] = [
+  defineCommand({ name: 'info', arity: -1, flags: ['loading', 'stale'], categories: ['dangerous'], group,
+    summary: 'Returns information and statistics about the server.', complexity: 'O(1)', handler: info }),
+  defineCommand({ name: 'config', arity: -2, categories: [], group, since: '2.0.0',
+    summary: 'A container for server configuration commands.', complexity: 'Depends on subcommand.',
+    subcommands: [
+      defineCommand({ name: 'get', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], group, since: '2.0.0',
+        summary: 'Returns the effective values of configuration parameters.', complexity: 'O(N) when N is the number of configuration parameters provided',
+        handler: configGet }),
+      defineCommand({ name: 'set', arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'], group, since: '2.0.0',
+        summary: 'Sets configuration parameters in-flight.', complexity: 'O(N) when N is the number of configuration parameters provided',
+        handler: configSet }),
+      defineCommand({ name: 'resetstat', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], group, since: '2.0.0',
+        summary: 'Resets the server\'s statistics.', complexity: 'O(1)', handler: configResetstat }),
+      defineCommand({ name: 'rewrite', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], group, since: '2.8.0',
+        summary: 'Persists the effective configuration to file.', complexity: 'O(1)', handler: configRewrite }),
+      defineCommand({ name: 'help', arity: 2, flags: ['loading', 'stale'], group, since: '5.0.0',
+        summary: 'Returns helpful text about the different subcommands.', complexity: 'O(1)', handler: (c) => replyHelp(c, CONFIG_HELP) }),
+    ] }),
+  defineCommand({ name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], categories: ['keyspace'], group,
+    summary: 'Returns the number of keys in the database.', complexity: 'O(1)', handler: dbsize }),
+  defineCommand({ name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], group, since: '2.6.0',
+    summary: 'Returns the server time.', complexity: 'O(1)', handler: time }),
+  defineCommand({ name: 'flushall', arity: -1, flags: ['write'], categories: ['keyspace', 'dangerous'], group,
+    summary: 'Removes all keys from all databases.', complexity: 'O(N) where N is the total number of keys in all databases', handler: flushall }),
+  defineCommand({ name: 'flushdb', arity: -1, flags: ['write'], categories: ['keyspace', 'dangerous'], group,
+    summary: 'Remove all keys from the current database.', complexity: 'O(N) where N is the number of keys in the selected database', handler: flushdb }),
+  defineCommand({ name: 'swapdb', arity: 3, flags: ['write', 'fast'], categories: ['keyspace', 'dangerous'], group, since: '4.0.0',
+    summary: 'Swaps two Redis databases.', complexity: 'O(N) where N is the count of clients watching or blocking on keys from both databases.', handler: swapdb }),
+  defineCommand({ name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], group,
+    summary: 'Synchronously saves the database(s) to disk and shuts down the Redis server.', complexity: 'O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)',
+    handler: shutdown }),
+  defineCommand({ name: 'memory', arity: -2, categories: [], group, since: '4.0.0',
+    summary: 'A container for memory diagnostics commands.', complexity: 'Depends on subcommand.',
+    subcommands: [
+      defineCommand({ name: 'usage', arity: -3, flags: ['readonly'], keys: [2, 2, 1], group, since: '4.0.0',
+        summary: 'Estimates the memory usage of a key.', complexity: 'O(N) where N is the number of samples.', handler: memoryUsage }),
+      defineCommand({ name: 'stats', arity: 2, flags: [], group, since: '4.0.0',
+        summary: 'Returns details about memory usage.', complexity: 'O(1)', handler: memoryStats }),
+      defineCommand({ name: 'help', arity: 2, flags: ['loading', 'stale'], group, since: '4.0.0',
+        summary: 'Returns helpful text about the different subcommands.', complexity: 'O(1)', handler: (c) => replyHelp(c, MEMORY_HELP) }),
+    ] }),
+  defineCommand({ name: 'debug', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], group,
+    summary: 'A container for debugging commands.', complexity: 'Depends on subcommand.', handler: debug }),
+];

@@ -1,0 +1,491 @@
+/**
+ * The string family (Redis's t_string.c): GET/SET and variants, counters,
+ * APPEND, ranges, and the multi-key MGET/MSET/MSETNX.
+ */
+import { defineCommand, type CommandSpec } from './command-spec.js';
+import type { CommandContext } from './context.js';
+import { ValueType, E_ENCODING, ENC_RAW } from '../store/layout.js';
+import { invalidExpire, NOT_FLOAT, NOT_INTEGER, OVERFLOW, STRING_TOO_LONG, SYNTAX } from './errors.js';
+import { copyIntoShard, prepareString, storeInteger, storeString, valueView } from './string-values.js';
+import { addDecimalTexts, bytesToInteger, parseBigInt64, parseFloatBytes, INT64_MAX, INT64_MIN } from './numbers.js';
+
+const group = 'string';
+
+/** Replies the current key's string value, nil when missing; false on WRONGTYPE. */
+function replyValue(c: CommandContext, e: number): boolean {
+  if (e === 0) {
+    c.out.nullBulk();
+    return true;
+  }
+  if (c.typeOf(e) !== ValueType.String) {
+    c.wrongType();
+    return false;
+  }
+  const s = c.shard;
+  c.out.bulkBytes(s.u8, s.valueStart(e), s.valueLength(e));
+  return true;
+}
+
+function get(c: CommandContext): void {
+  c.openKey(1);
+  replyValue(c, c.findRead());
+}
+
+const enum SetFlags {
+  NX = 1,
+  XX = 2,
+  GET = 4,
+  KEEPTTL = 8,
+  EX = 16,
+  PX = 32,
+  EXAT = 64,
+  PXAT = 128,
+  PERSIST = 256,
+}
+const EXPIRE_FLAGS = SetFlags.EX | SetFlags.PX | SetFlags.EXAT | SetFlags.PXAT;
+
+interface ExpireArgs {
+  flags: number;
+  /** Absolute unix ms, or -1. */
+  when: number;
+}
+
+const parsed: ExpireArgs = { flags: 0, when: -1 };
+
+/**
+ * parseExtendedStringArgumentsOrReply for SET (allowSetOptions) and GETEX:
+ * returns null after replying an error.
+ */
+function parseExtendedArgs(c: CommandContext, from: number, forSet: boolean): ExpireArgs | null {
+  let flags = 0;
+  let expireArg = -1;
+  for (let i = from; i < c.argc; i++) {
+    const hasNext = i + 1 < c.argc;
+    if (forSet && c.argIs(i, 'nx') && !(flags & (SetFlags.XX))) flags |= SetFlags.NX;
+    else if (forSet && c.argIs(i, 'xx') && !(flags & SetFlags.NX)) flags |= SetFlags.XX;
+    else if (forSet && c.argIs(i, 'get')) flags |= SetFlags.GET;
+    else if (forSet && c.argIs(i, 'keepttl') && !(flags & EXPIRE_FLAGS)) flags |= SetFlags.KEEPTTL;
+    else if (!forSet && c.argIs(i, 'persist') && !(flags & EXPIRE_FLAGS)) flags |= SetFlags.PERSIST;
+    else if (hasNext && !(flags & (EXPIRE_FLAGS | SetFlags.KEEPTTL | SetFlags.PERSIST)) && c.argIs(i, 'ex')) {
+      flags |= SetFlags.EX;
+      expireArg = ++i;
+    } else if (hasNext && !(flags & (EXPIRE_FLAGS | SetFlags.KEEPTTL | SetFlags.PERSIST)) && c.argIs(i, 'px')) {
+      flags |= SetFlags.PX;
+      expireArg = ++i;
+    } else if (hasNext && !(flags & (EXPIRE_FLAGS | SetFlags.KEEPTTL | SetFlags.PERSIST)) && c.argIs(i, 'exat')) {
+      flags |= SetFlags.EXAT;
+      expireArg = ++i;
+    } else if (hasNext && !(flags & (EXPIRE_FLAGS | SetFlags.KEEPTTL | SetFlags.PERSIST)) && c.argIs(i, 'pxat')) {
+      flags |= SetFlags.PXAT;
+      expireArg = ++i;
+    } else {
+      c.out.error(SYNTAX);
+      return null;
+    }
+  }
+  parsed.flags = flags;
+  parsed.when = -1;
+  if (expireArg > 0) {
+    const when = expireTime(c, expireArg, (flags & (SetFlags.EX | SetFlags.EXAT)) !== 0, (flags & (SetFlags.EX | SetFlags.PX)) !== 0);
+    if (when === null) return null;
+    parsed.when = when;
+  }
+  return parsed;
+}
+
+/** getExpireMillisecondsOrReply: validates and converts to absolute unix ms. */
+export function expireTime(c: CommandContext, i: number, seconds: boolean, relative: boolean): number | null {
+  let v = c.argInt(i);
+  if (v === null) {
+    c.out.error(NOT_INTEGER);
+    return null;
+  }
+  if (v <= 0 || (seconds && v > 9223372036854775807 / 1000)) {
+    c.out.error(invalidExpire(c.spec.fullName ?? c.spec.name));
+    return null;
+  }
+  if (seconds) v *= 1000;
+  if (relative) v += c.now;
+  if (v <= 0 || v > 9223372036854775807) {
+    c.out.error(invalidExpire(c.spec.fullName ?? c.spec.name));
+    return null;
+  }
+  return v;
+}
+
+function set(c: CommandContext): void {
+  const args = parseExtendedArgs(c, 3, true);
+  if (args === null) return;
+  setGeneric(c, args.flags, args.when);
+}
+
+/** setGenericCommand: the value is argument 2. */
+function setGeneric(c: CommandContext, flags: number, when: number): void {
+  c.openKey(1);
+  let e = c.findWrite();
+  if (flags & SetFlags.GET) {
+    if (e !== 0) c.server.stats.keyspaceHits++;
+    else c.server.stats.keyspaceMisses++;
+    if (!replyValue(c, e)) return;
+  }
+  if ((flags & SetFlags.NX && e !== 0) || (flags & SetFlags.XX && e === 0)) {
+    if (!(flags & SetFlags.GET)) c.out.nullBulk();
+    return;
+  }
+  e = storeString(c, e, c.buf, c.argStart[2], c.argLen[2], (flags & SetFlags.KEEPTTL) !== 0);
+  if (when >= 0) c.shard.setExpire(c.db, e, when);
+  if (!(flags & SetFlags.GET)) c.out.ok();
+}
+
+function setnx(c: CommandContext): void {
+  c.openKey(1);
+  const e = c.findWrite();
+  if (e !== 0) {
+    c.out.integer(0);
+    return;
+  }
+  storeString(c, 0, c.buf, c.argStart[2], c.argLen[2], false);
+  c.out.integer(1);
+}
+
+/** SETEX key seconds value / PSETEX key ms value. */
+function setexGeneric(seconds: boolean) {
+  return (c: CommandContext): void => {
+    const when = expireTime(c, 2, seconds, true);
+    if (when === null) return;
+    c.openKey(1);
+    const e = storeString(c, c.findWrite(), c.buf, c.argStart[3], c.argLen[3], false);
+    c.shard.setExpire(c.db, e, when);
+    c.out.ok();
+  };
+}
+
+function getset(c: CommandContext): void {
+  c.openKey(1);
+  const e = c.findWrite();
+  if (!replyValue(c, e)) return;
+  storeString(c, e, c.buf, c.argStart[2], c.argLen[2], false);
+}
+
+function getdel(c: CommandContext): void {
+  c.openKey(1);
+  const e = c.findRead();
+  if (!replyValue(c, e) || e === 0) return;
+  c.shard.remove(c.db, e);
+  c.dirty++;
+}
+
+function getex(c: CommandContext): void {
+  const args = parseExtendedArgs(c, 2, false);
+  if (args === null) return;
+  c.openKey(1);
+  let e = c.findRead();
+  if (!replyValue(c, e) || e === 0) return;
+  if (args.when >= 0) {
+    if (args.when <= c.now) {
+      c.shard.remove(c.db, e);
+    } else {
+      e = c.shard.setExpire(c.db, e, args.when);
+    }
+    c.dirty++;
+  } else if (args.flags & SetFlags.PERSIST) {
+    if (c.shard.persist(c.db, e)) c.dirty++;
+  }
+}
+
+function mget(c: CommandContext): void {
+  c.lockKeyRange(1, c.argc - 1, 1);
+  c.out.arrayHeader(c.argc - 1);
+  for (let i = 1; i < c.argc; i++) {
+    c.selectKey(i);
+    const e = c.findRead();
+    if (e === 0 || c.typeOf(e) !== ValueType.String) c.out.nullBulk();
+    else c.out.bulkBytes(c.shard.u8, c.shard.valueStart(e), c.shard.valueLength(e));
+  }
+}
+
+function msetGeneric(nx: boolean) {
+  return (c: CommandContext): void => {
+    if (c.argc % 2 === 0) {
+      c.out.error(`wrong number of arguments for '${c.spec.name}' command`);
+      return;
+    }
+    c.lockKeyRange(1, c.argc - 2, 2);
+    if (nx) {
+      for (let i = 1; i < c.argc; i += 2) {
+        c.selectKey(i);
+        if (c.findWrite() !== 0) {
+          c.out.integer(0);
+          return;
+        }
+      }
+    }
+    for (let i = 1; i < c.argc; i += 2) {
+      c.selectKey(i);
+      storeString(c, c.findWrite(), c.buf, c.argStart[i + 1], c.argLen[i + 1], false);
+    }
+    if (nx) c.out.integer(1);
+    else c.out.ok();
+  };
+}
+
+function strlen(c: CommandContext): void {
+  c.openKey(1);
+  const e = c.findRead();
+  if (e === 0) c.out.integer(0);
+  else if (c.typeOf(e) !== ValueType.String) c.wrongType();
+  else c.out.integer(c.shard.valueLength(e));
+}
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/** incrDecrCommand: add `delta` (argument `deltaArg`, negated when `negate`). */
+function incrBy(c: CommandContext, fixedDelta: number, deltaArg: number, negate: boolean): void {
+  let delta = fixedDelta;
+  let bigDelta: bigint | null = null;
+  if (deltaArg > 0) {
+    const d = c.argInt(deltaArg);
+    if (d === null) {
+      c.out.error(NOT_INTEGER);
+      return;
+    }
+    if (Math.abs(d) > SAFE) bigDelta = parseBigInt64(c.buf, c.argStart[deltaArg], c.argLen[deltaArg]);
+    if (negate) {
+      if (bigDelta === INT64_MIN || (bigDelta === null && d <= -9223372036854775808)) {
+        c.out.error('decrement would overflow');
+        return;
+      }
+      delta = -d;
+      if (bigDelta !== null) bigDelta = -bigDelta;
+    } else {
+      delta = d;
+    }
+  }
+  c.openKey(1);
+  const e = c.findWrite();
+  let current = 0;
+  let bigCurrent: bigint | null = null;
+  if (e !== 0) {
+    if (c.typeOf(e) !== ValueType.String) {
+      c.wrongType();
+      return;
+    }
+    const s = c.shard;
+    const v = bytesToInteger(s.u8, s.valueStart(e), s.valueLength(e));
+    if (v === null) {
+      c.out.error(NOT_INTEGER);
+      return;
+    }
+    current = v;
+    if (Math.abs(v) > SAFE) bigCurrent = parseBigInt64(s.u8, s.valueStart(e), s.valueLength(e));
+  }
+  if (bigCurrent === null && bigDelta === null && Math.abs(current + delta) <= SAFE) {
+    const result = current + delta;
+    storeInteger(c, e, result, true);
+    c.out.integer(result);
+    return;
+  }
+  const result = (bigCurrent ?? BigInt(current)) + (bigDelta ?? BigInt(delta));
+  if (result > INT64_MAX || result < INT64_MIN) {
+    c.out.error(OVERFLOW);
+    return;
+  }
+  storeInteger(c, e, result, true);
+  c.out.bigInteger(result);
+}
+
+function incrbyfloat(c: CommandContext): void {
+  const deltaText = c.argLatin1(2);
+  if (parseFloatBytes(c.buf, c.argStart[2], c.argLen[2]) === null) {
+    c.out.error(NOT_FLOAT);
+    return;
+  }
+  c.openKey(1);
+  const e = c.findWrite();
+  let currentText = '0';
+  if (e !== 0) {
+    if (c.typeOf(e) !== ValueType.String) {
+      c.wrongType();
+      return;
+    }
+    const s = c.shard;
+    if (parseFloatBytes(s.u8, s.valueStart(e), s.valueLength(e)) === null) {
+      c.out.error(NOT_FLOAT);
+      return;
+    }
+    currentText = valueView(s, e).toString('latin1');
+  }
+  const result = addDecimalTexts(currentText, deltaText);
+  if (result === null) {
+    c.out.error('increment would produce NaN or Infinity');
+    return;
+  }
+  const bytes = Buffer.from(result, 'latin1');
+  storeString(c, e, bytes, 0, bytes.length, true);
+  c.out.bulkBytes(bytes, 0, bytes.length);
+}
+
+function append(c: CommandContext): void {
+  c.openKey(1);
+  let e = c.findWrite();
+  const addLen = c.argLen[2];
+  if (e === 0) {
+    storeString(c, 0, c.buf, c.argStart[2], addLen, false);
+    c.out.integer(addLen);
+    return;
+  }
+  if (c.typeOf(e) !== ValueType.String) {
+    c.wrongType();
+    return;
+  }
+  const s = c.shard;
+  const old = s.valueLength(e);
+  if (old + addLen > Number(c.server.configGet('proto-max-bulk-len'))) {
+    c.out.error(STRING_TOO_LONG);
+    return;
+  }
+  e = prepareString(c, e, old + addLen, true, old);
+  copyIntoShard(s, s.valueStart(e) + old, c.buf, c.argStart[2], addLen);
+  s.u8[e + E_ENCODING] = ENC_RAW;
+  c.out.integer(old + addLen);
+}
+
+function getrange(c: CommandContext): void {
+  let start = c.argInt(2);
+  let end = c.argInt(3);
+  if (start === null || end === null) {
+    c.out.error(NOT_INTEGER);
+    return;
+  }
+  c.openKey(1);
+  const e = c.findRead();
+  if (e === 0) {
+    c.out.bulkBytes(c.buf, 0, 0);
+    return;
+  }
+  if (c.typeOf(e) !== ValueType.String) {
+    c.wrongType();
+    return;
+  }
+  const s = c.shard;
+  const len = s.valueLength(e);
+  if (start < 0 && end < 0 && start > end) {
+    c.out.bulkBytes(c.buf, 0, 0);
+    return;
+  }
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  if (start > end || len === 0) c.out.bulkBytes(c.buf, 0, 0);
+  else c.out.bulkBytes(s.u8, s.valueStart(e) + start, end - start + 1);
+}
+
+function setrange(c: CommandContext): void {
+  const offset = c.argInt(2);
+  if (offset === null) {
+    c.out.error(NOT_INTEGER);
+    return;
+  }
+  if (offset < 0) {
+    c.out.error('offset is out of range');
+    return;
+  }
+  const valueLen = c.argLen[3];
+  c.openKey(1);
+  let e = c.findWrite();
+  if (e !== 0 && c.typeOf(e) !== ValueType.String) {
+    c.wrongType();
+    return;
+  }
+  const s = c.shard;
+  const old = e === 0 ? 0 : s.valueLength(e);
+  if (valueLen === 0) {
+    c.out.integer(old);
+    return;
+  }
+  if (offset + valueLen > Number(c.server.configGet('proto-max-bulk-len'))) {
+    c.out.error(STRING_TOO_LONG);
+    return;
+  }
+  const newLen = Math.max(old, offset + valueLen);
+  e = prepareString(c, e, newLen, true, old);
+  const v = s.valueStart(e);
+  if (offset > old) s.u8.fill(0, v + old, v + offset);
+  copyIntoShard(s, v + offset, c.buf, c.argStart[3], valueLen);
+  s.u8[e + E_ENCODING] = ENC_RAW;
+  c.out.integer(newLen);
+}
+
+const key1: [number, number, number] = [1, 1, 1];
+
+export const stringCommands: CommandSpec[] = [
+  defineCommand({ name: 'get', arity: 2, flags: ['readonly', 'fast'], keys: key1, categories: ['string'], group,
+    summary: 'Returns the string value of a key.', complexity: 'O(1)', handler: get }),
+  defineCommand({ name: 'set', arity: -3, flags: ['write', 'denyoom'], keys: key1, categories: ['string'], group,
+    keyFlags: ['RW', 'ACCESS', 'UPDATE', 'VARIABLE_FLAGS'],
+    summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+    complexity: 'O(1)', handler: set }),
+  defineCommand({ name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
+    keyFlags: ['OW', 'INSERT'], summary: "Set the string value of a key only when the key doesn't exist.",
+    complexity: 'O(1)', handler: setnx }),
+  defineCommand({ name: 'setex', arity: 4, flags: ['write', 'denyoom'], keys: key1, categories: ['string'], group,
+    keyFlags: ['OW', 'UPDATE'], since: '2.0.0',
+    summary: 'Sets the string value and expiration time of a key. Creates the key if it doesn\'t exist.',
+    complexity: 'O(1)', handler: setexGeneric(true) }),
+  defineCommand({ name: 'psetex', arity: 4, flags: ['write', 'denyoom'], keys: key1, categories: ['string'], group,
+    keyFlags: ['OW', 'UPDATE'], since: '2.6.0',
+    summary: 'Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn\'t exist.',
+    complexity: 'O(1)', handler: setexGeneric(false) }),
+  defineCommand({ name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
+    keyFlags: ['RW', 'ACCESS', 'UPDATE'], summary: 'Returns the previous string value of a key after setting it to a new value.',
+    complexity: 'O(1)', handler: getset }),
+  defineCommand({ name: 'getdel', arity: 2, flags: ['write', 'fast'], keys: key1, categories: ['string'], group,
+    keyFlags: ['RW', 'ACCESS', 'DELETE'], since: '6.2.0', summary: 'Returns the string value of a key after deleting the key.',
+    complexity: 'O(1)', handler: getdel }),
+  defineCommand({ name: 'getex', arity: -2, flags: ['write', 'fast'], keys: key1, categories: ['string'], group,
+    keyFlags: ['RW', 'ACCESS', 'UPDATE'], since: '6.2.0', summary: 'Returns the string value of a key after setting its expiration time.',
+    complexity: 'O(1)', handler: getex }),
+  defineCommand({ name: 'mget', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], categories: ['string'], group,
+    summary: 'Atomically returns the string values of one or more keys.', complexity: 'O(N) where N is the number of keys to retrieve.',
+    handler: mget }),
+  defineCommand({ name: 'mset', arity: -3, flags: ['write', 'denyoom'], keys: [1, -1, 2], categories: ['string'], group,
+    keyFlags: ['OW', 'UPDATE'], since: '1.0.1', summary: 'Atomically creates or modifies the string values of one or more keys.',
+    complexity: 'O(N) where N is the number of keys to set.', handler: msetGeneric(false) }),
+  defineCommand({ name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], keys: [1, -1, 2], categories: ['string'], group,
+    keyFlags: ['OW', 'INSERT'], since: '1.0.1',
+    summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+    complexity: 'O(N) where N is the number of keys to set.', handler: msetGeneric(true) }),
+  defineCommand({ name: 'strlen', arity: 2, flags: ['readonly', 'fast'], keys: key1, categories: ['string'], group,
+    since: '2.2.0', summary: 'Returns the length of a string value.', complexity: 'O(1)', handler: strlen }),
+  defineCommand({ name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
+    keyFlags: ['RW', 'ACCESS', 'UPDATE'], summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+    complexity: 'O(1)', handler: (c) => incrBy(c, 1, 0, false) }),
+  defineCommand({ name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
+    keyFlags: ['RW', 'ACCESS', 'UPDATE'], summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+    complexity: 'O(1)', handler: (c) => incrBy(c, -1, 0, false) }),
+  defineCommand({ name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
+    keyFlags: ['RW', 'ACCESS', 'UPDATE'], summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+    complexity: 'O(1)', handler: (c) => incrBy(c, 0, 2, false) }),
+  defineCommand({ name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
+    keyFlags: ['RW', 'ACCESS', 'UPDATE'], summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+    complexity: 'O(1)', handler: (c) => incrBy(c, 0, 2, true) }),
+  defineCommand({ name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
+    keyFlags: ['RW', 'ACCESS', 'UPDATE'], since: '2.6.0',
+    summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+    complexity: 'O(1)', handler: incrbyfloat }),
+  defineCommand({ name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
+    keyFlags: ['RW', 'INSERT'], since: '2.0.0', summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+    complexity: 'O(1).', handler: append }),
+  defineCommand({ name: 'getrange', arity: 4, flags: ['readonly'], keys: key1, categories: ['string'], group, since: '2.4.0',
+    summary: 'Returns a substring of the string stored at a key.', complexity: 'O(N) where N is the length of the returned string.',
+    handler: getrange }),
+  defineCommand({ name: 'substr', arity: 4, flags: ['readonly'], keys: key1, categories: ['string'], group,
+    summary: 'Returns a substring from a string value.', complexity: 'O(N) where N is the length of the returned string.',
+    handler: getrange }),
+  defineCommand({ name: 'setrange', arity: 4, flags: ['write', 'denyoom'], keys: key1, categories: ['string'], group,
+    keyFlags: ['RW', 'UPDATE'], since: '2.2.0',
+    summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+    complexity: 'O(1), not counting the time taken to copy the new string in place.', handler: setrange }),
+];

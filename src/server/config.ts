@@ -1,0 +1,376 @@
+/**
+ * Server configuration with Redis's names, syntax and errors: redis.conf
+ * files, `--name value` arguments (appended to the file text as Redis's
+ * loadServerConfig does), CONFIG GET/SET/REWRITE. Each thread holds a copy;
+ * CONFIG SET is applied on one thread and broadcast to the others.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REDIS_DIRECTIVES } from './redis-directives.js';
+
+import { REDIS_VERSION } from '../commands/server-info.js';
+
+export const REDIS_COMPAT_VERSION = REDIS_VERSION;
+
+type Kind = 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'list';
+
+interface ConfigDef {
+  name: string;
+  aliases?: string[];
+  kind: Kind;
+  default: string;
+  min?: number;
+  max?: number;
+  values?: string[];
+  mutable: boolean;
+  /** Accepted for compatibility: stored and shown, but without effect yet (logged at start). */
+  notHonoured?: (value: string) => boolean;
+}
+
+const POLICIES = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'];
+
+const DEFS: ConfigDef[] = [
+  { name: 'port', kind: 'int', default: '6379', min: 0, max: 65535, mutable: false },
+  { name: 'bind', kind: 'list', default: '* -::*', mutable: false },
+  { name: 'dir', kind: 'string', default: '', mutable: true },
+  { name: 'requirepass', kind: 'string', default: '', mutable: true },
+  { name: 'maxmemory', kind: 'memory', default: '0', mutable: true },
+  { name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', values: POLICIES, mutable: true },
+  { name: 'maxmemory-samples', kind: 'int', default: '5', min: 1, max: 64, mutable: true },
+  { name: 'maxmemory-eviction-tenacity', kind: 'int', default: '10', min: 0, max: 100, mutable: true },
+  { name: 'lfu-log-factor', kind: 'int', default: '10', min: 0, max: 2147483647, mutable: true },
+  { name: 'lfu-decay-time', kind: 'int', default: '1', min: 0, max: 2147483647, mutable: true },
+  { name: 'maxclients', kind: 'int', default: '10000', min: 1, max: 2147483647, mutable: true },
+  { name: 'timeout', kind: 'int', default: '0', min: 0, max: 2147483647, mutable: true },
+  { name: 'loglevel', kind: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning'], mutable: true },
+  { name: 'logfile', kind: 'string', default: '', mutable: false },
+  { name: 'pidfile', kind: 'string', default: '', mutable: false },
+  { name: 'daemonize', kind: 'bool', default: 'no', mutable: false },
+  { name: 'proto-max-bulk-len', kind: 'memory', default: '536870912', min: 1048576, mutable: true },
+  { name: 'client-query-buffer-limit', kind: 'memory', default: '1073741824', min: 1048576, mutable: true },
+  { name: 'databases', kind: 'int', default: '16', min: 1, max: 32, mutable: false },
+  { name: 'hz', kind: 'int', default: '10', min: 1, max: 500, mutable: true },
+  { name: 'threads', aliases: ['io-threads'], kind: 'int', default: String(os.availableParallelism()), min: 1, max: 128, mutable: false },
+  { name: 'shards', kind: 'int', default: '16', min: 1, max: 32, mutable: false },
+  { name: 'tcp-backlog', kind: 'int', default: '511', min: 0, max: 2147483647, mutable: false },
+  { name: 'tcp-keepalive', kind: 'int', default: '300', min: 0, max: 2147483647, mutable: true },
+  { name: 'protected-mode', kind: 'bool', default: 'yes', mutable: true },
+  { name: 'save', kind: 'save', default: '3600 1 300 100 60 10000', mutable: true, notHonoured: (v) => v !== '' },
+  { name: 'appendonly', kind: 'bool', default: 'no', mutable: true, notHonoured: (v) => v === 'yes' },
+  { name: 'appendfilename', kind: 'string', default: 'appendonly.aof', mutable: false },
+  { name: 'appendfsync', kind: 'enum', default: 'everysec', values: ['always', 'everysec', 'no'], mutable: true },
+  { name: 'dbfilename', kind: 'string', default: 'dump.rdb', mutable: true },
+  { name: 'lazyfree-lazy-eviction', kind: 'bool', default: 'no', mutable: true },
+  { name: 'lazyfree-lazy-expire', kind: 'bool', default: 'no', mutable: true },
+  { name: 'lazyfree-lazy-server-del', kind: 'bool', default: 'no', mutable: true },
+  { name: 'lazyfree-lazy-user-del', kind: 'bool', default: 'no', mutable: true },
+  { name: 'lazyfree-lazy-user-flush', kind: 'bool', default: 'no', mutable: true },
+  { name: 'active-expire-effort', kind: 'int', default: '1', min: 1, max: 10, mutable: true },
+];
+
+export class ConfigError extends Error {}
+
+function parseMemory(text: string): number | null {
+  const m = /^(-?\d+)(k|kb|m|mb|g|gb|b)?$/i.exec(text);
+  if (!m) return null;
+  const units: Record<string, number> = { '': 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
+  return Number(m[1]) * units[(m[2] ?? '').toLowerCase()];
+}
+
+/** Validates and normalises a value; throws ConfigError with Redis's wording. */
+function normalise(def: ConfigDef, args: string[]): string {
+  const v = args.join(' ');
+  switch (def.kind) {
+    case 'bool': {
+      const l = v.toLowerCase();
+      if (args.length !== 1 || (l !== 'yes' && l !== 'no')) throw new ConfigError("argument must be 'yes' or 'no'");
+      return l;
+    }
+    case 'int': {
+      if (args.length !== 1 || !/^-?\d+$/.test(v)) throw new ConfigError("argument couldn't be parsed into an integer");
+      const n = Number(v);
+      if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
+        throw new ConfigError(`argument must be between ${def.min} and ${def.max} inclusive`);
+      }
+      return String(n);
+    }
+    case 'memory': {
+      const n = args.length === 1 ? parseMemory(v) : null;
+      if (n === null || n < 0) throw new ConfigError('argument must be a memory value');
+      if (def.min !== undefined && n < def.min) throw new ConfigError(`argument must be between ${def.min} and ${2 ** 63 - 1} inclusive`);
+      return String(n);
+    }
+    case 'enum': {
+      const l = v.toLowerCase();
+      if (args.length !== 1 || !def.values!.includes(l)) {
+        throw new ConfigError(`argument(s) must be one of the following: ${def.values!.join(', ')}`);
+      }
+      return l;
+    }
+    case 'save': {
+      const parts = v.trim() === '' ? [] : v.trim().split(/\s+/);
+      if (parts.length % 2 !== 0 || parts.some((p) => !/^\d+$/.test(p))) throw new ConfigError('Invalid save parameters');
+      return parts.join(' ');
+    }
+    case 'list':
+      return args.join(' ');
+    default:
+      return v;
+  }
+}
+
+const BY_NAME = new Map<string, ConfigDef>();
+for (const d of DEFS) {
+  BY_NAME.set(d.name, d);
+  for (const a of d.aliases ?? []) BY_NAME.set(a, d);
+}
+
+/** A glob as Redis's stringmatchlen (used by CONFIG GET and KEYS on names). */
+export function globToRegExp(glob: string, nocase = false): RegExp {
+  let re = '^';
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i];
+    if (ch === '*') re += '[\\s\\S]*';
+    else if (ch === '?') re += '[\\s\\S]';
+    else if (ch === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end < 0) re += '\\[';
+      else {
+        let body = glob.slice(i + 1, end);
+        const negate = body.startsWith('^');
+        if (negate) body = body.slice(1);
+        re += `[${negate ? '^' : ''}${body.replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else if (ch === '\\' && i + 1 < glob.length) re += '\\' + glob[++i];
+    else re += ch.replace(/[.+^${}()|\]\\/]/g, '\\$&');
+  }
+  return new RegExp(re + '$', nocase ? 'i' : '');
+}
+
+export interface LoadResult {
+  config: Config;
+  /** Redis directives weft accepts but does not implement (one warning each). */
+  ignored: string[];
+  /** Implemented directives whose value is accepted but not yet honoured. */
+  notHonoured: string[];
+}
+
+export class Config {
+  private readonly values = new Map<string, string>();
+  configFile = '';
+  /** Redis directives read from the file but not implemented by weft (kept for CONFIG REWRITE). */
+  readonly foreign: string[] = [];
+
+  constructor() {
+    for (const d of DEFS) this.values.set(d.name, d.default);
+    this.values.set('dir', process.cwd());
+  }
+
+  get(name: string): string | undefined {
+    const def = BY_NAME.get(name.toLowerCase());
+    return def ? this.values.get(def.name) : undefined;
+  }
+
+  number(name: string): number {
+    return Number(this.get(name));
+  }
+
+  bool(name: string): boolean {
+    return this.get(name) === 'yes';
+  }
+
+  /** Sets from already-validated text (used when applying a broadcast). */
+  setRaw(name: string, value: string): void {
+    this.values.set(name, value);
+  }
+
+  snapshot(): [string, string][] {
+    return [...this.values.entries()];
+  }
+
+  static fromSnapshot(entries: [string, string][]): Config {
+    const c = new Config();
+    for (const [k, v] of entries) c.values.set(k, v);
+    return c;
+  }
+
+  match(pattern: string): [string, string][] {
+    const re = globToRegExp(pattern.toLowerCase(), true);
+    const out: [string, string][] = [];
+    const seen = new Set<string>();
+    for (const [alias, def] of BY_NAME) {
+      if (re.test(alias) && !seen.has(def.name)) {
+        seen.add(def.name);
+        out.push([alias, this.render(def)]);
+      }
+    }
+    return out;
+  }
+
+  private render(def: ConfigDef): string {
+    return this.values.get(def.name) ?? '';
+  }
+
+  /**
+   * CONFIG SET of several pairs, all or nothing, with Redis 7's errors.
+   * Returns the normalised values to broadcast.
+   */
+  trySet(pairs: [string, string][]): [string, string][] {
+    const out: [string, string][] = [];
+    for (const [name, value] of pairs) {
+      const def = BY_NAME.get(name.toLowerCase());
+      if (!def) throw new ConfigError(`Unknown option or number of arguments for CONFIG SET - '${name}'`);
+      if (!def.mutable) throw new ConfigError(`CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`);
+      try {
+        out.push([def.name, normalise(def, [value])]);
+      } catch (e) {
+        throw new ConfigError(`CONFIG SET failed (possibly related to argument '${name}') - ${(e as Error).message}`);
+      }
+    }
+    for (const [n, v] of out) this.values.set(n, v);
+    return out;
+  }
+
+  /**
+   * Parses redis.conf text plus command-line options as loadServerConfig:
+   * the options are appended after a newline as `name "arg"...` lines.
+   */
+  static load(fileText: string, options: string[][]): LoadResult {
+    const config = new Config();
+    const ignored: string[] = [];
+    const notHonoured: string[] = [];
+    let text = fileText;
+    for (const opt of options) text += '\n' + opt.map((a, i) => (i === 0 ? a : quoteRepr(a))).join(' ');
+    const lines = text.split('\n');
+    for (let n = 0; n < lines.length; n++) {
+      const line = lines[n].trim();
+      if (line === '' || line.startsWith('#')) continue;
+      const argv = splitConfigArgs(line);
+      const fail = (msg: string): never => {
+        throw new ConfigError(
+          `\n*** FATAL CONFIG FILE ERROR (Redis ${REDIS_COMPAT_VERSION}) ***\nReading the configuration file, at line ${n + 1}\n>>> '${line}'\n${msg}`,
+        );
+      };
+      if (argv === null) fail('Unbalanced quotes in configuration line');
+      const args = argv as string[];
+      const name = args[0].toLowerCase();
+      const def = BY_NAME.get(name);
+      if (def) {
+        if (args.length < 2 && def.kind !== 'save' && def.kind !== 'string') fail('wrong number of arguments');
+        try {
+          const v = normalise(def, args.slice(1));
+          config.values.set(def.name, v);
+          if (def.notHonoured?.(v) && !notHonoured.includes(def.name)) notHonoured.push(def.name);
+        } catch (e) {
+          fail((e as Error).message);
+        }
+      } else if (REDIS_DIRECTIVES.has(name)) {
+        if (!ignored.includes(name)) ignored.push(name);
+        config.foreign.push(line);
+      } else {
+        fail('Bad directive or wrong number of arguments');
+      }
+    }
+    const dir = config.values.get('dir')!;
+    config.values.set('dir', path.resolve(dir));
+    return { config, ignored, notHonoured };
+  }
+
+  /** CONFIG REWRITE: rewrites the file with the current values, keeping foreign directives. */
+  rewrite(): void {
+    if (!this.configFile) throw new ConfigError('The server is running without a config file');
+    const lines = ['# Generated by CONFIG REWRITE'];
+    for (const d of DEFS) {
+      const v = this.values.get(d.name)!;
+      if (v === d.default && d.name !== 'port') continue;
+      lines.push(`${d.name} ${d.kind === 'string' || v === '' ? quoteRepr(v) : v}`);
+    }
+    lines.push(...this.foreign);
+    const tmp = `${this.configFile}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, lines.join('\n') + '\n');
+    fs.renameSync(tmp, this.configFile);
+  }
+}
+
+function quoteRepr(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    if (ch === '\\' || ch === '"') out += '\\' + ch;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else out += ch;
+  }
+  return out + '"';
+}
+
+/** sdssplitargs over a config line (strings), or null on unbalanced quotes. */
+export function splitConfigArgs(line: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  while (i < line.length) {
+    while (i < line.length && /\s/.test(line[i])) i++;
+    if (i >= line.length) break;
+    let cur = '';
+    let inDq = false;
+    let inSq = false;
+    for (;;) {
+      const ch = line[i];
+      if (inDq) {
+        if (i >= line.length) return null;
+        if (ch === '\\' && line[i + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(line.slice(i + 2, i + 4))) {
+          cur += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
+          i += 3;
+        } else if (ch === '\\' && i + 1 < line.length) {
+          i++;
+          const e = line[i];
+          cur += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
+        } else if (ch === '"') {
+          if (i + 1 < line.length && !/\s/.test(line[i + 1])) return null;
+          i++;
+          break;
+        } else cur += ch;
+      } else if (inSq) {
+        if (i >= line.length) return null;
+        if (ch === '\\' && line[i + 1] === "'") {
+          i++;
+          cur += "'";
+        } else if (ch === "'") {
+          if (i + 1 < line.length && !/\s/.test(line[i + 1])) return null;
+          i++;
+          break;
+        } else cur += ch;
+      } else if (i >= line.length || /\s/.test(ch)) {
+        break;
+      } else if (ch === '"') inDq = true;
+      else if (ch === "'") inSq = true;
+      else cur += ch;
+      i++;
+    }
+    out.push(cur);
+  }
+  return out;
+}
+
+/**
+ * Splits argv as redis-server does: an optional config file first (or "-"
+ * for stdin), then `--name value...` groups.
+ */
+export function parseCommandLine(argv: string[]): { file: string | null; options: string[][] } {
+  let file: string | null = null;
+  let i = 0;
+  if (argv.length > 0 && !argv[0].startsWith('--')) {
+    file = argv[0];
+    i = 1;
+  }
+  const options: string[][] = [];
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--') && a.length > 2) options.push([a.slice(2)]);
+    else if (options.length > 0) options[options.length - 1].push(a);
+    else options.push([a]);
+  }
+  return { file, options };
+}

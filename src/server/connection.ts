@@ -1,0 +1,204 @@
+/**
+ * One client connection on a worker thread: buffers what the socket sends,
+ * parses every complete command of a read, runs them, and writes all their
+ * replies in one socket write. A command that waits on other threads
+ * suspends the connection (later commands keep their order).
+ */
+import type { Socket } from 'node:net';
+import { ParseStatus, RespParser } from '../protocol/resp-parser.js';
+import type { ClientState } from '../commands/client-state.js';
+import { ReplyMode } from '../commands/client-state.js';
+import { dispatch } from '../commands/dispatch.js';
+import type { WorkerRuntime } from './worker-runtime.js';
+import { log } from './log.js';
+
+export class Connection implements ClientState {
+  name = '';
+  libName = '';
+  libVersion = '';
+  db = 0;
+  resp = 2;
+  authenticated: boolean;
+  user = 'default';
+  replyMode = ReplyMode.On;
+  noEvict = false;
+  closeAfterReply = false;
+  readonly createdAt = Date.now();
+  lastInteraction = Date.now();
+  lastCommand = 'NULL';
+  readonly address: string;
+  readonly localAddress: string;
+  readonly fd: number;
+  closed = false;
+  killed = false;
+
+  private readonly parser = new RespParser();
+  /** Bytes kept between reads: the unparsed tail. */
+  private pending: Buffer | null = null;
+  private pendingLen = 0;
+  /** Where parsing resumes in `pending` (the parser may be inside a multibulk). */
+  private resumeAt = 0;
+  private suspended = false;
+  private inputPaused = false;
+
+  constructor(readonly socket: Socket, readonly id: number, private readonly rt: WorkerRuntime) {
+    this.authenticated = rt.config.get('requirepass') === '';
+    this.address = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.localAddress = `${socket.localAddress}:${socket.localPort}`;
+    this.fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    if (this.address.startsWith('::ffff:')) this.address = this.address.slice(7);
+    if (this.localAddress.startsWith('::ffff:')) this.localAddress = this.localAddress.slice(7);
+    socket.setNoDelay(true);
+    const keepAlive = rt.config.number('tcp-keepalive');
+    if (keepAlive > 0) socket.setKeepAlive(true, keepAlive * 1000);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+    socket.on('drain', () => this.resumeInput());
+  }
+
+  private onData(chunk: Buffer): void {
+    this.rt.stats.netInput += chunk.length;
+    this.lastInteraction = Date.now();
+    if (this.closed || this.closeAfterReply) return;
+    if (this.pending === null && !this.suspended) {
+      this.process(chunk, 0, chunk.length);
+      return;
+    }
+    this.append(chunk);
+    if (!this.suspended) this.process(this.pending!, this.resumeAt, this.pendingLen);
+  }
+
+  private append(chunk: Buffer): void {
+    if (this.pending === null) {
+      this.pending = Buffer.allocUnsafe(Math.max(chunk.length, 16384));
+      this.pendingLen = 0;
+      this.resumeAt = 0;
+    }
+    const need = this.pendingLen + chunk.length;
+    if (need > this.pending.length) {
+      const cap = Math.max(need, this.pending.length * 2, this.pendingLen + this.parser.pendingBulkBytes);
+      const grown = Buffer.allocUnsafe(cap);
+      this.pending.copy(grown, 0, 0, this.pendingLen);
+      this.pending = grown;
+    }
+    chunk.copy(this.pending, this.pendingLen);
+    this.pendingLen = need;
+  }
+
+  /** Runs every complete command in buf[pos, end), then keeps the tail and flushes. */
+  private process(buf: Buffer, pos: number, end: number): void {
+    const rt = this.rt;
+    const ctx = rt.ctx;
+    const out = rt.out;
+    const limits = rt.parserLimits;
+    limits.authRequired = !this.authenticated;
+    while (!this.closeAfterReply) {
+      const r = this.parser.parse(buf, pos, end, limits);
+      pos = r.pos;
+      if (r.status === ParseStatus.Incomplete) break;
+      if (r.status === ParseStatus.Empty) continue;
+      if (r.status === ParseStatus.ProtocolError) {
+        out.resp = this.resp;
+        out.error(this.parser.error);
+        log('verbose', `Protocol error (${this.parser.error}) from client: id=${this.id} addr=${this.address}`);
+        this.closeAfterReply = true;
+        pos = end;
+        break;
+      }
+      out.resp = this.resp;
+      ctx.buf = buf;
+      ctx.argc = this.parser.argc;
+      ctx.argStart = this.parser.argStart;
+      ctx.argLen = this.parser.argLen;
+      ctx.client = this;
+      ctx.now = Date.now();
+      ctx.dirty = 0;
+      const pending = dispatch(ctx, rt.hooks);
+      limits.authRequired = !this.authenticated;
+      if (pending !== undefined) {
+        this.suspend(buf, pos, end, pending);
+        return;
+      }
+    }
+    this.keepTail(buf, pos, end);
+    this.flush();
+  }
+
+  private suspend(buf: Buffer, pos: number, end: number, pending: Promise<void>): void {
+    this.suspended = true;
+    this.keepTail(buf, pos, end);
+    this.flush();
+    pending.then(() => {
+      this.suspended = false;
+      this.flush();
+      if (this.closed) return;
+      if (this.pending !== null && !this.closeAfterReply) this.process(this.pending, this.resumeAt, this.pendingLen);
+      else if (this.closeAfterReply) this.flush();
+    });
+  }
+
+  /** Keeps buf[from, end) (and the partial command before it) for the next read. */
+  private keepTail(buf: Buffer, pos: number, end: number): void {
+    const partial = this.parser.partialStart;
+    const from = partial >= 0 ? partial : pos;
+    if (from >= end && partial < 0) {
+      this.pending = null;
+      this.pendingLen = 0;
+      this.resumeAt = 0;
+      return;
+    }
+    const len = end - from;
+    if (len > this.rt.config.number('client-query-buffer-limit')) {
+      log('warning', `Closing client that reached max query buffer length: id=${this.id} addr=${this.address} (qbuf initial bytes: ${JSON.stringify(buf.subarray(from, from + 64).toString('latin1'))})`);
+      this.close();
+      return;
+    }
+    if (buf === this.pending && from === 0) {
+      this.resumeAt = pos;
+      return;
+    }
+    const cap = Math.max(len + this.parser.pendingBulkBytes, 16384);
+    const next = this.pending !== null && buf !== this.pending && this.pending.length >= cap ? this.pending : Buffer.allocUnsafe(cap);
+    buf.copy(next, 0, from, end);
+    this.pending = next;
+    this.pendingLen = len;
+    this.resumeAt = pos - from;
+    this.parser.rebase(from);
+  }
+
+  flush(): void {
+    const out = this.rt.out;
+    if (out.len === 0) {
+      if (this.closeAfterReply && !this.closed) this.socket.end();
+      return;
+    }
+    if (this.closed) {
+      out.reset();
+      return;
+    }
+    this.rt.stats.netOutput += out.len;
+    const ok = this.socket.write(out.take());
+    if (this.closeAfterReply) {
+      this.socket.end();
+    } else if (!ok && !this.inputPaused) {
+      // The client is not reading its replies: stop reading its commands until it does.
+      this.inputPaused = true;
+      this.socket.pause();
+    }
+  }
+
+  private resumeInput(): void {
+    if (this.inputPaused && !this.closed) {
+      this.inputPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+    this.rt.connectionClosed(this);
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * weft-server: the coordinator (main thread). Loads the configuration like
+ * redis-server, allocates the shared keyspace, starts the worker threads,
+ * accepts every client connection and hands it to the least-loaded worker.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { Worker, type TransferListItem } from 'node:worker_threads';
+import { Config, ConfigError, parseCommandLine, type LoadResult } from './config.js';
+import { allocateKeyspace } from '../store/keyspace.js';
+import { allocateStats, StatField, StatsTable } from './worker-stats.js';
+import type { FromWorker, ToWorker, WorkerInit } from './thread-messages.js';
+import { configureLog, log } from './log.js';
+import { WEFT_VERSION } from './version.js';
+
+function loadConfig(argv: string[]): LoadResult {
+  const { file, options } = parseCommandLine(argv);
+  let text = '';
+  if (file === '-') text = fs.readFileSync(0, 'utf8');
+  else if (file !== null) {
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      process.stderr.write(`Fatal error, can't open config file '${file}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}\n`);
+      process.exit(1);
+    }
+  }
+  try {
+    const result = Config.load(text, options);
+    if (file && file !== '-') result.config.configFile = fs.realpathSync(file);
+    return result;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(e.message + '\n');
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+function daemonize(argv: string[]): void {
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv, '--daemonize', 'no'], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  child.unref();
+  process.exit(0);
+}
+
+function listenAddresses(bind: string): { host: string; optional: boolean }[] {
+  return bind.split(/\s+/).filter(Boolean).map((a) => {
+    const optional = a.startsWith('-');
+    let host = optional ? a.slice(1) : a;
+    if (host === '*') host = '0.0.0.0';
+    if (host === '::*') host = '::';
+    return { host, optional };
+  });
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '-v' || argv[0] === '--version') {
+    process.stdout.write(`weft-server v=${WEFT_VERSION} (Redis ${'7.0.15'} compatible) node=${process.versions.node}\n`);
+    return;
+  }
+  const { config, ignored, notHonoured } = loadConfig(argv);
+  if (config.bool('daemonize')) daemonize(argv);
+  configureLog(config.get('loglevel')!, config.get('logfile')!);
+  log('notice', 'oO0OoO0OoO0Oo weft is starting oO0OoO0OoO0Oo');
+  log('notice', `weft version=${WEFT_VERSION}, Redis compatibility 7.0.15, node=${process.versions.node}, pid=${process.pid}`);
+  if (config.configFile === '') log('warning', 'Warning: no config file specified, using the default config. In order to specify a config file use weft-server /path/to/redis.conf');
+  if (ignored.length > 0) log('warning', `These Redis directives are accepted but not implemented by weft and have no effect: ${ignored.join(', ')}`);
+  for (const name of notHonoured) log('warning', `'${name} ${config.get(name)}' is accepted for compatibility but not yet honoured: weft keeps no ${name === 'save' ? 'RDB snapshots' : 'append-only file'}`);
+
+  try {
+    fs.mkdirSync(config.get('dir')!, { recursive: true });
+    process.chdir(config.get('dir')!);
+  } catch (e) {
+    log('warning', `Can't chdir to '${config.get('dir')}': ${(e as Error).message}`);
+    process.exit(1);
+  }
+
+  const pidfile = config.get('pidfile')!;
+  if (pidfile) fs.writeFileSync(pidfile, `${process.pid}\n`);
+
+  const threads = config.number('threads');
+  const shardCount = config.number('shards');
+  let shardBits = 0;
+  while (1 << (shardBits + 1) <= shardCount) shardBits++;
+  const keyspace = allocateKeyspace(config.number('databases'), shardBits);
+  const statsSab = allocateStats(threads);
+  const stats = new StatsTable(statsSab, threads);
+  const connectionCountsSab = new SharedArrayBuffer(threads * 4);
+  const connectionCounts = new Int32Array(connectionCountsSab);
+  const flagsSab = new SharedArrayBuffer(16);
+  new Int32Array(flagsSab)[0] = 1;
+  const runId = crypto.randomBytes(20).toString('hex');
+  const startedAt = Date.now();
+
+  const workers: Worker[] = [];
+  const rpcParts = new Map<number, { from: number; parts: unknown[] }>();
+  let shuttingDown = false;
+
+  const shutdown = (reason: string): void => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log('warning', `${reason}: scheduling shutdown...`);
+    for (const s of servers) s.close();
+    for (const w of workers) w.postMessage({ type: 'shutdown' } satisfies ToWorker);
+    if (pidfile) {
+      try {
+        fs.unlinkSync(pidfile);
+      } catch {
+        // Already gone.
+      }
+    }
+    log('warning', 'weft is now ready to exit, bye bye...');
+    setTimeout(() => process.exit(0), 50).unref();
+    Promise.all(workers.map((w) => w.terminate())).then(() => process.exit(0));
+  };
+
+  const onWorkerMessage = (index: number, m: FromWorker): void => {
+    switch (m.type) {
+      case 'config':
+        for (const [k, v] of m.pairs) config.setRaw(k, v);
+        workers.forEach((w, i) => i !== index && w.postMessage({ type: 'config', pairs: m.pairs } satisfies ToWorker));
+        break;
+      case 'rpc':
+        rpcParts.set(m.rid, { from: index, parts: [] });
+        for (const w of workers) w.postMessage({ type: 'rpc', rid: m.rid, request: m.request } satisfies ToWorker);
+        break;
+      case 'rpc-part': {
+        const entry = rpcParts.get(m.rid);
+        if (!entry) break;
+        entry.parts.push(m.part);
+        if (entry.parts.length === workers.length) {
+          rpcParts.delete(m.rid);
+          workers[entry.from].postMessage({ type: 'rpc-result', rid: m.rid, parts: entry.parts } satisfies ToWorker);
+        }
+        break;
+      }
+      case 'shutdown':
+        // No persistence yet: SAVE and NOSAVE shut down the same way.
+        shutdown('User requested shutdown');
+        break;
+      default:
+        break;
+    }
+  };
+
+  await Promise.all(
+    Array.from({ length: threads }, (_, index) => {
+      const init: WorkerInit = {
+        index, workers: threads, keyspace, stats: statsSab, config: config.snapshot(), configFile: config.configFile,
+        startedAt, runId, connectionCounts: connectionCountsSab, flags: flagsSab,
+      };
+      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
+      workers.push(w);
+      return new Promise<void>((resolve, reject) => {
+        w.on('message', (m: FromWorker) => (m.type === 'ready' ? resolve() : onWorkerMessage(index, m)));
+        w.on('error', (err) => {
+          log('warning', `Worker ${index} failed: ${err.stack ?? err}`);
+          reject(err);
+        });
+        w.on('exit', (code) => {
+          if (!shuttingDown) {
+            log('warning', `Worker ${index} exited with code ${code}; shutting down`);
+            shutdown('Worker thread lost');
+          }
+        });
+      });
+    }),
+  );
+
+  let nextClientId = 1;
+  const maxclients = () => config.number('maxclients');
+  const handOff = (socket: net.Socket): void => {
+    let total = 0;
+    let best = 0;
+    for (let i = 0; i < threads; i++) {
+      const n = Atomics.load(connectionCounts, i);
+      total += n;
+      if (n < Atomics.load(connectionCounts, best)) best = i;
+    }
+    if (total >= maxclients()) {
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    Atomics.add(connectionCounts, best, 1);
+    stats.set(best, StatField.Connections, Atomics.load(connectionCounts, best));
+    workers[best].postMessage({ type: 'socket', socket, id: nextClientId++ } satisfies ToWorker, [socket as unknown as TransferListItem]);
+  };
+
+  const servers: net.Server[] = [];
+  const port = config.number('port');
+  if (port !== 0) {
+    for (const { host, optional } of listenAddresses(config.get('bind')!)) {
+      const server = net.createServer({ pauseOnConnect: true, noDelay: true }, handOff);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ port, host, backlog: config.number('tcp-backlog'), ipv6Only: host.includes(':') }, () => resolve());
+        });
+        server.on('error', (err) => log('warning', `Accept error: ${err.message}`));
+        servers.push(server);
+      } catch (e) {
+        if (!optional) {
+          log('warning', `Warning: Could not create server TCP listening socket ${host}:${port}: ${(e as Error).message}`);
+          process.exit(1);
+        }
+      }
+    }
+  }
+  log('notice', `Server initialized with ${threads} worker thread(s) over ${1 << shardBits} store shards`);
+  log('notice', 'Ready to accept connections tcp');
+
+  process.on('SIGTERM', () => shutdown('Received SIGTERM'));
+  process.on('SIGINT', () => shutdown('Received SIGINT'));
+}
+
+main().catch((err) => {
+  log('warning', `Fatal: ${err instanceof Error ? err.stack : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,299 @@
+/**
+ * Everything a worker thread shares between its connections: the keyspace
+ * mapping, one reply writer and command context, configuration, counters,
+ * the server services commands call, and the periodic upkeep (active expiry,
+ * idle timeouts, stats publication).
+ */
+import { parentPort } from 'node:worker_threads';
+import { ReplyWriter } from '../protocol/reply-writer.js';
+import type { ParserLimits } from '../protocol/resp-parser.js';
+import { CommandContext } from '../commands/context.js';
+import type { DispatchHooks } from '../commands/dispatch.js';
+import type { ClientFilter, ServerServices, WorkerStats, ClientState } from '../commands/client-state.js';
+import { AccessPolicy, Keyspace } from '../store/keyspace.js';
+import { activeExpireCycle, evictOne, type EvictionPolicy } from '../store/maintenance.js';
+import { Config, ConfigError } from './config.js';
+import { StatField, StatsTable } from './worker-stats.js';
+import type { FromWorker, RpcRequest, ToWorker, WorkerInit } from './thread-messages.js';
+import type { Connection } from './connection.js';
+import { log, setLogLevel } from './log.js';
+import { renderInfo } from './info.js';
+import { clientInfoLine, matchesFilter } from './client-list.js';
+
+export interface LocalStats extends WorkerStats {
+  netInput: number;
+  netOutput: number;
+  connectionsReceived: number;
+  expireCycles: number;
+  clientsTimedOut: number;
+}
+
+export class WorkerRuntime {
+  readonly config: Config;
+  readonly ks: Keyspace;
+  readonly out = new ReplyWriter();
+  readonly ctx: CommandContext;
+  readonly parserLimits: ParserLimits;
+  readonly statsTable: StatsTable;
+  readonly stats: LocalStats = {
+    commands: 0, keyspaceHits: 0, keyspaceMisses: 0, rejectedCalls: 0, failedCalls: 0,
+    netInput: 0, netOutput: 0, connectionsReceived: 0, expireCycles: 0, clientsTimedOut: 0,
+  };
+  readonly connections = new Set<Connection>();
+  readonly hooks: DispatchHooks;
+  readonly services: ServerServices;
+  readonly index: number;
+  readonly workers: number;
+  private readonly connectionCounts: Int32Array;
+  private readonly flags: Int32Array;
+  private readonly ownedShards: number[] = [];
+  private rpcSeq = 0;
+  private readonly rpcWaiting = new Map<number, (parts: unknown[]) => void>();
+  private cronTimer: NodeJS.Timeout | undefined;
+  private readonly cpuStart = process.cpuUsage();
+
+  constructor(readonly init: WorkerInit) {
+    this.index = init.index;
+    this.workers = init.workers;
+    this.config = Config.fromSnapshot(init.config);
+    this.config.configFile = init.configFile;
+    this.ks = new Keyspace(init.keyspace);
+    this.statsTable = new StatsTable(init.stats, init.workers);
+    this.connectionCounts = new Int32Array(init.connectionCounts);
+    this.flags = new Int32Array(init.flags);
+    for (let i = this.index; i < this.ks.shards.length; i += this.workers) this.ownedShards.push(i);
+    this.parserLimits = { protoMaxBulkLen: this.config.number('proto-max-bulk-len'), authRequired: false };
+    this.applyConfig();
+    this.hooks = {
+      ensureMemory: (c) => this.ensureMemory(c),
+      onHandlerError: (spec, err) => log('warning', `Command '${spec.fullName}' failed: ${err instanceof Error ? err.stack : String(err)}`),
+      onCommand: () => {},
+    };
+    this.services = this.makeServices();
+    this.ctx = new CommandContext(this.out, this.ks);
+    this.ctx.server = this.services;
+  }
+
+  start(): void {
+    const hz = this.config.number('hz');
+    this.cronTimer = setInterval(() => this.cron(), Math.max(2, Math.floor(1000 / hz)));
+    this.cronTimer.unref();
+  }
+
+  stop(): void {
+    if (this.cronTimer) clearInterval(this.cronTimer);
+    for (const c of this.connections) c.close();
+  }
+
+  /** Applies configuration values that live in hot objects. */
+  applyConfig(): void {
+    const policy = this.config.get('maxmemory-policy')!;
+    this.ks.policy = policy.endsWith('-lfu') ? AccessPolicy.Lfu : AccessPolicy.Lru;
+    this.ks.lfuLogFactor = this.config.number('lfu-log-factor');
+    this.ks.lfuDecayTime = this.config.number('lfu-decay-time');
+    if (this.parserLimits) this.parserLimits.protoMaxBulkLen = this.config.number('proto-max-bulk-len');
+    setLogLevel(this.config.get('loglevel')!);
+  }
+
+  onMessage(m: ToWorker): void {
+    switch (m.type) {
+      case 'config':
+        for (const [k, v] of m.pairs) this.config.setRaw(k, v);
+        this.applyConfig();
+        break;
+      case 'rpc':
+        this.post({ type: 'rpc-part', rid: m.rid, part: this.answerRpc(m.request) });
+        break;
+      case 'rpc-result': {
+        const resolve = this.rpcWaiting.get(m.rid);
+        this.rpcWaiting.delete(m.rid);
+        resolve?.(m.parts);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  post(m: FromWorker): void {
+    parentPort!.postMessage(m);
+  }
+
+  connectionOpened(c: Connection): void {
+    this.connections.add(c);
+    this.stats.connectionsReceived++;
+  }
+
+  connectionClosed(c: Connection): void {
+    if (this.connections.delete(c)) Atomics.sub(this.connectionCounts, this.index, 1);
+  }
+
+  /** Asks every worker (through the coordinator) and gathers their answers. */
+  rpc(request: RpcRequest): Promise<unknown[]> {
+    const rid = ++this.rpcSeq * 1000 + this.index;
+    return new Promise((resolve) => {
+      this.rpcWaiting.set(rid, resolve);
+      this.post({ type: 'rpc', rid, request });
+    });
+  }
+
+  private answerRpc(request: RpcRequest): unknown {
+    switch (request.kind) {
+      case 'client-list': {
+        const lines: [number, string][] = [];
+        for (const c of this.connections) if (matchesFilter(c, request.filter)) lines.push([c.id, clientInfoLine(c, Date.now())]);
+        return lines;
+      }
+      case 'client-kill': {
+        let n = 0;
+        for (const c of [...this.connections]) {
+          if (matchesFilter(c, request.filter)) {
+            n++;
+            c.killed = true;
+            // Like Redis, the killer's own connection is closed after its reply.
+            if (c.id === request.filter.self) c.closeAfterReply = true;
+            else c.close();
+          }
+        }
+        return n;
+      }
+      case 'reset-stats':
+        for (const k of Object.keys(this.stats) as (keyof LocalStats)[]) this.stats[k] = 0;
+        this.publishStats();
+        return 0;
+    }
+  }
+
+  publishStats(): void {
+    const t = this.statsTable;
+    const i = this.index;
+    const s = this.stats;
+    t.set(i, StatField.Commands, s.commands);
+    t.set(i, StatField.KeyspaceHits, s.keyspaceHits);
+    t.set(i, StatField.KeyspaceMisses, s.keyspaceMisses);
+    t.set(i, StatField.RejectedCalls, s.rejectedCalls);
+    t.set(i, StatField.FailedCalls, s.failedCalls);
+    t.set(i, StatField.NetInputBytes, s.netInput);
+    t.set(i, StatField.NetOutputBytes, s.netOutput);
+    t.set(i, StatField.ConnectionsReceived, s.connectionsReceived);
+    t.set(i, StatField.ExpireCycles, s.expireCycles);
+    t.set(i, StatField.ClientsTimedOut, s.clientsTimedOut);
+    const mem = process.memoryUsage();
+    t.set(i, StatField.HeapUsed, mem.heapUsed);
+    t.set(i, StatField.HeapTotal, mem.heapTotal);
+  }
+
+  private cron(): void {
+    const now = Date.now();
+    if (Atomics.load(this.flags, 0) === 1) {
+      this.stats.expireCycles++;
+      // Redis gives the slow cycle 25% of each cron period.
+      const budget = 250 / this.config.number('hz');
+      activeExpireCycle(this.ks, this.ownedShards, now, budget, this.config.number('active-expire-effort'));
+    }
+    // Incremental rehashing also advances in the background (Redis's activerehashing).
+    for (const si of this.ownedShards) {
+      const shard = this.ks.shards[si];
+      shard.lock();
+      try {
+        for (let d = 0; d < this.ks.databases; d++) shard.rehashSome(d, 1000);
+      } finally {
+        shard.unlock();
+      }
+    }
+    const timeout = this.config.number('timeout');
+    if (timeout > 0) {
+      for (const c of [...this.connections]) {
+        if (now - c.lastInteraction > timeout * 1000) {
+          log('verbose', `Closing idle client id=${c.id}`);
+          this.stats.clientsTimedOut++;
+          c.close();
+        }
+      }
+    }
+    this.publishStats();
+  }
+
+  private ensureMemory(c: CommandContext): boolean {
+    const max = this.config.number('maxmemory');
+    if (max === 0) return true;
+    const ks = this.ks;
+    if (ks.liveBytes() <= max) return true;
+    const policy = this.config.get('maxmemory-policy') as EvictionPolicy;
+    const samples = this.config.number('maxmemory-samples');
+    const deadline = performance.now() + 5;
+    while (ks.liveBytes() > max) {
+      // The key being written may be the one evicted; that is Redis's behaviour too.
+      if (!evictOne(ks, policy, samples, c.now)) break;
+      if (performance.now() > deadline) return true;
+    }
+    return ks.liveBytes() <= max;
+  }
+
+  private makeServices(): ServerServices {
+    const rt = this;
+    return {
+      stats: this.stats,
+      startedAt: this.init.startedAt,
+      runId: this.init.runId,
+      get tcpPort() {
+        return rt.config.number('port');
+      },
+      configGet: (name) => this.config.get(name),
+      configMatch: (pattern) => this.config.match(pattern),
+      configSet: (pairs) => {
+        try {
+          const applied = this.config.trySet(pairs);
+          this.applyConfig();
+          this.post({ type: 'config', pairs: applied });
+          return null;
+        } catch (e) {
+          return e instanceof ConfigError ? e.message : String(e);
+        }
+      },
+      configRewrite: () => {
+        try {
+          this.config.rewrite();
+          return null;
+        } catch (e) {
+          return (e as Error).message;
+        }
+      },
+      resetStats: () => {
+        void this.rpc({ kind: 'reset-stats' });
+      },
+      clientList: async (filter: ClientFilter) => {
+        const parts = (await this.rpc({ kind: 'client-list', filter })) as [number, string][][];
+        return parts.flat().sort((a, b) => a[0] - b[0]).map((p) => p[1]);
+      },
+      killClients: async (filter: ClientFilter) => {
+        const parts = (await this.rpc({ kind: 'client-kill', filter })) as number[];
+        return parts.reduce((a, b) => a + b, 0);
+      },
+      info: async (sections: string[], client: ClientState) => {
+        this.publishStats();
+        return renderInfo(this, sections, client);
+      },
+      shutdown: (mode, abort) => {
+        const rid = ++this.rpcSeq * 1000 + this.index;
+        return new Promise((resolve) => {
+          this.rpcWaiting.set(rid, (parts) => resolve((parts[0] as string | null) ?? null));
+          this.post({ type: 'shutdown', mode, abort, rid });
+        });
+      },
+      setActiveExpire: (on) => {
+        Atomics.store(this.flags, 0, on ? 1 : 0);
+      },
+    };
+  }
+
+  connectedClients(): number {
+    let n = 0;
+    for (let i = 0; i < this.workers; i++) n += Atomics.load(this.connectionCounts, i);
+    return n;
+  }
+
+  cpuUsage(): NodeJS.CpuUsage {
+    return process.cpuUsage(this.cpuStart);
+  }
+}

@@ -1,0 +1,728 @@
+/**
+ * One shard of the keyspace: a growable SharedArrayBuffer holding a header,
+ * a size-class arena, and, per database, one incrementally rehashed hash
+ * table per cluster slot (as Redis 7 keeps one dict per slot). Every thread
+ * maps the same memory; all access happens under the shard's lock.
+ *
+ * The store knows bytes, entries and slots only: no commands, replies,
+ * topology, threads or sockets.
+ */
+import { classSize, CLASS_COUNT, sizeClassOf } from './size-classes.js';
+import {
+  D_KEYS, D_SLOTS, D_VOLATILE, D_VOLATILE_ARRAY, D_VOLATILE_CAPACITY, E_CLASS, E_ENCODING, E_EXPIRE, E_FIXED, E_FLAGS,
+  E_HASH, E_KEYLEN, E_LRU, E_NEXT, E_TTL_SECTION, E_TYPE, E_VALLEN, E_VOLATILE_INDEX, F_TTL_SECTION, F_VOLATILE,
+  H_EPOCH, H_EVICTED, H_REHASHING, H_EXPIRED, H_KEYS, H_LIVE, H_LOCK, H_TOP, headerLayout, S_MASK0, S_MASK1, S_REHASH, S_TABLE0,
+  S_TABLE1, S_USED, SLOT_HEADER_BYTES,
+} from './layout.js';
+import { keyHashSlot } from './key-hash.js';
+
+export class StoreFullError extends Error {
+  constructor() {
+    super('shard arena is full');
+  }
+}
+
+/** Tables up to this many buckets are rehashed in one go. */
+const SMALL_TABLE = 64;
+const MAX_SHARD_BYTES = 2 ** 32 - 4096;
+const GROW_MIN = 1 << 20;
+const SPIN_LIMIT = 64;
+
+export interface ShardGeometry {
+  databases: number;
+  /** log2 of the number of shards: slot -> shard is slot & (shards - 1). */
+  shardBits: number;
+}
+
+export class Shard {
+  readonly u8: Uint8Array;
+  readonly u32: Uint32Array;
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly slotsPerShard: number;
+  readonly headerBytes: number;
+  private readonly dbDir: number;
+  private readonly freeHeads: number;
+  /** Atomics.wait is not allowed on the main thread: it only spins. */
+  canWait = true;
+  /** Replicas report expired keys as missing but leave their deletion to the master. */
+  keepExpired = false;
+
+  /** Set by lookup/insert: byte offset of the u32 cell pointing at the entry. */
+  link = 0;
+  /** Set by lookup/insert: byte offset of the entry's slot table header. */
+  slotHeader = 0;
+
+  static allocate(geometry: ShardGeometry, initialBytes = 1 << 20): SharedArrayBuffer {
+    const { size } = headerLayout(geometry.databases);
+    const sab = new SharedArrayBuffer(Math.max(initialBytes, size), { maxByteLength: MAX_SHARD_BYTES });
+    new Uint32Array(sab)[H_TOP] = size;
+    return sab;
+  }
+
+  constructor(readonly sab: SharedArrayBuffer, readonly index: number, readonly geometry: ShardGeometry) {
+    this.u8 = new Uint8Array(sab);
+    this.u32 = new Uint32Array(sab);
+    this.i32 = new Int32Array(sab);
+    this.f64 = new Float64Array(sab);
+    const l = headerLayout(geometry.databases);
+    this.dbDir = l.dbDir;
+    this.freeHeads = l.freeHeads;
+    this.headerBytes = l.size;
+    this.slotsPerShard = 16384 >> geometry.shardBits;
+  }
+
+  // ---- lock (futex mutex: 0 free, 1 locked, 2 locked with waiters) ----
+
+  lock(): void {
+    const i32 = this.i32;
+    let c = Atomics.compareExchange(i32, H_LOCK, 0, 1);
+    if (c === 0) return;
+    for (let spin = 0; spin < SPIN_LIMIT; spin++) {
+      if (Atomics.load(i32, H_LOCK) === 0) {
+        c = Atomics.compareExchange(i32, H_LOCK, 0, 1);
+        if (c === 0) return;
+      }
+    }
+    if (c !== 2) c = Atomics.exchange(i32, H_LOCK, 2);
+    while (c !== 0) {
+      if (this.canWait) Atomics.wait(i32, H_LOCK, 2, 50);
+      c = Atomics.exchange(i32, H_LOCK, 2);
+    }
+  }
+
+  unlock(): void {
+    if (Atomics.sub(this.i32, H_LOCK, 1) !== 1) {
+      Atomics.store(this.i32, H_LOCK, 0);
+      Atomics.notify(this.i32, H_LOCK, 1);
+    }
+  }
+
+  // ---- counters ----
+
+  get keyCount(): number {
+    return this.u32[H_KEYS];
+  }
+  get liveBytes(): number {
+    return this.u32[H_LIVE];
+  }
+  get arenaBytes(): number {
+    return this.u32[H_TOP];
+  }
+  get expiredKeys(): number {
+    return this.u32[H_EXPIRED];
+  }
+  get evictedKeys(): number {
+    return this.u32[H_EVICTED];
+  }
+  get epoch(): number {
+    return this.u32[H_EPOCH];
+  }
+  countEvicted(): void {
+    this.u32[H_EVICTED]++;
+  }
+
+  dbKeys(db: number): number {
+    const b = this.u32[this.dbDir + db];
+    return b === 0 ? 0 : this.u32[(b + D_KEYS) >> 2];
+  }
+
+  dbVolatile(db: number): number {
+    const b = this.u32[this.dbDir + db];
+    return b === 0 ? 0 : this.u32[(b + D_VOLATILE) >> 2];
+  }
+
+  slotKeys(db: number, slotIndex: number): number {
+    const b = this.u32[this.dbDir + db];
+    return b === 0 ? 0 : this.u32[(b + D_SLOTS + slotIndex * SLOT_HEADER_BYTES + S_USED) >> 2];
+  }
+
+  // ---- allocator ----
+
+  alloc(size: number): number {
+    return this.allocClass(sizeClassOf(size));
+  }
+
+  allocClass(c: number): number {
+    const head = this.u32[this.freeHeads + c];
+    const bytes = classSize(c);
+    let off: number;
+    if (head !== 0) {
+      this.u32[this.freeHeads + c] = this.u32[head >> 2];
+      off = head;
+    } else {
+      off = this.u32[H_TOP];
+      const end = off + bytes;
+      if (end > this.sab.byteLength) this.grow(end);
+      this.u32[H_TOP] = end;
+    }
+    this.u32[H_LIVE] += bytes;
+    return off;
+  }
+
+  free(off: number, size: number): void {
+    this.freeClass(off, sizeClassOf(size));
+  }
+
+  freeClass(off: number, c: number): void {
+    this.u32[off >> 2] = this.u32[this.freeHeads + c];
+    this.u32[this.freeHeads + c] = off;
+    this.u32[H_LIVE] -= classSize(c);
+  }
+
+  private grow(need: number): void {
+    if (need > MAX_SHARD_BYTES) throw new StoreFullError();
+    const cur = this.sab.byteLength;
+    let next = Math.max(need, cur + Math.max(GROW_MIN, Math.floor(cur / 4)));
+    next = Math.min(MAX_SHARD_BYTES, Math.ceil(next / 65536) * 65536);
+    this.sab.grow(next);
+  }
+
+  // ---- databases and slot tables ----
+
+  private dbBlock(db: number): number {
+    let b = this.u32[this.dbDir + db];
+    if (b === 0) {
+      const size = D_SLOTS + this.slotsPerShard * SLOT_HEADER_BYTES;
+      b = this.alloc(size);
+      this.u8.fill(0, b, b + size);
+      this.u32[this.dbDir + db] = b;
+    }
+    return b;
+  }
+
+  /** Byte offset of a slot's table header, or 0 when the database is empty. */
+  slotHeaderOf(db: number, slotIndex: number): number {
+    const b = this.u32[this.dbDir + db];
+    return b === 0 ? 0 : b + D_SLOTS + slotIndex * SLOT_HEADER_BYTES;
+  }
+
+  private newTable(buckets: number): number {
+    const t = this.alloc(buckets * 4);
+    this.u8.fill(0, t, t + buckets * 4);
+    return t;
+  }
+
+  private startRehash(sh: number, buckets: number): void {
+    const u32 = this.u32;
+    u32[(sh + S_TABLE1) >> 2] = this.newTable(buckets);
+    u32[(sh + S_MASK1) >> 2] = buckets - 1;
+    u32[(sh + S_REHASH) >> 2] = 1;
+    u32[H_REHASHING]++;
+    if (u32[(sh + S_MASK0) >> 2] < SMALL_TABLE) this.rehashStep(sh, SMALL_TABLE);
+  }
+
+  /** Moves up to n buckets of table 0 to table 1 (visiting at most 10n empty ones), as Redis's dictRehash. */
+  rehashStep(sh: number, n: number): boolean {
+    const u32 = this.u32;
+    let idx = u32[(sh + S_REHASH) >> 2];
+    if (idx === 0) return false;
+    idx--;
+    const t0 = u32[(sh + S_TABLE0) >> 2];
+    const mask0 = u32[(sh + S_MASK0) >> 2];
+    const t1 = u32[(sh + S_TABLE1) >> 2];
+    const mask1 = u32[(sh + S_MASK1) >> 2];
+    let emptyVisits = n * 10;
+    while (n > 0 && idx <= mask0) {
+      const cell = (t0 >> 2) + idx;
+      let e = u32[cell];
+      if (e === 0) {
+        idx++;
+        if (--emptyVisits === 0) break;
+        continue;
+      }
+      while (e !== 0) {
+        const next = u32[e >> 2];
+        const b = (t1 >> 2) + (u32[(e + E_HASH) >> 2] & mask1);
+        u32[e >> 2] = u32[b];
+        u32[b] = e;
+        e = next;
+      }
+      u32[cell] = 0;
+      idx++;
+      n--;
+    }
+    if (idx > mask0) {
+      this.free(t0, (mask0 + 1) * 4);
+      u32[(sh + S_TABLE0) >> 2] = t1;
+      u32[(sh + S_MASK0) >> 2] = mask1;
+      u32[(sh + S_TABLE1) >> 2] = 0;
+      u32[(sh + S_MASK1) >> 2] = 0;
+      u32[(sh + S_REHASH) >> 2] = 0;
+      u32[H_REHASHING]--;
+      return false;
+    }
+    u32[(sh + S_REHASH) >> 2] = idx + 1;
+    return true;
+  }
+
+  keyStart(e: number): number {
+    return e + (this.u8[e + E_FLAGS] & F_TTL_SECTION ? E_FIXED + E_TTL_SECTION : E_FIXED);
+  }
+
+  valueStart(e: number): number {
+    return this.keyStart(e) + this.u32[(e + E_KEYLEN) >> 2];
+  }
+
+  valueLength(e: number): number {
+    return this.u32[(e + E_VALLEN) >> 2];
+  }
+
+  /** Bytes the entry's block can hold for its value. */
+  valueCapacity(e: number): number {
+    return classSize(this.u8[e + E_CLASS]) - (this.valueStart(e) - e);
+  }
+
+  blockSize(e: number): number {
+    return classSize(this.u8[e + E_CLASS]);
+  }
+
+  private keyEquals(e: number, key: Uint8Array, ks: number, kl: number): boolean {
+    const u8 = this.u8;
+    const p = this.keyStart(e);
+    for (let i = 0; i < kl; i++) if (u8[p + i] !== key[ks + i]) return false;
+    return true;
+  }
+
+  /**
+   * Finds a key; returns its entry or 0 and sets `link` and `slotHeader`.
+   * Expired keys are returned too: see `find`.
+   */
+  lookup(db: number, slotIndex: number, key: Uint8Array, ks: number, kl: number, hash: number): number {
+    const u32 = this.u32;
+    const b = u32[this.dbDir + db];
+    if (b === 0) return 0;
+    const sh = b + D_SLOTS + slotIndex * SLOT_HEADER_BYTES;
+    if (u32[(sh + S_USED) >> 2] === 0) return 0;
+    const rehashing = u32[(sh + S_REHASH) >> 2] !== 0 && this.rehashStep(sh, 1);
+    for (let t = 0; t < 2; t++) {
+      const table = u32[(sh + (t === 0 ? S_TABLE0 : S_TABLE1)) >> 2];
+      const mask = u32[(sh + (t === 0 ? S_MASK0 : S_MASK1)) >> 2];
+      let link = table + ((hash & mask) << 2);
+      let e = u32[link >> 2];
+      while (e !== 0) {
+        if (u32[(e + E_HASH) >> 2] === hash && u32[(e + E_KEYLEN) >> 2] === kl && this.keyEquals(e, key, ks, kl)) {
+          this.link = link;
+          this.slotHeader = sh;
+          return e;
+        }
+        link = e + E_NEXT;
+        e = u32[link >> 2];
+      }
+      if (!rehashing) break;
+    }
+    return 0;
+  }
+
+  isExpired(e: number, now: number): boolean {
+    return (this.u8[e + E_FLAGS] & F_VOLATILE) !== 0 && this.f64[(e + E_EXPIRE) >> 3] <= now;
+  }
+
+  /** lookup, but a key whose TTL has passed is deleted (lazy expiry) and reported missing. */
+  find(db: number, slotIndex: number, key: Uint8Array, ks: number, kl: number, hash: number, now: number): number {
+    const e = this.lookup(db, slotIndex, key, ks, kl, hash);
+    if (e !== 0 && this.isExpired(e, now)) {
+      if (!this.keepExpired) {
+        this.remove(db, e);
+        this.u32[H_EXPIRED]++;
+      }
+      return 0;
+    }
+    return e;
+  }
+
+  /**
+   * Inserts a new key (the caller checked it is absent) with room for
+   * `valueCapacity` value bytes; sets `link`. The value is the caller's to write.
+   */
+  insert(db: number, slotIndex: number, key: Uint8Array, ks: number, kl: number, hash: number, type: number,
+    valueCapacity: number, withTtl: boolean): number {
+    const u32 = this.u32;
+    const b = this.dbBlock(db);
+    const sh = b + D_SLOTS + slotIndex * SLOT_HEADER_BYTES;
+    const keyOff = withTtl ? E_FIXED + E_TTL_SECTION : E_FIXED;
+    const c = sizeClassOf(keyOff + kl + valueCapacity);
+    // Allocate the entry first: a full arena must leave the table untouched.
+    const e = this.allocClass(c);
+    const used = u32[(sh + S_USED) >> 2];
+    if (u32[(sh + S_TABLE0) >> 2] === 0) {
+      u32[(sh + S_TABLE0) >> 2] = this.newTable(4);
+      u32[(sh + S_MASK0) >> 2] = 3;
+    } else if (u32[(sh + S_REHASH) >> 2] === 0 && used >= u32[(sh + S_MASK0) >> 2] + 1) {
+      this.startRehash(sh, (u32[(sh + S_MASK0) >> 2] + 1) * 2);
+    }
+    const rehashing = u32[(sh + S_REHASH) >> 2] !== 0 && this.rehashStep(sh, 1);
+    u32[(e + E_HASH) >> 2] = hash;
+    u32[(e + E_KEYLEN) >> 2] = kl;
+    u32[(e + E_VALLEN) >> 2] = 0;
+    u32[(e + E_LRU) >> 2] = 0;
+    const u8 = this.u8;
+    u8[e + E_TYPE] = type;
+    u8[e + E_FLAGS] = withTtl ? F_TTL_SECTION : 0;
+    u8[e + E_ENCODING] = 0;
+    u8[e + E_CLASS] = c;
+    const kp = e + keyOff;
+    if (kl < 32) for (let i = 0; i < kl; i++) u8[kp + i] = key[ks + i];
+    else u8.set(key.subarray(ks, ks + kl), kp);
+    const table = u32[(sh + (rehashing ? S_TABLE1 : S_TABLE0)) >> 2];
+    const mask = u32[(sh + (rehashing ? S_MASK1 : S_MASK0)) >> 2];
+    const bucket = table + ((hash & mask) << 2);
+    u32[e >> 2] = u32[bucket >> 2];
+    u32[bucket >> 2] = e;
+    u32[(sh + S_USED) >> 2] = used + 1;
+    u32[(b + D_KEYS) >> 2]++;
+    u32[H_KEYS]++;
+    this.link = bucket;
+    this.slotHeader = sh;
+    return e;
+  }
+
+  /** Removes the entry found by the last lookup/insert (uses `link` and `slotHeader`). */
+  remove(db: number, e: number): void {
+    const u32 = this.u32;
+    const sh = this.slotHeader;
+    u32[this.link >> 2] = u32[e >> 2];
+    if (this.u8[e + E_FLAGS] & F_VOLATILE) this.removeVolatile(db, e);
+    this.freeClass(e, this.u8[e + E_CLASS]);
+    const used = u32[(sh + S_USED) >> 2] - 1;
+    u32[(sh + S_USED) >> 2] = used;
+    u32[(this.u32[this.dbDir + db] + D_KEYS) >> 2]--;
+    u32[H_KEYS]--;
+    const mask0 = u32[(sh + S_MASK0) >> 2];
+    if (used === 0 && u32[(sh + S_REHASH) >> 2] === 0) {
+      // An empty slot keeps no table at all (16384 slots x databases add up).
+      this.free(u32[(sh + S_TABLE0) >> 2], (mask0 + 1) * 4);
+      u32[(sh + S_TABLE0) >> 2] = 0;
+      u32[(sh + S_MASK0) >> 2] = 0;
+    } else if (u32[(sh + S_REHASH) >> 2] === 0 && mask0 >= 7 && used * 8 < mask0 + 1) {
+      let buckets = 4;
+      while (buckets < used) buckets *= 2;
+      this.startRehash(sh, buckets);
+    }
+  }
+
+  /** Sets `link` and `slotHeader` for an entry known to be in the table (by pointer). */
+  locate(db: number, e: number): boolean {
+    const u32 = this.u32;
+    const ks = this.keyStart(e);
+    const kl = u32[(e + E_KEYLEN) >> 2];
+    const slotIndex = keyHashSlot(this.u8, ks, kl) >> this.geometry.shardBits;
+    const sh = this.slotHeaderOf(db, slotIndex);
+    if (sh === 0) return false;
+    const hash = u32[(e + E_HASH) >> 2];
+    for (let t = 0; t < 2; t++) {
+      const table = u32[(sh + (t === 0 ? S_TABLE0 : S_TABLE1)) >> 2];
+      if (table === 0) continue;
+      const mask = u32[(sh + (t === 0 ? S_MASK0 : S_MASK1)) >> 2];
+      let link = table + ((hash & mask) << 2);
+      let cur = u32[link >> 2];
+      while (cur !== 0) {
+        if (cur === e) {
+          this.link = link;
+          this.slotHeader = sh;
+          return true;
+        }
+        link = cur + E_NEXT;
+        cur = u32[link >> 2];
+      }
+    }
+    return false;
+  }
+
+  // ---- values and TTLs ----
+
+  /**
+   * Makes the entry (found by the last lookup) able to hold `length` value
+   * bytes, moving it to another block when needed; keeps `keep` bytes of the
+   * old value. Returns the entry's (possibly new) offset.
+   */
+  resizeValue(db: number, e: number, length: number, keep: number, withTtl: boolean): number {
+    const u8 = this.u8;
+    const u32 = this.u32;
+    const flags = u8[e + E_FLAGS];
+    const hasSection = (flags & F_TTL_SECTION) !== 0;
+    const wantSection = withTtl || (flags & F_VOLATILE) !== 0;
+    const kl = u32[(e + E_KEYLEN) >> 2];
+    const block = classSize(u8[e + E_CLASS]);
+    const keyOff = hasSection ? E_FIXED + E_TTL_SECTION : E_FIXED;
+    const need = keyOff + kl + length;
+    if (hasSection === wantSection || (hasSection && !wantSection && need <= block)) {
+      // In place when it fits and does not waste more than half the block.
+      if (need <= block && (block <= 64 || need * 2 > block)) {
+        u32[(e + E_VALLEN) >> 2] = length;
+        return e;
+      }
+    }
+    const newKeyOff = wantSection ? E_FIXED + E_TTL_SECTION : E_FIXED;
+    const c = sizeClassOf(newKeyOff + kl + length);
+    const n = this.allocClass(c);
+    u8.copyWithin(n + 4, e + 4, e + E_FIXED);
+    u8[n + E_CLASS] = c;
+    u8[n + E_FLAGS] = (flags & F_VOLATILE) | (wantSection ? F_TTL_SECTION : 0);
+    if (wantSection) {
+      if (hasSection) u8.copyWithin(n + E_FIXED, e + E_FIXED, e + E_FIXED + E_TTL_SECTION);
+      else u8.fill(0, n + E_FIXED, n + E_FIXED + E_TTL_SECTION);
+    }
+    u8.copyWithin(n + newKeyOff, e + keyOff, e + keyOff + kl + Math.min(keep, length));
+    u32[(n + E_VALLEN) >> 2] = length;
+    u32[n >> 2] = u32[e >> 2];
+    u32[this.link >> 2] = n;
+    if (flags & F_VOLATILE) {
+      const arr = u32[(u32[this.dbDir + db] + D_VOLATILE_ARRAY) >> 2];
+      u32[(arr >> 2) + u32[(n + E_VOLATILE_INDEX) >> 2]] = n;
+    }
+    this.freeClass(e, u8[e + E_CLASS]);
+    return n;
+  }
+
+  expireAt(e: number): number {
+    return this.u8[e + E_FLAGS] & F_VOLATILE ? this.f64[(e + E_EXPIRE) >> 3] : -1;
+  }
+
+  /** Sets the entry's expire time (unix ms); returns its (possibly moved) offset. */
+  setExpire(db: number, e: number, when: number): number {
+    if ((this.u8[e + E_FLAGS] & F_TTL_SECTION) === 0) {
+      e = this.resizeValue(db, e, this.valueLength(e), this.valueLength(e), true);
+    }
+    this.f64[(e + E_EXPIRE) >> 3] = when;
+    if ((this.u8[e + E_FLAGS] & F_VOLATILE) === 0) {
+      this.u8[e + E_FLAGS] |= F_VOLATILE;
+      this.addVolatile(db, e);
+    }
+    return e;
+  }
+
+  /** Removes the TTL; returns whether there was one. */
+  persist(db: number, e: number): boolean {
+    if ((this.u8[e + E_FLAGS] & F_VOLATILE) === 0) return false;
+    this.removeVolatile(db, e);
+    this.u8[e + E_FLAGS] &= ~F_VOLATILE;
+    return true;
+  }
+
+  private addVolatile(db: number, e: number): void {
+    const u32 = this.u32;
+    const b = this.dbBlock(db);
+    const n = u32[(b + D_VOLATILE) >> 2];
+    let cap = u32[(b + D_VOLATILE_CAPACITY) >> 2];
+    let arr = u32[(b + D_VOLATILE_ARRAY) >> 2];
+    if (n === cap) {
+      const nextCap = cap === 0 ? 16 : cap * 2;
+      const next = this.alloc(nextCap * 4);
+      if (arr !== 0) {
+        this.u8.copyWithin(next, arr, arr + n * 4);
+        this.free(arr, cap * 4);
+      }
+      arr = next;
+      cap = nextCap;
+      u32[(b + D_VOLATILE_ARRAY) >> 2] = arr;
+      u32[(b + D_VOLATILE_CAPACITY) >> 2] = cap;
+    }
+    u32[(arr >> 2) + n] = e;
+    u32[(e + E_VOLATILE_INDEX) >> 2] = n;
+    u32[(b + D_VOLATILE) >> 2] = n + 1;
+  }
+
+  private removeVolatile(db: number, e: number): void {
+    const u32 = this.u32;
+    const b = u32[this.dbDir + db];
+    const arr = u32[(b + D_VOLATILE_ARRAY) >> 2] >> 2;
+    const n = u32[(b + D_VOLATILE) >> 2] - 1;
+    const idx = u32[(e + E_VOLATILE_INDEX) >> 2];
+    const last = u32[arr + n];
+    u32[arr + idx] = last;
+    u32[(last + E_VOLATILE_INDEX) >> 2] = idx;
+    u32[(b + D_VOLATILE) >> 2] = n;
+    let cap = u32[(b + D_VOLATILE_CAPACITY) >> 2];
+    if (n === 0) {
+      this.free(arr << 2, cap * 4);
+      u32[(b + D_VOLATILE_ARRAY) >> 2] = 0;
+      u32[(b + D_VOLATILE_CAPACITY) >> 2] = 0;
+    } else if (cap > 64 && n * 4 < cap) {
+      cap = cap / 2;
+      const next = this.alloc(cap * 4);
+      this.u8.copyWithin(next, arr << 2, (arr << 2) + n * 4);
+      this.free(arr << 2, cap * 8);
+      u32[(b + D_VOLATILE_ARRAY) >> 2] = next;
+      u32[(b + D_VOLATILE_CAPACITY) >> 2] = cap;
+    }
+  }
+
+  /** A uniformly random entry with a TTL, or 0. */
+  randomVolatile(db: number): number {
+    const b = this.u32[this.dbDir + db];
+    if (b === 0) return 0;
+    const n = this.u32[(b + D_VOLATILE) >> 2];
+    if (n === 0) return 0;
+    const arr = this.u32[(b + D_VOLATILE_ARRAY) >> 2];
+    return this.u32[(arr >> 2) + Math.floor(Math.random() * n)];
+  }
+
+  /** A random entry (random non-empty slot, random non-empty bucket, random chain element), or 0. */
+  randomEntry(db: number): number {
+    const u32 = this.u32;
+    const b = u32[this.dbDir + db];
+    if (b === 0 || u32[(b + D_KEYS) >> 2] === 0) return 0;
+    const slots = this.slotsPerShard;
+    let si = Math.floor(Math.random() * slots);
+    let sh = b + D_SLOTS + si * SLOT_HEADER_BYTES;
+    for (let tries = 0; u32[(sh + S_USED) >> 2] === 0; tries++) {
+      si = tries < 32 ? Math.floor(Math.random() * slots) : (si + 1) % slots;
+      sh = b + D_SLOTS + si * SLOT_HEADER_BYTES;
+    }
+    for (;;) {
+      const rehashing = u32[(sh + S_REHASH) >> 2] !== 0;
+      const useT1 = rehashing && Math.random() < 0.5;
+      const table = u32[(sh + (useT1 ? S_TABLE1 : S_TABLE0)) >> 2];
+      const mask = u32[(sh + (useT1 ? S_MASK1 : S_MASK0)) >> 2];
+      const head = u32[(table >> 2) + Math.floor(Math.random() * (mask + 1))];
+      if (head === 0) continue;
+      let len = 0;
+      for (let e = head; e !== 0; e = u32[e >> 2]) len++;
+      let e = head;
+      for (let k = Math.floor(Math.random() * len); k > 0; k--) e = u32[e >> 2];
+      return e;
+    }
+  }
+
+  // ---- iteration ----
+
+  /**
+   * One step of Redis's dictScan over a slot's table(s): calls `visit` for
+   * every entry of the bucket(s) at `cursor` and returns the next cursor
+   * (0 when done). Keys present for the whole scan are returned at least once,
+   * even while the table grows or shrinks between calls.
+   */
+  scanSlot(db: number, slotIndex: number, cursor: number, visit: (e: number) => void): number {
+    const u32 = this.u32;
+    const sh = this.slotHeaderOf(db, slotIndex);
+    if (sh === 0 || u32[(sh + S_USED) >> 2] === 0) return 0;
+    let v = cursor >>> 0;
+    const emit = (table: number, mask: number) => {
+      for (let e = u32[(table >> 2) + (v & mask)]; e !== 0; e = u32[e >> 2]) visit(e);
+    };
+    if (u32[(sh + S_REHASH) >> 2] === 0) {
+      const m0 = u32[(sh + S_MASK0) >> 2];
+      emit(u32[(sh + S_TABLE0) >> 2], m0);
+      v = (v | ~m0) >>> 0;
+      v = reverseBits(v);
+      v = (v + 1) >>> 0;
+      v = reverseBits(v);
+      return v;
+    }
+    let t0 = u32[(sh + S_TABLE0) >> 2];
+    let m0 = u32[(sh + S_MASK0) >> 2];
+    let t1 = u32[(sh + S_TABLE1) >> 2];
+    let m1 = u32[(sh + S_MASK1) >> 2];
+    if (m0 > m1) {
+      [t0, t1] = [t1, t0];
+      [m0, m1] = [m1, m0];
+    }
+    emit(t0, m0);
+    do {
+      emit(t1, m1);
+      v = (v | ~m1) >>> 0;
+      v = reverseBits(v);
+      v = (v + 1) >>> 0;
+      v = reverseBits(v);
+    } while ((v & (m0 ^ m1)) !== 0);
+    return v;
+  }
+
+  /** Calls visit for every entry of a slot (no lookups may run meanwhile). */
+  forEachInSlot(db: number, slotIndex: number, visit: (e: number) => boolean | void): void {
+    const u32 = this.u32;
+    const sh = this.slotHeaderOf(db, slotIndex);
+    if (sh === 0 || u32[(sh + S_USED) >> 2] === 0) return;
+    for (let t = 0; t < 2; t++) {
+      const table = u32[(sh + (t === 0 ? S_TABLE0 : S_TABLE1)) >> 2];
+      if (table === 0) continue;
+      const mask = u32[(sh + (t === 0 ? S_MASK0 : S_MASK1)) >> 2];
+      for (let i = 0; i <= mask; i++) {
+        for (let e = u32[(table >> 2) + i]; e !== 0;) {
+          const next = u32[e >> 2];
+          if (visit(e) === false) return;
+          e = next;
+        }
+      }
+    }
+  }
+
+  /** Moves a few buckets of every rehashing table; returns whether work remains. */
+  rehashSome(db: number, budget: number): boolean {
+    const b = this.u32[this.dbDir + db];
+    if (b === 0 || this.u32[H_REHASHING] === 0) return false;
+    let more = false;
+    for (let si = 0; si < this.slotsPerShard && budget > 0; si++) {
+      const sh = b + D_SLOTS + si * SLOT_HEADER_BYTES;
+      if (this.u32[(sh + S_REHASH) >> 2] !== 0) {
+        more = this.rehashStep(sh, 100) || more;
+        budget -= 100;
+      }
+    }
+    return more;
+  }
+
+  // ---- flushing ----
+
+  /** Empties every database of the shard in O(1): the arena starts over. */
+  flushAll(): void {
+    const u32 = this.u32;
+    u32.fill(0, this.dbDir, this.freeHeads + CLASS_COUNT);
+    u32[H_TOP] = this.headerBytes;
+    u32[H_LIVE] = 0;
+    u32[H_KEYS] = 0;
+    u32[H_REHASHING] = 0;
+    u32[H_EPOCH]++;
+  }
+
+  /** Empties one database, returning its blocks to the free lists. */
+  flushDb(db: number): void {
+    const u32 = this.u32;
+    const b = u32[this.dbDir + db];
+    if (b === 0) return;
+    for (let si = 0; si < this.slotsPerShard; si++) {
+      const sh = b + D_SLOTS + si * SLOT_HEADER_BYTES;
+      this.forEachInSlot(db, si, (e) => this.freeClass(e, this.u8[e + E_CLASS]));
+      const t0 = u32[(sh + S_TABLE0) >> 2];
+      if (t0 !== 0) this.free(t0, (u32[(sh + S_MASK0) >> 2] + 1) * 4);
+      const t1 = u32[(sh + S_TABLE1) >> 2];
+      if (t1 !== 0) {
+        this.free(t1, (u32[(sh + S_MASK1) >> 2] + 1) * 4);
+        u32[H_REHASHING]--;
+      }
+    }
+    const arr = u32[(b + D_VOLATILE_ARRAY) >> 2];
+    if (arr !== 0) this.free(arr, u32[(b + D_VOLATILE_CAPACITY) >> 2] * 4);
+    u32[H_KEYS] -= u32[(b + D_KEYS) >> 2];
+    this.free(b, D_SLOTS + this.slotsPerShard * SLOT_HEADER_BYTES);
+    u32[this.dbDir + db] = 0;
+    u32[H_EPOCH]++;
+  }
+
+  /** Removes every key of one slot (CLUSTER FLUSHSLOTS / DELSLOTS paths); returns how many. */
+  flushSlot(db: number, slotIndex: number): number {
+    if (this.slotHeaderOf(db, slotIndex) === 0) return 0;
+    let n = 0;
+    const victims: number[] = [];
+    this.forEachInSlot(db, slotIndex, (e) => {
+      victims.push(e);
+    });
+    for (const e of victims) {
+      if (this.locate(db, e)) {
+        this.remove(db, e);
+        n++;
+      }
+    }
+    return n;
+  }
+}
+
+function reverseBits(v: number): number {
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  v = (v >>> 16) | (v << 16);
+  return v >>> 0;
+}
