@@ -5,6 +5,7 @@
 import type { CommandSpec } from './command-spec.js';
 import { stringCommands } from './strings.js';
 import { bitCommands } from './bits.js';
+import { lcsCommands } from './lcs.js';
 import { keyCommands } from './keys.js';
 import { connectionCommands } from './connection.js';
 import { serverCommands } from './server-admin.js';
@@ -92,6 +93,7 @@ export function commandTable(): CommandTable {
   table ??= new CommandTable([
     ...stringCommands,
     ...bitCommands,
+    ...lcsCommands,
     ...keyCommands,
     ...connectionCommands,
     ...serverCommands,
