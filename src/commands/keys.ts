@@ -1,3 +1,552 @@
-import type { CommandSpec } from './command-spec.js';
+/**
+ * The keyspace family (Redis's db.c and expire.c): DEL/UNLINK, EXISTS,
+ * TYPE, TOUCH, the EXPIRE and TTL families, PERSIST, KEYS, SCAN, RANDOMKEY,
+ * RENAME/RENAMENX, COPY and OBJECT.
+ */
+import { defineCommand, type CommandSpec } from './command-spec.js';
+import type { CommandContext } from './context.js';
+import { DB_RANGE, invalidExpire, NO_SUCH_KEY, NOT_INTEGER, SYNTAX } from './errors.js';
+import { globMatch, isMatchAll } from './glob.js';
+import { replyHelp } from './connection.js';
+import { E_ENCODING, E_KEYLEN, E_TYPE, ENC_RAW, ValueType } from '../store/layout.js';
+import { AccessPolicy } from '../store/keyspace.js';
+import { bytesToInteger } from './numbers.js';
+import { copyEntry } from './key-copy.js';
 
-export const keyCommands: CommandSpec[] = [];
+const group = 'generic';
+const TYPE_NAMES = ['string', 'list', 'set', 'zset', 'hash'];
+
+function delGeneric(c: CommandContext): void {
+  c.lockKeyRange(1, c.argc - 1, 1);
+  let deleted = 0;
+  for (let i = 1; i < c.argc; i++) {
+    c.selectKey(i);
+    const e = c.findWrite();
+    if (e !== 0) {
+      c.shard.remove(c.db, e);
+      deleted++;
+    }
+  }
+  c.dirty += deleted;
+  c.out.integer(deleted);
+}
+
+function exists(c: CommandContext): void {
+  c.lockKeyRange(1, c.argc - 1, 1);
+  let n = 0;
+  for (let i = 1; i < c.argc; i++) {
+    c.selectKey(i);
+    if (c.findRead() !== 0) n++;
+  }
+  c.out.integer(n);
+}
+
+function touch(c: CommandContext): void {
+  c.lockKeyRange(1, c.argc - 1, 1);
+  let n = 0;
+  for (let i = 1; i < c.argc; i++) {
+    c.selectKey(i);
+    if (c.findWrite() !== 0) n++;
+  }
+  c.out.integer(n);
+}
+
+function type(c: CommandContext): void {
+  c.openKey(1);
+  const e = c.findQuiet();
+  c.out.simple(e === 0 ? 'none' : TYPE_NAMES[c.typeOf(e)]);
+}
+
+const enum ExpireFlag {
+  NX = 1,
+  XX = 2,
+  GT = 4,
+  LT = 8,
+}
+
+/** expireGenericCommand: `basetime` is now for relative forms, 0 for absolute ones. */
+function expireGeneric(seconds: boolean, relative: boolean) {
+  return (c: CommandContext): void => {
+    let flags = 0;
+    for (let i = 3; i < c.argc; i++) {
+      if (c.argIs(i, 'nx')) flags |= ExpireFlag.NX;
+      else if (c.argIs(i, 'xx')) flags |= ExpireFlag.XX;
+      else if (c.argIs(i, 'gt')) flags |= ExpireFlag.GT;
+      else if (c.argIs(i, 'lt')) flags |= ExpireFlag.LT;
+      else {
+        c.out.error(`Unsupported option ${c.argString(i)}`);
+        return;
+      }
+    }
+    if (flags & ExpireFlag.NX && flags & (ExpireFlag.XX | ExpireFlag.GT | ExpireFlag.LT)) {
+      c.out.error('NX and XX, GT or LT options at the same time are not compatible');
+      return;
+    }
+    if (flags & ExpireFlag.GT && flags & ExpireFlag.LT) {
+      c.out.error('GT and LT options at the same time are not compatible');
+      return;
+    }
+    let when = c.argInt(2);
+    if (when === null) {
+      c.out.error(NOT_INTEGER);
+      return;
+    }
+    if (seconds) {
+      if (when > 9223372036854775807 / 1000 || when < -9223372036854775808 / 1000) {
+        c.out.error(invalidExpire(c.spec.name));
+        return;
+      }
+      when *= 1000;
+    }
+    const base = relative ? c.now : 0;
+    if (when > 9223372036854775807 - base) {
+      c.out.error(invalidExpire(c.spec.name));
+      return;
+    }
+    when += base;
+    c.openKey(1);
+    let e = c.findWrite();
+    if (e === 0) {
+      c.out.integer(0);
+      return;
+    }
+    if (flags) {
+      const current = c.shard.expireAt(e);
+      if ((flags & ExpireFlag.NX && current !== -1) || (flags & ExpireFlag.XX && current === -1) ||
+        (flags & ExpireFlag.GT && (when <= current || current === -1)) ||
+        (flags & ExpireFlag.LT && current !== -1 && when >= current)) {
+        c.out.integer(0);
+        return;
+      }
+    }
+    if (when <= c.now) {
+      c.shard.remove(c.db, e);
+    } else {
+      e = c.shard.setExpire(c.db, e, when);
+    }
+    c.dirty++;
+    c.out.integer(1);
+  };
+}
+
+/** TTL / PTTL / EXPIRETIME / PEXPIRETIME. */
+function ttlGeneric(ms: boolean, absolute: boolean) {
+  return (c: CommandContext): void => {
+    c.openKey(1);
+    const e = c.findRead();
+    if (e === 0) {
+      c.out.integer(-2);
+      return;
+    }
+    const expire = c.shard.expireAt(e);
+    if (expire === -1) {
+      c.out.integer(-1);
+      return;
+    }
+    if (absolute) {
+      c.out.integer(ms ? expire : Math.trunc(expire / 1000));
+      return;
+    }
+    const ttl = Math.max(0, expire - c.now);
+    c.out.integer(ms ? ttl : Math.trunc((ttl + 500) / 1000));
+  };
+}
+
+function persist(c: CommandContext): void {
+  c.openKey(1);
+  const e = c.findWrite();
+  if (e !== 0 && c.shard.persist(c.db, e)) {
+    c.dirty++;
+    c.out.integer(1);
+  } else {
+    c.out.integer(0);
+  }
+}
+
+function keys(c: CommandContext): void {
+  const p = c.buf;
+  const ps = c.argStart[1];
+  const pe = ps + c.argLen[1];
+  const all = isMatchAll(p, ps, pe);
+  const found: Buffer[] = [];
+  const db = c.ks.dbMap[c.client.db];
+  for (const shard of c.ks.shards) {
+    shard.lock();
+    try {
+      for (let si = 0; si < shard.slotsPerShard; si++) {
+        if (shard.slotKeys(db, si) === 0) continue;
+        shard.forEachInSlot(db, si, (e) => {
+          if (shard.isExpired(e, c.now)) return;
+          const ks = shard.keyStart(e);
+          const kl = shard.u32[(e + E_KEYLEN) >> 2];
+          if (all || globMatch(p, ps, pe, shard.u8, ks, ks + kl)) found.push(Buffer.from(shard.u8.subarray(ks, ks + kl)));
+        });
+      }
+    } finally {
+      shard.unlock();
+    }
+  }
+  c.out.arrayHeader(found.length);
+  for (const k of found) c.out.bulkBytes(k, 0, k.length);
+}
+
+const SLOT_BITS = 14;
+const SLOTS = 1 << SLOT_BITS;
+
+/**
+ * SCAN: the cursor holds the slot in its low 14 bits and that slot table's
+ * reverse-binary bucket cursor above, so every key present for the whole
+ * iteration is returned at least once (Redis's dictScan guarantee), slot by
+ * slot.
+ */
+function scan(c: CommandContext): void {
+  const cursorText = c.argLatin1(1);
+  if (!/^\d+$/.test(cursorText) || cursorText.length > 20) {
+    c.out.error('invalid cursor');
+    return;
+  }
+  let cursor = Number(cursorText);
+  let count = 10;
+  let pattern = -1;
+  let typeFilter = -1;
+  for (let i = 2; i < c.argc; i++) {
+    const more = c.argc - i - 1;
+    if (c.argIs(i, 'count') && more >= 1) {
+      const n = c.argInt(i + 1);
+      if (n === null) {
+        c.out.error(NOT_INTEGER);
+        return;
+      }
+      if (n < 1) {
+        c.out.error(SYNTAX);
+        return;
+      }
+      count = n;
+      i++;
+    } else if (c.argIs(i, 'match') && more >= 1) {
+      pattern = ++i;
+    } else if (c.argIs(i, 'type') && more >= 1) {
+      const name = c.argString(++i).toLowerCase();
+      typeFilter = TYPE_NAMES.indexOf(name);
+      // Redis accepts unknown type names and simply matches nothing.
+      if (typeFilter < 0) typeFilter = 255;
+    } else {
+      c.out.error(SYNTAX);
+      return;
+    }
+  }
+  if (!Number.isSafeInteger(cursor)) cursor = 0;
+  let slot = cursor % SLOTS;
+  let bucket = Math.floor(cursor / SLOTS) >>> 0;
+  const db = c.ks.dbMap[c.client.db];
+  const names: Buffer[] = [];
+  let budget = count * 10;
+  const p = c.buf;
+  const ps = pattern >= 0 ? c.argStart[pattern] : 0;
+  const pe = pattern >= 0 ? ps + c.argLen[pattern] : 0;
+  const matchAll = pattern < 0 || isMatchAll(p, ps, pe);
+  while (slot < SLOTS && names.length < count && budget > 0) {
+    const shard = c.ks.shardOf(slot);
+    const si = c.ks.slotIndex(slot);
+    if (shard.slotKeys(db, si) === 0) {
+      slot++;
+      bucket = 0;
+      budget--;
+      continue;
+    }
+    shard.lock();
+    try {
+      const expired: number[] = [];
+      do {
+        bucket = shard.scanSlot(db, si, bucket, (e) => {
+          if (shard.isExpired(e, c.now)) {
+            expired.push(e);
+            return;
+          }
+          if (typeFilter >= 0 && shard.u8[e + E_TYPE] !== typeFilter) return;
+          const ks = shard.keyStart(e);
+          const kl = shard.u32[(e + E_KEYLEN) >> 2];
+          if (matchAll || globMatch(p, ps, pe, shard.u8, ks, ks + kl)) names.push(Buffer.from(shard.u8.subarray(ks, ks + kl)));
+        });
+        budget--;
+      } while (bucket !== 0 && names.length < count && budget > 0);
+      // Like Redis's SCAN, keys found expired on the way are deleted.
+      for (const e of expired) {
+        if (!shard.keepExpired && shard.locate(db, e)) shard.remove(db, e);
+      }
+    } finally {
+      shard.unlock();
+    }
+    if (bucket === 0) slot++;
+  }
+  const next = slot >= SLOTS ? 0 : bucket * SLOTS + slot;
+  c.out.arrayHeader(2);
+  c.out.bulkString(String(next));
+  c.out.arrayHeader(names.length);
+  for (const k of names) c.out.bulkBytes(k, 0, k.length);
+}
+
+function randomkey(c: CommandContext): void {
+  const db = c.ks.dbMap[c.client.db];
+  const shards = c.ks.shards;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    let total = 0;
+    for (const s of shards) total += s.dbKeys(db);
+    if (total === 0) break;
+    let r = Math.floor(Math.random() * total);
+    let shard = shards[0];
+    for (const s of shards) {
+      const n = s.dbKeys(db);
+      if (r < n) {
+        shard = s;
+        break;
+      }
+      r -= n;
+    }
+    shard.lock();
+    try {
+      const e = shard.randomEntry(db);
+      if (e === 0) continue;
+      if (shard.isExpired(e, c.now) && !shard.keepExpired) {
+        if (shard.locate(db, e)) shard.remove(db, e);
+        continue;
+      }
+      const ks = shard.keyStart(e);
+      c.out.bulkBytes(shard.u8, ks, shard.u32[(e + E_KEYLEN) >> 2]);
+      return;
+    } finally {
+      shard.unlock();
+    }
+  }
+  c.out.nullBulk();
+}
+
+/** RENAME / RENAMENX. */
+function renameGeneric(nx: boolean) {
+  return (c: CommandContext): void => {
+    c.lockKeysAt([1, 2]);
+    c.selectKey(1);
+    const e = c.findWrite();
+    if (e === 0) {
+      c.out.error(NO_SUCH_KEY);
+      return;
+    }
+    if (c.argsEqual(1, 2)) {
+      if (nx) c.out.integer(0);
+      else c.out.ok();
+      return;
+    }
+    const src = { shard: c.shard, db: c.db };
+    c.selectKey(2);
+    const d = c.findWrite();
+    if (d !== 0) {
+      if (nx) {
+        c.out.integer(0);
+        return;
+      }
+      c.shard.remove(c.db, d);
+    }
+    copyEntry(c, src.shard, e, c.db);
+    // The source entry did not move: find it again to unlink it.
+    if (src.shard.locate(src.db, e)) src.shard.remove(src.db, e);
+    c.dirty++;
+    if (nx) c.out.integer(1);
+    else c.out.ok();
+  };
+}
+
+function copy(c: CommandContext): void {
+  let targetDb = c.client.db;
+  let replace = false;
+  for (let i = 3; i < c.argc; i++) {
+    if (c.argIs(i, 'replace')) replace = true;
+    else if (c.argIs(i, 'db') && i + 1 < c.argc) {
+      const n = c.argInt(++i);
+      if (n === null) {
+        c.out.error(NOT_INTEGER);
+        return;
+      }
+      if (n < 0 || n >= c.ks.databases) {
+        c.out.error(DB_RANGE);
+        return;
+      }
+      targetDb = n;
+    } else {
+      c.out.error(SYNTAX);
+      return;
+    }
+  }
+  if (targetDb === c.client.db && c.argsEqual(1, 2)) {
+    c.out.error('source and destination objects are the same');
+    return;
+  }
+  c.lockKeysAt([1, 2]);
+  c.selectKey(1);
+  const e = c.findWrite();
+  if (e === 0) {
+    c.out.integer(0);
+    return;
+  }
+  const srcShard = c.shard;
+  c.selectKey(2);
+  c.db = c.ks.dbMap[targetDb];
+  const d = c.findWrite();
+  if (d !== 0) {
+    if (!replace) {
+      c.out.integer(0);
+      return;
+    }
+    c.shard.remove(c.db, d);
+  }
+  copyEntry(c, srcShard, e, c.db);
+  c.dirty++;
+  c.out.integer(1);
+}
+
+/** OBJECT ENCODING of a string, as Redis picks int / embstr / raw. */
+function stringEncoding(c: CommandContext, e: number): string {
+  const s = c.shard;
+  if (s.u8[e + E_ENCODING] === ENC_RAW) return 'raw';
+  const len = s.valueLength(e);
+  if (len <= 20 && bytesToInteger(s.u8, s.valueStart(e), len) !== null) return 'int';
+  return len <= 44 ? 'embstr' : 'raw';
+}
+
+function objectGeneric(kind: 'encoding' | 'freq' | 'idletime' | 'refcount') {
+  return (c: CommandContext): void => {
+    c.openKey(2);
+    const e = c.findQuiet();
+    if (e === 0) {
+      c.out.nullBulk();
+      return;
+    }
+    const lfu = c.ks.policy === AccessPolicy.Lfu;
+    switch (kind) {
+      case 'encoding':
+        c.out.bulkString(c.typeOf(e) === ValueType.String ? stringEncoding(c, e) : 'unknown');
+        break;
+      case 'freq':
+        if (!lfu) {
+          c.out.error('An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.');
+          return;
+        }
+        c.out.integer(c.ks.frequency(c.shard, e, c.now));
+        break;
+      case 'idletime':
+        if (lfu) {
+          c.out.error('An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.');
+          return;
+        }
+        c.out.integer(c.ks.idleSeconds(c.shard, e, c.now));
+        break;
+      case 'refcount': {
+        // Redis shares the integers 0..9999 (refcount INT_MAX) unless an LRU/LFU policy needs per-key clocks.
+        const s = c.shard;
+        const len = s.valueLength(e);
+        const n = c.typeOf(e) === ValueType.String && s.u8[e + E_ENCODING] !== ENC_RAW ? bytesToInteger(s.u8, s.valueStart(e), len) : null;
+        const policy = c.server.configGet('maxmemory-policy') ?? '';
+        const maxmemory = Number(c.server.configGet('maxmemory') ?? '0');
+        const shared = n !== null && n >= 0 && n < 10000 && (maxmemory === 0 || !/-(lru|lfu)$/.test(policy));
+        c.out.integer(shared ? 2147483647 : 1);
+        break;
+      }
+    }
+  };
+}
+
+const OBJECT_HELP = [
+  'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'ENCODING <key>',
+  '    Return the kind of internal representation used in order to store the value',
+  '    associated with a <key>.',
+  'FREQ <key>',
+  '    Return the access frequency index of the <key>. The returned integer is',
+  '    proportional to the logarithm of the recent access frequency of the key.',
+  'IDLETIME <key>',
+  '    Return the idle time of the <key>, that is the approximated number of',
+  '    seconds elapsed since the last access to the key.',
+  'REFCOUNT <key>',
+  '    Return the number of references of the value associated with the specified',
+  '    <key>.',
+  'HELP',
+  '    Print this help.',
+];
+
+const key1: [number, number, number] = [1, 1, 1];
+const keysAll: [number, number, number] = [1, -1, 1];
+
+export const keyCommands: CommandSpec[] = [
+  defineCommand({ name: 'del', arity: -2, flags: ['write'], keys: keysAll, keyFlags: ['RM', 'DELETE'], categories: ['keyspace'], group,
+    summary: 'Deletes one or more keys.', complexity: 'O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).',
+    handler: delGeneric }),
+  defineCommand({ name: 'unlink', arity: -2, flags: ['write', 'fast'], keys: keysAll, keyFlags: ['RM', 'DELETE'], categories: ['keyspace'], group,
+    since: '4.0.0', summary: 'Asynchronously deletes one or more keys.', complexity: 'O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.',
+    handler: delGeneric }),
+  defineCommand({ name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: keysAll, keyFlags: ['RO'], categories: ['keyspace'], group,
+    summary: 'Determines whether one or more keys exist.', complexity: 'O(N) where N is the number of keys to check.', handler: exists }),
+  defineCommand({ name: 'touch', arity: -2, flags: ['readonly', 'fast'], keys: keysAll, keyFlags: ['RO'], categories: ['keyspace'], group,
+    since: '3.2.1', summary: 'Returns the number of existing keys out of those specified after updating the time they were last accessed.',
+    complexity: 'O(N) where N is the number of keys that will be touched.', handler: touch }),
+  defineCommand({ name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: key1, keyFlags: ['RO'], categories: ['keyspace'], group,
+    summary: 'Determines the type of value stored at a key.', complexity: 'O(1)', handler: type }),
+  defineCommand({ name: 'expire', arity: -3, flags: ['write', 'fast'], keys: key1, keyFlags: ['RW', 'UPDATE'], categories: ['keyspace'], group,
+    summary: 'Sets the expiration time of a key in seconds.', complexity: 'O(1)', handler: expireGeneric(true, true) }),
+  defineCommand({ name: 'pexpire', arity: -3, flags: ['write', 'fast'], keys: key1, keyFlags: ['RW', 'UPDATE'], categories: ['keyspace'], group,
+    since: '2.6.0', summary: 'Sets the expiration time of a key in milliseconds.', complexity: 'O(1)', handler: expireGeneric(false, true) }),
+  defineCommand({ name: 'expireat', arity: -3, flags: ['write', 'fast'], keys: key1, keyFlags: ['RW', 'UPDATE'], categories: ['keyspace'], group,
+    since: '1.2.0', summary: 'Sets the expiration time of a key to a Unix timestamp.', complexity: 'O(1)', handler: expireGeneric(true, false) }),
+  defineCommand({ name: 'pexpireat', arity: -3, flags: ['write', 'fast'], keys: key1, keyFlags: ['RW', 'UPDATE'], categories: ['keyspace'], group,
+    since: '2.6.0', summary: 'Sets the expiration time of a key to a Unix milliseconds timestamp.', complexity: 'O(1)', handler: expireGeneric(false, false) }),
+  defineCommand({ name: 'ttl', arity: 2, flags: ['readonly', 'fast'], keys: key1, keyFlags: ['RO', 'ACCESS'], categories: ['keyspace'], group,
+    summary: 'Returns the expiration time in seconds of a key.', complexity: 'O(1)', handler: ttlGeneric(false, false) }),
+  defineCommand({ name: 'pttl', arity: 2, flags: ['readonly', 'fast'], keys: key1, keyFlags: ['RO', 'ACCESS'], categories: ['keyspace'], group,
+    since: '2.6.0', summary: 'Returns the expiration time in milliseconds of a key.', complexity: 'O(1)', handler: ttlGeneric(true, false) }),
+  defineCommand({ name: 'expiretime', arity: 2, flags: ['readonly', 'fast'], keys: key1, keyFlags: ['RO', 'ACCESS'], categories: ['keyspace'], group,
+    since: '7.0.0', summary: 'Returns the expiration time of a key as a Unix timestamp.', complexity: 'O(1)', handler: ttlGeneric(false, true) }),
+  defineCommand({ name: 'pexpiretime', arity: 2, flags: ['readonly', 'fast'], keys: key1, keyFlags: ['RO', 'ACCESS'], categories: ['keyspace'], group,
+    since: '7.0.0', summary: 'Returns the expiration time of a key as a Unix milliseconds timestamp.', complexity: 'O(1)', handler: ttlGeneric(true, true) }),
+  defineCommand({ name: 'persist', arity: 2, flags: ['write', 'fast'], keys: key1, keyFlags: ['RW', 'UPDATE'], categories: ['keyspace'], group,
+    since: '2.2.0', summary: 'Removes the expiration time of a key.', complexity: 'O(1)', handler: persist }),
+  defineCommand({ name: 'keys', arity: 2, flags: ['readonly'], categories: ['keyspace', 'dangerous'], group,
+    summary: 'Returns all key names that match a pattern.', complexity: 'O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.',
+    handler: keys }),
+  defineCommand({ name: 'scan', arity: -2, flags: ['readonly'], categories: ['keyspace'], group, since: '2.8.0',
+    summary: 'Iterates over the key names in the database.', complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.',
+    handler: scan }),
+  defineCommand({ name: 'randomkey', arity: 1, flags: ['readonly'], categories: ['keyspace'], group,
+    summary: 'Returns a random key name from the database.', complexity: 'O(1)', handler: randomkey }),
+  defineCommand({ name: 'rename', arity: 3, flags: ['write'], keys: [1, 2, 1], categories: ['keyspace'], group,
+    keySpecs: [
+      { flags: ['RW', 'ACCESS', 'DELETE'], index: 1, lastKey: 0, keyStep: 1, limit: 0 },
+      { flags: ['OW', 'INSERT'], index: 2, lastKey: 0, keyStep: 1, limit: 0 },
+    ],
+    summary: 'Renames a key and overwrites the destination.', complexity: 'O(1)', handler: renameGeneric(false) }),
+  defineCommand({ name: 'renamenx', arity: 3, flags: ['write', 'fast'], keys: [1, 2, 1], categories: ['keyspace'], group,
+    keySpecs: [
+      { flags: ['RW', 'ACCESS', 'DELETE'], index: 1, lastKey: 0, keyStep: 1, limit: 0 },
+      { flags: ['OW', 'INSERT'], index: 2, lastKey: 0, keyStep: 1, limit: 0 },
+    ],
+    summary: "Renames a key only when the target key name doesn't exist.", complexity: 'O(1)', handler: renameGeneric(true) }),
+  defineCommand({ name: 'copy', arity: -3, flags: ['write', 'denyoom'], keys: [1, 2, 1], categories: ['keyspace'], group, since: '6.2.0',
+    keySpecs: [
+      { flags: ['RO', 'ACCESS'], index: 1, lastKey: 0, keyStep: 1, limit: 0 },
+      { flags: ['OW', 'UPDATE'], index: 2, lastKey: 0, keyStep: 1, limit: 0 },
+    ],
+    summary: 'Copies the value of a key to a new key.', complexity: 'O(N) worst case for collections, where N is the number of nested elements. O(1) for string values.',
+    handler: copy }),
+  defineCommand({ name: 'object', arity: -2, categories: [], group, since: '2.2.3',
+    summary: 'A container for object introspection commands.', complexity: 'Depends on subcommand.',
+    subcommands: [
+      defineCommand({ name: 'encoding', arity: 3, flags: ['readonly'], keys: [2, 2, 1], keyFlags: ['RO'], categories: ['keyspace'], group, since: '2.2.3',
+        summary: 'Returns the internal encoding of a Redis object.', complexity: 'O(1)', handler: objectGeneric('encoding') }),
+      defineCommand({ name: 'freq', arity: 3, flags: ['readonly'], keys: [2, 2, 1], keyFlags: ['RO'], categories: ['keyspace'], group, since: '4.0.0',
+        summary: 'Returns the logarithmic access frequency counter of a Redis object.', complexity: 'O(1)', handler: objectGeneric('freq') }),
+      defineCommand({ name: 'idletime', arity: 3, flags: ['readonly'], keys: [2, 2, 1], keyFlags: ['RO'], categories: ['keyspace'], group, since: '2.2.3',
+        summary: 'Returns the time since the last access to a Redis object.', complexity: 'O(1)', handler: objectGeneric('idletime') }),
+      defineCommand({ name: 'refcount', arity: 3, flags: ['readonly'], keys: [2, 2, 1], keyFlags: ['RO'], categories: ['keyspace'], group, since: '2.2.3',
+        summary: 'Returns the reference count of a value of a key.', complexity: 'O(1)', handler: objectGeneric('refcount') }),
+      defineCommand({ name: 'help', arity: 2, flags: ['loading', 'stale'], categories: ['keyspace'], group, since: '6.2.0',
+        summary: 'Returns helpful text about the different subcommands.', complexity: 'O(1)', handler: (c) => replyHelp(c, OBJECT_HELP) }),
+    ] }),
+];
+

@@ -1,0 +1,80 @@
+/**
+ * Glob matching over bytes with the semantics of Redis's stringmatchlen
+ * (util.c): '*', '?', '[...]' with ranges and '^' negation, '\' escapes,
+ * optional case folding. Used by KEYS and SCAN MATCH.
+ */
+
+function lower(c: number): number {
+  return c >= 65 && c <= 90 ? c + 32 : c;
+}
+
+export function globMatch(
+  p: Uint8Array, ps: number, pe: number, s: Uint8Array, ss: number, se: number, nocase = false, depth = 0,
+): boolean {
+  // Redis bails out of pathological patterns the same way (nesting limit).
+  if (depth > 1000) return false;
+  while (ps < pe && ss < se) {
+    const pc = p[ps];
+    if (pc === 42 /* * */) {
+      while (ps + 1 < pe && p[ps + 1] === 42) ps++;
+      if (ps + 1 === pe) return true;
+      for (let k = ss; k < se; k++) if (globMatch(p, ps + 1, pe, s, k, se, nocase, depth + 1)) return true;
+      return false;
+    } else if (pc === 63 /* ? */) {
+      ss++;
+    } else if (pc === 91 /* [ */) {
+      ps++;
+      const not = ps < pe && p[ps] === 94; /* ^ */
+      if (not) ps++;
+      let match = false;
+      for (;;) {
+        if (ps >= pe) {
+          ps--; // an unterminated class: treat the end as ']'
+          break;
+        }
+        if (p[ps] === 92 /* \ */ && ps + 1 < pe) {
+          ps++;
+          if (p[ps] === s[ss]) match = true;
+        } else if (p[ps] === 93 /* ] */) {
+          break;
+        } else if (ps + 2 < pe && p[ps + 1] === 45 /* - */) {
+          let start = p[ps];
+          let end = p[ps + 2];
+          let c = s[ss];
+          if (start > end) [start, end] = [end, start];
+          if (nocase) {
+            start = lower(start);
+            end = lower(end);
+            c = lower(c);
+          }
+          ps += 2;
+          if (c >= start && c <= end) match = true;
+        } else if (nocase ? lower(p[ps]) === lower(s[ss]) : p[ps] === s[ss]) {
+          match = true;
+        }
+        ps++;
+      }
+      if (not) match = !match;
+      if (!match) return false;
+      ss++;
+    } else {
+      let want = pc;
+      if (pc === 92 /* \ */ && ps + 1 < pe) {
+        ps++;
+        want = p[ps];
+      }
+      if (nocase ? lower(want) !== lower(s[ss]) : want !== s[ss]) return false;
+      ss++;
+    }
+    ps++;
+  }
+  if (ss === se) {
+    while (ps < pe && p[ps] === 42) ps++;
+  }
+  return ps === pe && ss === se;
+}
+
+/** True when the pattern matches everything (Redis skips matching for "*"). */
+export function isMatchAll(p: Uint8Array, ps: number, pe: number): boolean {
+  return pe - ps === 1 && p[ps] === 42;
+}
