@@ -35,10 +35,17 @@ export interface ShardGeometry {
 }
 
 export class Shard {
-  readonly u8: Uint8Array;
-  readonly u32: Uint32Array;
-  readonly i32: Int32Array;
-  readonly f64: Float64Array;
+  /*
+   * Fixed-length views, re-made when the buffer has grown: V8 accesses
+   * length-tracking views of a growable SharedArrayBuffer about 4x slower.
+   * So never keep a view in a local across an allocation (it may grow).
+   */
+  u8!: Uint8Array;
+  u32!: Uint32Array;
+  f64!: Float64Array;
+  private viewBytes = 0;
+  /** The lock word's own view (the header never moves). */
+  private readonly lockWord: Int32Array;
   readonly slotsPerShard: number;
   readonly headerBytes: number;
   private readonly dbDir: number;
@@ -61,10 +68,8 @@ export class Shard {
   }
 
   constructor(readonly sab: SharedArrayBuffer, readonly index: number, readonly geometry: ShardGeometry) {
-    this.u8 = new Uint8Array(sab);
-    this.u32 = new Uint32Array(sab);
-    this.i32 = new Int32Array(sab);
-    this.f64 = new Float64Array(sab);
+    this.lockWord = new Int32Array(sab, 0, 2);
+    this.refreshViews();
     const l = headerLayout(geometry.databases);
     this.dbDir = l.dbDir;
     this.freeHeads = l.freeHeads;
@@ -72,10 +77,24 @@ export class Shard {
     this.slotsPerShard = 16384 >> geometry.shardBits;
   }
 
+  private refreshViews(): void {
+    const n = this.sab.byteLength;
+    this.viewBytes = n;
+    this.u8 = new Uint8Array(this.sab, 0, n);
+    this.u32 = new Uint32Array(this.sab, 0, n >>> 2);
+    this.f64 = new Float64Array(this.sab, 0, n >>> 3);
+  }
+
   // ---- lock (futex mutex: 0 free, 1 locked, 2 locked with waiters) ----
 
   lock(): void {
-    const i32 = this.i32;
+    this.acquire();
+    // Another thread may have grown the arena while we waited.
+    if (this.sab.byteLength !== this.viewBytes) this.refreshViews();
+  }
+
+  private acquire(): void {
+    const i32 = this.lockWord;
     let c = Atomics.compareExchange(i32, H_LOCK, 0, 1);
     if (c === 0) return;
     for (let spin = 0; spin < SPIN_LIMIT; spin++) {
@@ -92,9 +111,9 @@ export class Shard {
   }
 
   unlock(): void {
-    if (Atomics.sub(this.i32, H_LOCK, 1) !== 1) {
-      Atomics.store(this.i32, H_LOCK, 0);
-      Atomics.notify(this.i32, H_LOCK, 1);
+    if (Atomics.sub(this.lockWord, H_LOCK, 1) !== 1) {
+      Atomics.store(this.lockWord, H_LOCK, 0);
+      Atomics.notify(this.lockWord, H_LOCK, 1);
     }
   }
 
@@ -176,6 +195,7 @@ export class Shard {
     let next = Math.max(need, cur + Math.max(GROW_MIN, Math.floor(cur / 4)));
     next = Math.min(MAX_SHARD_BYTES, Math.ceil(next / 65536) * 65536);
     this.sab.grow(next);
+    this.refreshViews();
   }
 
   // ---- databases and slot tables ----
@@ -204,8 +224,9 @@ export class Shard {
   }
 
   private startRehash(sh: number, buckets: number): void {
+    const table = this.newTable(buckets);
     const u32 = this.u32;
-    u32[(sh + S_TABLE1) >> 2] = this.newTable(buckets);
+    u32[(sh + S_TABLE1) >> 2] = table;
     u32[(sh + S_MASK1) >> 2] = buckets - 1;
     u32[(sh + S_REHASH) >> 2] = 1;
     u32[H_REHASHING]++;
@@ -337,20 +358,22 @@ export class Shard {
    */
   insert(db: number, slotIndex: number, key: Uint8Array, ks: number, kl: number, hash: number, type: number,
     valueCapacity: number, withTtl: boolean): number {
-    const u32 = this.u32;
     const b = this.dbBlock(db);
     const sh = b + D_SLOTS + slotIndex * SLOT_HEADER_BYTES;
     const keyOff = withTtl ? E_FIXED + E_TTL_SECTION : E_FIXED;
     const c = sizeClassOf(keyOff + kl + valueCapacity);
     // Allocate the entry first: a full arena must leave the table untouched.
     const e = this.allocClass(c);
-    const used = u32[(sh + S_USED) >> 2];
-    if (u32[(sh + S_TABLE0) >> 2] === 0) {
-      u32[(sh + S_TABLE0) >> 2] = this.newTable(4);
-      u32[(sh + S_MASK0) >> 2] = 3;
-    } else if (u32[(sh + S_REHASH) >> 2] === 0 && used >= u32[(sh + S_MASK0) >> 2] + 1) {
-      this.startRehash(sh, (u32[(sh + S_MASK0) >> 2] + 1) * 2);
+    if (this.u32[(sh + S_TABLE0) >> 2] === 0) {
+      const table = this.newTable(4);
+      this.u32[(sh + S_TABLE0) >> 2] = table;
+      this.u32[(sh + S_MASK0) >> 2] = 3;
+    } else if (this.u32[(sh + S_REHASH) >> 2] === 0 && this.u32[(sh + S_USED) >> 2] > this.u32[(sh + S_MASK0) >> 2]) {
+      this.startRehash(sh, (this.u32[(sh + S_MASK0) >> 2] + 1) * 2);
     }
+    // No allocation below: the views stay valid.
+    const u32 = this.u32;
+    const used = u32[(sh + S_USED) >> 2];
     const rehashing = u32[(sh + S_REHASH) >> 2] !== 0 && this.rehashStep(sh, 1);
     u32[(e + E_HASH) >> 2] = hash;
     u32[(e + E_KEYLEN) >> 2] = kl;
@@ -379,10 +402,11 @@ export class Shard {
 
   /** Removes the entry found by the last lookup/insert (uses `link` and `slotHeader`). */
   remove(db: number, e: number): void {
+    // removeVolatile may allocate (shrinking its array): take the views after it.
+    if (this.u8[e + E_FLAGS] & F_VOLATILE) this.removeVolatile(db, e);
     const u32 = this.u32;
     const sh = this.slotHeader;
     u32[this.link >> 2] = u32[e >> 2];
-    if (this.u8[e + E_FLAGS] & F_VOLATILE) this.removeVolatile(db, e);
     this.freeClass(e, this.u8[e + E_CLASS]);
     const used = u32[(sh + S_USED) >> 2] - 1;
     u32[(sh + S_USED) >> 2] = used;
@@ -437,8 +461,8 @@ export class Shard {
    * old value. Returns the entry's (possibly new) offset.
    */
   resizeValue(db: number, e: number, length: number, keep: number, withTtl: boolean): number {
-    const u8 = this.u8;
-    const u32 = this.u32;
+    let u8 = this.u8;
+    let u32 = this.u32;
     const flags = u8[e + E_FLAGS];
     const hasSection = (flags & F_TTL_SECTION) !== 0;
     const wantSection = withTtl || (flags & F_VOLATILE) !== 0;
@@ -456,6 +480,8 @@ export class Shard {
     const newKeyOff = wantSection ? E_FIXED + E_TTL_SECTION : E_FIXED;
     const c = sizeClassOf(newKeyOff + kl + length);
     const n = this.allocClass(c);
+    u8 = this.u8;
+    u32 = this.u32;
     u8.copyWithin(n + 4, e + 4, e + E_FIXED);
     u8[n + E_CLASS] = c;
     u8[n + E_FLAGS] = (flags & F_VOLATILE) | (wantSection ? F_TTL_SECTION : 0);
@@ -501,14 +527,15 @@ export class Shard {
   }
 
   private addVolatile(db: number, e: number): void {
-    const u32 = this.u32;
     const b = this.dbBlock(db);
+    let u32 = this.u32;
     const n = u32[(b + D_VOLATILE) >> 2];
     let cap = u32[(b + D_VOLATILE_CAPACITY) >> 2];
     let arr = u32[(b + D_VOLATILE_ARRAY) >> 2];
     if (n === cap) {
       const nextCap = cap === 0 ? 16 : cap * 2;
       const next = this.alloc(nextCap * 4);
+      u32 = this.u32;
       if (arr !== 0) {
         this.u8.copyWithin(next, arr, arr + n * 4);
         this.free(arr, cap * 4);
@@ -543,8 +570,8 @@ export class Shard {
       const next = this.alloc(cap * 4);
       this.u8.copyWithin(next, arr << 2, (arr << 2) + n * 4);
       this.free(arr << 2, cap * 8);
-      u32[(b + D_VOLATILE_ARRAY) >> 2] = next;
-      u32[(b + D_VOLATILE_CAPACITY) >> 2] = cap;
+      this.u32[(b + D_VOLATILE_ARRAY) >> 2] = next;
+      this.u32[(b + D_VOLATILE_CAPACITY) >> 2] = cap;
     }
   }
 

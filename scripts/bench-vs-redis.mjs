@@ -1,0 +1,206 @@
+// Compares weft with redis-server on this machine, in one run, alternating
+// between the servers so that machine noise hits all of them alike.
+//
+// For each redis-benchmark test (-c 50 -r 1000000 -d 32) at -P 1 and -P 16
+// it prints ops/s and the server's CPU time per operation (utime + stime of
+// the whole server process over the run, from /proc, divided by operations),
+// then loads 1,000,000 memtier-shaped keys (memtier-<n> -> 32 random bytes)
+// into each server and prints used memory and RSS per key. Servers are pinned
+// to core 0 and the client to core 1 (taskset) when the machine has 2+ cores.
+//
+// Usage: scripts/bench-vs-redis [--requests N] [--rounds R] [--tests set,get,incr,mset]
+//        [--keys N] [--skip-memory] [--threads T]
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const requests = Number(opt('requests', '200000'));
+const rounds = Number(opt('rounds', '2'));
+const tests = opt('tests', 'set,get,incr,mset').split(',');
+const memoryKeys = Number(opt('keys', '1000000'));
+const skipMemory = args.includes('--skip-memory');
+const allThreads = Number(opt('threads', String(os.availableParallelism())));
+const cores = os.availableParallelism();
+const pin = cores >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+const serverPin = pin ? ['taskset', '-c', '0'] : [];
+const clientPin = pin ? ['taskset', '-c', '1'] : [];
+const TICK = 100; // USER_HZ: /proc reports CPU time in 1/100 s
+
+for (const tool of ['redis-server', 'redis-benchmark', 'redis-cli']) {
+  if (spawnSync(tool, ['--version']).status !== 0) {
+    console.error(`${tool} not found: install Debian's redis-server and redis-tools (apt-get install redis-server redis-tools).`);
+    process.exit(1);
+  }
+}
+if (!fs.existsSync(path.join(root, 'dist', 'server', 'main.js'))) {
+  console.error('dist/ is missing: run npm ci (or npm run build) first.');
+  process.exit(1);
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function start(name, argv) {
+  const port = await freePort();
+  const [cmd, ...rest] = [...serverPin, ...argv(port)];
+  const proc = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
+  const deadline = Date.now() + 20000;
+  while (!/Ready to accept connections/.test(out)) {
+    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`${name} did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { name, port, proc, pid: proc.pid };
+}
+
+function cpuTicks(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime
+}
+
+function rssBytes(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+function benchmark(server, test, pipeline) {
+  const before = cpuTicks(server.pid);
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(clientPin[0] ?? 'redis-benchmark', [...clientPin.slice(1), ...(pin ? ['redis-benchmark'] : []),
+    '-p', String(server.port), '-t', test, '-c', '50', '-r', '1000000', '-d', '32', '-n', String(requests), '-P', String(pipeline), '--csv'],
+  { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const ticks = cpuTicks(server.pid) - before;
+  const line = r.stdout.split('\n').find((l) => l.startsWith('"') && !l.startsWith('"test"'));
+  if (r.status !== 0 || !line) throw new Error(`redis-benchmark failed against ${server.name}: ${r.stderr}${r.stdout}`);
+  const rps = Number(JSON.parse(`[${line}]`)[1]);
+  return { rps, cpuPerOpUs: ((ticks / TICK) * 1e6) / requests, seconds };
+}
+
+function redisCli(port, ...cmd) {
+  return spawnSync('redis-cli', ['-p', String(port), ...cmd], { encoding: 'utf8' }).stdout.trim();
+}
+
+function infoField(port, field) {
+  const m = new RegExp(`^${field}:(\\d+)`, 'm').exec(redisCli(port, 'info', 'memory'));
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Loads memtier-shaped keys over one pipelined connection. */
+async function loadKeys(port, count) {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise((r) => socket.once('connect', r));
+  let replies = 0;
+  let pendingNl = 0;
+  socket.on('data', (d) => {
+    for (let i = 0; i < d.length; i++) if (d[i] === 10) pendingNl++;
+    replies = pendingNl;
+  });
+  const batch = 10000;
+  for (let base = 0; base < count; base += batch) {
+    const parts = [];
+    for (let i = base; i < Math.min(count, base + batch); i++) {
+      const key = `memtier-${i + 1}`;
+      const value = crypto.randomBytes(32);
+      parts.push(Buffer.from(`*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$32\r\n`), value, Buffer.from('\r\n'));
+    }
+    socket.write(Buffer.concat(parts));
+    while (replies < Math.min(count, base + batch)) await new Promise((r) => setTimeout(r, 2));
+  }
+  socket.destroy();
+}
+
+const fmt = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+async function main() {
+  const weftArgs = (threads) => (port) => [path.join(root, 'node_modules', 'node', 'bin', 'node'), path.join(root, 'dist', 'server', 'main.js'),
+    '--port', String(port), '--bind', '127.0.0.1', '--threads', String(threads), '--save', ''];
+  const servers = [
+    await start('redis', (port) => ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']),
+    await start('weft-1t', weftArgs(1)),
+  ];
+  if (allThreads > 1) servers.push(await start(`weft-${allThreads}t`, weftArgs(allThreads)));
+  const stop = () => servers.forEach((s) => s.proc.kill('SIGTERM'));
+  process.on('SIGINT', () => {
+    stop();
+    process.exit(1);
+  });
+  console.log(`bench-vs-redis: ${requests} requests per run, ${rounds} round(s), -c 50 -r 1000000 -d 32, ` +
+    `${pin ? 'servers on core 0, client on core 1' : 'no pinning'}; ${os.cpus()[0]?.model ?? ''}`);
+  const results = [];
+  try {
+    for (const pipeline of [1, 16]) {
+      for (const test of tests) {
+        const samples = Object.fromEntries(servers.map((s) => [s.name, []]));
+        for (let r = 0; r < rounds; r++) {
+          for (const s of servers) {
+            const m = benchmark(s, test, pipeline);
+            samples[s.name].push(m);
+            process.stderr.write(`  ${test.toUpperCase()} -P ${pipeline} ${s.name}: ${fmt(m.rps, 0)} ops/s, ${fmt(m.cpuPerOpUs)} us/op\n`);
+          }
+        }
+        // The median of the rounds for each server.
+        const median = (xs, f) => xs.map(f).sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+        const row = { test: test.toUpperCase(), pipeline };
+        for (const s of servers) row[s.name] = { rps: median(samples[s.name], (m) => m.rps), cpu: median(samples[s.name], (m) => m.cpuPerOpUs) };
+        results.push(row);
+      }
+    }
+    const weftNames = servers.slice(1).map((s) => s.name);
+    console.log('\n| test | -P | redis ops/s | redis CPU us/op | ' + weftNames.map((n) => `${n} ops/s | ${n} CPU us/op | ${n} CPU ratio | ${n} ops ratio`).join(' | ') + ' |');
+    console.log('|' + ' --- |'.repeat(4 + weftNames.length * 4));
+    for (const row of results) {
+      const r = row.redis;
+      const cells = weftNames.map((n) => `${fmt(row[n].rps, 0)} | ${fmt(row[n].cpu)} | ${fmt(row[n].cpu / r.cpu)}x | ${fmt(row[n].rps / r.rps)}x`);
+      console.log(`| ${row.test} | ${row.pipeline} | ${fmt(r.rps, 0)} | ${fmt(r.cpu)} | ${cells.join(' | ')} |`);
+    }
+    if (!skipMemory) {
+      console.log(`\nMemory for ${memoryKeys} memtier-shaped keys (memtier-<n> -> 32 random bytes):`);
+      console.log('| server | used_memory/key | RSS/key | used ratio | RSS ratio |\n| --- | --- | --- | --- | --- |');
+      const mem = [];
+      for (const s of servers) {
+        redisCli(s.port, 'flushall');
+        await new Promise((r) => setTimeout(r, 300));
+        const used0 = infoField(s.port, 'used_memory');
+        const rss0 = rssBytes(s.pid);
+        await loadKeys(s.port, memoryKeys);
+        await new Promise((r) => setTimeout(r, 500));
+        const dbsize = Number(redisCli(s.port, 'dbsize'));
+        if (dbsize !== memoryKeys) throw new Error(`${s.name} holds ${dbsize} keys after loading ${memoryKeys}`);
+        const used = (infoField(s.port, 'used_memory') - used0) / memoryKeys;
+        const rss = (rssBytes(s.pid) - rss0) / memoryKeys;
+        mem.push({ name: s.name, used, rss });
+        redisCli(s.port, 'flushall');
+      }
+      const base = mem[0];
+      for (const m of mem) console.log(`| ${m.name} | ${fmt(m.used, 1)} B | ${fmt(m.rss, 1)} B | ${fmt(m.used / base.used)}x | ${fmt(m.rss / base.rss)}x |`);
+    }
+  } finally {
+    stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e.message);
+  process.exit(1);
+});
