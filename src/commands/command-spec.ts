@@ -23,32 +23,129 @@ export type CommandFlag =
 /** Key-spec flags (COMMAND INFO key specifications). */
 export type KeySpecFlag = 'RO' | 'RW' | 'OW' | 'RM' | 'ACCESS' | 'UPDATE' | 'INSERT' | 'DELETE' | 'NOT_KEY' | 'INCOMPLETE' | 'VARIABLE_FLAGS';
 
+/**
+ * One key specification, as Redis 7's keySpec: where the search for keys
+ * begins and how the keys are found from there.
+ *
+ * begin_search is "index" (`index` > 0), "keyword" (`keyword` set: the keys
+ * follow that token, searched from `startFrom`, backwards when negative) or
+ * "unknown" (`index` 0 and no keyword).
+ * find_keys is "range" (`lastKey` relative to the first key, -1 for the last
+ * argument; `keyStep`; `limit`), "keynum" (`keyNumIdx` set: the count is at
+ * first + keyNumIdx, the keys start at first + `firstKey`, every `keyStep`)
+ * or "unknown" (`findUnknown`).
+ */
 export interface KeySpec {
   flags: KeySpecFlag[];
-  /** begin_search index (1-based argument position). */
+  notes?: string;
   index: number;
-  /** find_keys range: last key relative to the first (-1: the last argument), step, limit. */
+  keyword?: string;
+  startFrom?: number;
   lastKey: number;
   keyStep: number;
   limit: number;
+  keyNumIdx?: number;
+  firstKey?: number;
+  findUnknown?: boolean;
 }
+
+/** A range key spec: the keys from argument `index`, up to `lastKey` after it (-1: to the end), every `keyStep`. */
+export function rangeKeys(flags: KeySpecFlag[], index: number, lastKey = 0, keyStep = 1, limit = 0): KeySpec {
+  return { flags, index, lastKey, keyStep, limit };
+}
+
+/** A keyword key spec: the keys follow `keyword` (searched from `startFrom`), found as a range. */
+export function keywordKeys(flags: KeySpecFlag[], keyword: string, startFrom: number, lastKey = 0, keyStep = 1, limit = 0): KeySpec {
+  return { flags, index: 0, keyword, startFrom, lastKey, keyStep, limit };
+}
+
+/** A keynum key spec (EVAL, ZUNIONSTORE...): a count argument then that many keys. */
+export function keyNumKeys(flags: KeySpecFlag[], index: number, keyNumIdx: number, firstKey: number, keyStep = 1): KeySpec {
+  return { flags, index, lastKey: 0, keyStep, limit: 0, keyNumIdx, firstKey };
+}
+
+export type ArgType = 'string' | 'integer' | 'double' | 'key' | 'pattern' | 'unix-time' | 'pure-token' | 'oneof' | 'block';
+export type ArgFlag = 'optional' | 'multiple' | 'multiple_token';
+
+/** Redis's documentation flags of a command (COMMAND DOCS doc_flags). */
+export type DocFlag = 'deprecated' | 'syscmd';
 
 export interface CommandDoc {
   summary: string;
   since: string;
   group: string;
   complexity?: string;
-  /** Argument descriptions for COMMAND DOCS: name, type, optional token / flags. */
+  docFlags?: DocFlag[];
+  deprecatedSince?: string;
+  replacedBy?: string;
+  /** [version, what changed] pairs, oldest first. */
+  history?: [string, string][];
+  /** Argument descriptions for COMMAND DOCS. */
   arguments?: CommandArgDoc[];
 }
 
 export interface CommandArgDoc {
   name: string;
-  type: 'string' | 'integer' | 'double' | 'key' | 'pattern' | 'unix-time' | 'pure-token' | 'oneof' | 'block';
+  type: ArgType;
   token?: string;
-  flags?: ('optional' | 'multiple' | 'multiple_token')[];
+  summary?: string;
+  since?: string;
+  deprecatedSince?: string;
+  flags?: ArgFlag[];
   keySpecIndex?: number;
   arguments?: CommandArgDoc[];
+}
+
+export interface ArgOptions {
+  token?: string;
+  optional?: boolean;
+  multiple?: boolean;
+  multipleToken?: boolean;
+  since?: string;
+  deprecatedSince?: string;
+  summary?: string;
+}
+
+/** An argument's documentation (COMMAND DOCS "arguments" entry). */
+export function arg(name: string, type: ArgType, o: ArgOptions = {}, args?: CommandArgDoc[]): CommandArgDoc {
+  const flags: ArgFlag[] = [];
+  if (o.optional) flags.push('optional');
+  if (o.multiple) flags.push('multiple');
+  if (o.multipleToken) flags.push('multiple_token');
+  const a: CommandArgDoc = { name, type };
+  if (o.token !== undefined) a.token = o.token;
+  if (o.summary !== undefined) a.summary = o.summary;
+  if (o.since !== undefined) a.since = o.since;
+  if (o.deprecatedSince !== undefined) a.deprecatedSince = o.deprecatedSince;
+  if (flags.length) a.flags = flags;
+  if (args) a.arguments = args;
+  return a;
+}
+
+/** A key argument, tied to its key spec. */
+export function keyArg(name: string, keySpecIndex: number, o: ArgOptions = {}): CommandArgDoc {
+  return { ...arg(name, 'key', o), keySpecIndex };
+}
+
+/** A pure token (e.g. NX): named `name`, written `token` on the command line. */
+export function tokenArg(name: string, token: string, o: ArgOptions = {}): CommandArgDoc {
+  return arg(name, 'pure-token', { ...o, token });
+}
+
+/** Exactly one of `args`. */
+export function oneOf(name: string, args: CommandArgDoc[], o: ArgOptions = {}): CommandArgDoc {
+  return arg(name, 'oneof', o, args);
+}
+
+/** A group of arguments given together. */
+export function block(name: string, args: CommandArgDoc[], o: ArgOptions = {}): CommandArgDoc {
+  return arg(name, 'block', o, args);
+}
+
+/** A key found by a command's own key finder, with its access flags (COMMAND GETKEYSANDFLAGS). */
+export interface KeyRef {
+  pos: number;
+  flags: KeySpecFlag[];
 }
 
 export interface CommandSpec {
@@ -64,13 +161,23 @@ export interface CommandSpec {
   /** ACL categories without the '@' (e.g. "string", "fast"). */
   categories: string[];
   keySpecs: KeySpec[];
+  /** Command tips (COMMAND INFO element 8), e.g. "nondeterministic_output". */
+  tips: string[];
   doc: CommandDoc;
   handler?: Handler;
   subcommands?: CommandSpec[];
   /** Keys found by a function when positions cannot say (e.g. after a numkeys argument). */
   getKeys?: (c: CommandContext) => number[];
+  /**
+   * Keys and their flags found by a function, for commands whose key flags
+   * depend on the arguments (VARIABLE_FLAGS, like SET with or without GET).
+   */
+  getKeysAndFlags?: (c: CommandContext) => KeyRef[];
   /** Set by the table: "client|list" for subcommands. */
   fullName?: string;
+  /** Flags the dispatcher tests on every command, precomputed from `flags`. */
+  noAuth: boolean;
+  denyOom: boolean;
   parent?: CommandSpec;
 }
 
@@ -78,19 +185,65 @@ export interface DefineOptions {
   name: string;
   arity: number;
   flags?: CommandFlag[];
+  /** Legacy key positions; when left out they are derived from keySpecs as Redis does. */
   keys?: [first: number, last: number, step: number];
+  /** Flags of the key spec derived from `keys`. */
   keyFlags?: KeySpecFlag[];
+  /** Notes of the key spec derived from `keys`. */
+  keyNotes?: string;
   categories?: string[];
+  tips?: string[];
   summary: string;
   since?: string;
   group: string;
   complexity?: string;
+  docFlags?: DocFlag[];
+  deprecatedSince?: string;
+  replacedBy?: string;
+  history?: [string, string][];
   arguments?: CommandArgDoc[];
   handler?: Handler;
   subcommands?: CommandSpec[];
   getKeys?: (c: CommandContext) => number[];
-  /** Several key specs (e.g. SMOVE-like source and destination); overrides keyFlags. */
+  getKeysAndFlags?: (c: CommandContext) => KeyRef[];
+  /** Several key specs (e.g. SMOVE-like source and destination); overrides keys/keyFlags. */
   keySpecs?: KeySpec[];
+}
+
+const isRange = (k: KeySpec) => k.index > 0 && k.keyword === undefined && k.keyNumIdx === undefined && !k.findUnknown;
+
+/**
+ * The legacy (first, last, step) triple and the movablekeys flag from the key
+ * specs, as populateCommandLegacyRangeSpec does in Redis 7.0 (server.c): one
+ * index/range spec is used as is; otherwise consecutive step-1 range specs
+ * are merged, and anything else makes the keys movable.
+ */
+export function legacyKeyRange(specs: KeySpec[]): { first: number; last: number; step: number; movable: boolean } {
+  if (specs.length === 0) return { first: 0, last: 0, step: 0, movable: false };
+  const absolute = (k: KeySpec) => (k.lastKey >= 0 ? k.index + k.lastKey : k.lastKey);
+  if (specs.length === 1 && isRange(specs[0])) {
+    const k = specs[0];
+    return { first: k.index, last: absolute(k), step: k.keyStep, movable: k.flags.includes('INCOMPLETE') };
+  }
+  let movable = false;
+  let first = Infinity;
+  // Compared as unsigned, as Redis does, so a negative (from the end) last key wins.
+  let last = 0;
+  let prevLast = 0;
+  const unsigned = (n: number) => (n < 0 ? 2 ** 32 + n : n);
+  for (const k of specs) {
+    if (!isRange(k) || k.keyStep !== 1 || (prevLast !== 0 && prevLast !== k.index - 1)) {
+      movable = true;
+      continue;
+    }
+    if (k.flags.includes('INCOMPLETE')) movable = true;
+    first = Math.min(first, k.index);
+    const abs = absolute(k);
+    if (unsigned(abs) > unsigned(last)) last = abs;
+    prevLast = last;
+  }
+  if (first === Infinity) return { first: 0, last: 0, step: 0, movable: true };
+  return { first, last, step: 1, movable };
 }
 
 /**
@@ -99,7 +252,7 @@ export interface DefineOptions {
  * setImplicitACLCategories does in server.c.
  */
 export function defineCommand(o: DefineOptions): CommandSpec {
-  const flags = o.flags ?? [];
+  const flags = [...(o.flags ?? [])];
   const categories = [...(o.categories ?? [])];
   const add = (c: string) => {
     if (!categories.includes(c)) categories.push(c);
@@ -114,11 +267,24 @@ export function defineCommand(o: DefineOptions): CommandSpec {
   if (flags.includes('fast')) add('fast');
   if (flags.includes('blocking')) add('blocking');
   if (!flags.includes('fast') && !categories.includes('fast')) add('slow');
-  const [firstKey, lastKey, keyStep] = o.keys ?? [0, 0, 0];
-  const keySpecs: KeySpec[] = o.keySpecs ?? (firstKey > 0
-    ? [{ flags: o.keyFlags ?? (flags.includes('write') ? ['RW', 'UPDATE'] : ['RO', 'ACCESS']), index: firstKey,
-      lastKey: lastKey < 0 ? lastKey : lastKey - firstKey, keyStep, limit: 0 }]
-    : []);
+  let keySpecs: KeySpec[] = o.keySpecs ?? [];
+  if (o.keySpecs === undefined && o.keys && o.keys[0] > 0) {
+    const [first, last, step] = o.keys;
+    const spec = rangeKeys(o.keyFlags ?? (flags.includes('write') ? ['RW', 'UPDATE'] : ['RO', 'ACCESS']), first,
+      last < 0 ? last : last - first, step);
+    if (o.keyNotes !== undefined) spec.notes = o.keyNotes;
+    keySpecs = [spec];
+  }
+  const legacy = legacyKeyRange(keySpecs);
+  if (legacy.movable && !flags.includes('movablekeys')) flags.push('movablekeys');
+  const [firstKey, lastKey, keyStep] = o.keys ?? [legacy.first, legacy.last, legacy.step];
+  const doc: CommandDoc = { summary: o.summary, since: o.since ?? '1.0.0', group: o.group };
+  if (o.complexity !== undefined) doc.complexity = o.complexity;
+  if (o.docFlags) doc.docFlags = o.docFlags;
+  if (o.deprecatedSince !== undefined) doc.deprecatedSince = o.deprecatedSince;
+  if (o.replacedBy !== undefined) doc.replacedBy = o.replacedBy;
+  if (o.history) doc.history = o.history;
+  if (o.arguments) doc.arguments = o.arguments;
   return {
     name: o.name.toLowerCase(),
     arity: o.arity,
@@ -128,9 +294,13 @@ export function defineCommand(o: DefineOptions): CommandSpec {
     keyStep,
     categories,
     keySpecs,
-    doc: { summary: o.summary, since: o.since ?? '1.0.0', group: o.group, complexity: o.complexity, arguments: o.arguments },
+    tips: o.tips ?? [],
+    doc,
     handler: o.handler,
+    noAuth: flags.includes('no_auth'),
+    denyOom: flags.includes('denyoom'),
     subcommands: o.subcommands,
     getKeys: o.getKeys,
+    getKeysAndFlags: o.getKeysAndFlags,
   };
 }

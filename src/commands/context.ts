@@ -7,7 +7,7 @@
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { Keyspace } from '../store/keyspace.js';
 import type { Shard } from '../store/shard.js';
-import { hashBytes, keyHashSlot } from '../store/key-hash.js';
+import { keyHash, keyHashSlot, slotAndHash } from '../store/key-hash.js';
 import { E_TYPE } from '../store/layout.js';
 import { parseLongLong } from '../protocol/resp-parser.js';
 import type { ClientState, ServerServices } from './client-state.js';
@@ -94,8 +94,8 @@ export class CommandContext {
   keyAt(i: number): void {
     const s = this.argStart[i];
     const n = this.argLen[i];
-    this.slot = keyHashSlot(this.buf, s, n);
-    this.hash = hashBytes(this.buf, s, n);
+    this.slot = slotAndHash(this.buf, s, n);
+    this.hash = keyHash.value;
     this.shard = this.ks.shards[this.slot & this.ks.shardMask];
     this.slotIndex = this.slot >> this.ks.shardBits;
   }

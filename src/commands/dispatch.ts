@@ -15,8 +15,6 @@ export interface DispatchHooks {
   ensureMemory(c: CommandContext): boolean;
   /** A handler threw: log it. */
   onHandlerError(spec: CommandSpec, err: unknown): void;
-  /** A command finished (for per-command stats). */
-  onCommand(spec: CommandSpec, c: CommandContext, micros: number): void;
 }
 
 function argPreview(c: CommandContext, i: number, max: number): string {
@@ -64,19 +62,18 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks): void | Promis
     return finishReply(c, replyMark);
   }
   c.spec = spec;
-  if (!client.authenticated && !spec.flags.includes('no_auth')) {
+  if (!client.authenticated && !spec.noAuth) {
     c.out.error(NOAUTH);
     stats.rejectedCalls++;
     return finishReply(c, replyMark);
   }
-  if (spec.flags.includes('denyoom') && !hooks.ensureMemory(c)) {
+  if (spec.denyOom && !hooks.ensureMemory(c)) {
     c.out.error(OOM);
     stats.rejectedCalls++;
     return finishReply(c, replyMark);
   }
   stats.commands++;
   client.lastCommand = spec.fullName ?? spec.name;
-  const started = performance.now();
   let result: void | Promise<ReplyFunction>;
   try {
     result = spec.handler!(c);
@@ -94,7 +91,6 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks): void | Promis
         c.out.resp = client.resp;
         const mark = c.out.mark();
         reply(c);
-        hooks.onCommand(spec, c, (performance.now() - started) * 1000);
         finishReply(c, mark);
       },
       (err) => {
@@ -104,7 +100,6 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks): void | Promis
       },
     );
   }
-  hooks.onCommand(spec, c, (performance.now() - started) * 1000);
   return finishReply(c, replyMark);
 }
 

@@ -155,9 +155,18 @@ export class ReplyWriter {
   bulkBytes(src: Uint8Array, start: number, length: number): void {
     this.header(36, length);
     this.ensure(length + 2);
-    this.buf.set(src.subarray(start, start + length), this.len);
-    this.len += length;
-    this.crlf();
+    const buf = this.buf;
+    let p = this.len;
+    if (length < 64) {
+      // A loop beats creating a subarray view for the short values most replies carry.
+      for (let i = 0; i < length; i++) buf[p++] = src[start + i];
+    } else {
+      buf.set(src.subarray(start, start + length), p);
+      p += length;
+    }
+    buf[p++] = 13;
+    buf[p++] = 10;
+    this.len = p;
   }
 
   /** A bulk header whose payload the caller writes with `rawBytes` then `endBulk`. */

@@ -31,6 +31,8 @@ export class Connection implements ClientState {
   readonly fd: number;
   closed = false;
   killed = false;
+  /** Index of the worker thread serving this connection. */
+  readonly worker: number;
 
   private readonly parser = new RespParser();
   /** Bytes kept between reads: the unparsed tail. */
@@ -43,6 +45,7 @@ export class Connection implements ClientState {
 
   constructor(readonly socket: Socket, readonly id: number, private readonly rt: WorkerRuntime) {
     this.authenticated = rt.config.get('requirepass') === '';
+    this.worker = rt.index;
     this.address = `${socket.remoteAddress}:${socket.remotePort}`;
     this.localAddress = `${socket.localAddress}:${socket.localPort}`;
     this.fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
@@ -93,6 +96,8 @@ export class Connection implements ClientState {
     const out = rt.out;
     const limits = rt.parserLimits;
     limits.authRequired = !this.authenticated;
+    // One clock reading per read, like Redis's per-event-loop command time snapshot.
+    const now = Date.now();
     while (!this.closeAfterReply) {
       const r = this.parser.parse(buf, pos, end, limits);
       pos = r.pos;
@@ -112,7 +117,7 @@ export class Connection implements ClientState {
       ctx.argStart = this.parser.argStart;
       ctx.argLen = this.parser.argLen;
       ctx.client = this;
-      ctx.now = Date.now();
+      ctx.now = now;
       ctx.dirty = 0;
       const pending = dispatch(ctx, rt.hooks);
       limits.authRequired = !this.authenticated;

@@ -67,7 +67,6 @@ export class WorkerRuntime {
     this.hooks = {
       ensureMemory: (c) => this.ensureMemory(c),
       onHandlerError: (spec, err) => log('warning', `Command '${spec.fullName}' failed: ${err instanceof Error ? err.stack : String(err)}`),
-      onCommand: () => {},
     };
     this.services = this.makeServices();
     this.ctx = new CommandContext(this.out, this.ks);

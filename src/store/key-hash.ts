@@ -37,6 +37,32 @@ export function keyHashSlotOfString(key: string): number {
   return keyHashSlot(b, 0, b.length);
 }
 
+/**
+ * The slot and the table hash of a key in one pass over its bytes (the
+ * common case: no hash tag). Returns the slot; the hash is in `keyHash.value`.
+ */
+export const keyHash = { value: 0 };
+
+export function slotAndHash(buf: Uint8Array, start: number, len: number): number {
+  const end = start + len;
+  let crc = 0;
+  let h = 0x811c9dc5;
+  let brace = -1;
+  for (let i = start; i < end; i++) {
+    const b = buf[i];
+    crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ b) & 0xff];
+    h = Math.imul(h ^ b, 0x01000193);
+    if (b === 123 && brace < 0) brace = i;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  keyHash.value = h >>> 0;
+  return brace < 0 ? crc & 0x3fff : keyHashSlot(buf, start, len);
+}
+
 /** FNV-1a over the bytes with a murmur3 finaliser for better low bits. */
 export function hashBytes(buf: Uint8Array, start: number, len: number): number {
   let h = 0x811c9dc5;
