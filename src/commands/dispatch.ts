@@ -6,7 +6,7 @@
  */
 import type { CommandContext } from './context.js';
 import type { CommandSpec, ReplyFunction } from './command-spec.js';
-import { commandTable } from './command-table.js';
+import { commandTable, type CommandTable } from './command-table.js';
 import { NOAUTH, OOM, unknownSubcommand, wrongArity } from './errors.js';
 import { ReplyMode } from './client-state.js';
 
@@ -29,8 +29,7 @@ function unknownCommand(c: CommandContext): void {
 }
 
 /** Resolves the command (and subcommand) of the request, replying an error if there is none. */
-export function resolveCommand(c: CommandContext): CommandSpec | undefined {
-  const table = commandTable();
+export function resolveCommand(c: CommandContext, table: CommandTable = commandTable()): CommandSpec | undefined {
   let spec = table.top.find(c.buf, c.argStart[0], c.argLen[0]);
   if (spec === undefined) {
     unknownCommand(c);
@@ -52,11 +51,11 @@ export function resolveCommand(c: CommandContext): CommandSpec | undefined {
 }
 
 /** Executes one command; returns a promise only for handlers that wait on other threads. */
-export function dispatch(c: CommandContext, hooks: DispatchHooks): void | Promise<void> {
+export function dispatch(c: CommandContext, hooks: DispatchHooks, table: CommandTable = commandTable()): void | Promise<void> {
   const client = c.client;
   const stats = c.server.stats;
   const replyMark = c.out.mark();
-  const spec = resolveCommand(c);
+  const spec = resolveCommand(c, table);
   if (spec === undefined) {
     stats.rejectedCalls++;
     return finishReply(c, replyMark);

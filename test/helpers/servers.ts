@@ -250,3 +250,18 @@ export async function compareScripts(
   }
   return diffs;
 }
+
+/**
+ * Whether the real Redis tools are here. Without them a local run skips the
+ * differential and interop tests (saying how to get them), but under CI
+ * (CI=true, where .ci/run installs them) their absence fails the run.
+ */
+export function requireRedisTools(t: { skip: (msg: string) => void; fail: (msg: string) => void }): boolean {
+  const tools = ['redis-server', 'redis-cli', 'redis-benchmark'];
+  const missing = tools.filter((tool) => spawnSync(tool, ['--version']).status !== 0);
+  if (missing.length === 0) return true;
+  const msg = `${missing.join(', ')} not installed: apt-get install redis-server redis-tools to run these tests`;
+  if (process.env.CI) t.fail(msg);
+  else t.skip(msg);
+  return false;
+}
