@@ -88,7 +88,8 @@ function benchmark(server, test, pipeline) {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(clientPin[0] ?? 'redis-benchmark', [...clientPin.slice(1), ...(pin ? ['redis-benchmark'] : []),
     '-p', String(server.port), '-t', test, '-c', '50', '-r', '1000000', '-d', '32', '-n', String(requests), '-P', String(pipeline), '--csv'],
-  { encoding: 'utf8', maxBuffer: 1 << 26 });
+  // redis-benchmark spins forever against a server that died: bound it.
+  { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 600000 });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const ticks = cpuTicks(server.pid) - before;
   const line = r.stdout.split('\n').find((l) => l.startsWith('"') && !l.startsWith('"test"'));

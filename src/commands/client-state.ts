@@ -74,6 +74,8 @@ export interface ServerServices {
   readonly tcpPort: number;
   /** Active expiry can be disabled by DEBUG SET-ACTIVE-EXPIRE. */
   setActiveExpire(on: boolean): void;
+  /** V8 heap bytes in use on each worker thread (as last published), for MEMORY STATS. */
+  threadHeaps(): number[];
   /** Per-thread stats for INFO stats (this thread's counters). */
   stats: WorkerStats;
 }

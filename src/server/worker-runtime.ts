@@ -280,6 +280,10 @@ export class WorkerRuntime {
           this.post({ type: 'shutdown', mode, abort, rid });
         });
       },
+      threadHeaps: () => {
+        this.publishStats();
+        return Array.from({ length: this.workers }, (_, i) => this.statsTable.get(i, StatField.HeapUsed));
+      },
       setActiveExpire: (on) => {
         Atomics.store(this.flags, 0, on ? 1 : 0);
       },
