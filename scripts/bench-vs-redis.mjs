@@ -9,7 +9,7 @@
 // to core 0 and the client to core 1 (taskset) when the machine has 2+ cores.
 //
 // Usage: scripts/bench-vs-redis [--requests N] [--rounds R] [--tests set,get,incr,mset]
-//        [--keys N] [--skip-memory] [--threads T]
+//        [--keys N] [--skip-memory] [--threads T]      (WEFT_DIST=dir: benchmark another build)
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -19,6 +19,8 @@ import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// WEFT_DIST points at another build of weft (e.g. to compare two versions).
+const dist = path.resolve(process.env.WEFT_DIST ?? path.join(root, 'dist'));
 const args = process.argv.slice(2);
 const opt = (name, def) => {
   const i = args.indexOf(`--${name}`);
@@ -42,7 +44,7 @@ for (const tool of ['redis-server', 'redis-benchmark', 'redis-cli']) {
     process.exit(1);
   }
 }
-if (!fs.existsSync(path.join(root, 'dist', 'server', 'main.js'))) {
+if (!fs.existsSync(path.join(dist, 'server', 'main.js'))) {
   console.error('dist/ is missing: run npm ci (or npm run build) first.');
   process.exit(1);
 }
@@ -134,7 +136,7 @@ async function loadKeys(port, count) {
 const fmt = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
 async function main() {
-  const weftArgs = (threads) => (port) => [path.join(root, 'node_modules', 'node', 'bin', 'node'), path.join(root, 'dist', 'server', 'main.js'),
+  const weftArgs = (threads) => (port) => [path.join(root, 'node_modules', 'node', 'bin', 'node'), path.join(dist, 'server', 'main.js'),
     '--port', String(port), '--bind', '127.0.0.1', '--threads', String(threads), '--save', ''];
   const servers = [
     await start('redis', (port) => ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']),

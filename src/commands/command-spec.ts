@@ -64,6 +64,13 @@ export function keyNumKeys(flags: KeySpecFlag[], index: number, keyNumIdx: numbe
   return { flags, index, lastKey: 0, keyStep, limit: 0, keyNumIdx, firstKey };
 }
 
+/** A key spec Redis cannot describe (SORT's BY/GET/STORE keys): begin_search and find_keys "unknown". */
+export function unknownKeys(flags: KeySpecFlag[], notes?: string): KeySpec {
+  const k: KeySpec = { flags, index: 0, lastKey: 0, keyStep: 0, limit: 0, findUnknown: true };
+  if (notes !== undefined) k.notes = notes;
+  return k;
+}
+
 export type ArgType = 'string' | 'integer' | 'double' | 'key' | 'pattern' | 'unix-time' | 'pure-token' | 'oneof' | 'block';
 export type ArgFlag = 'optional' | 'multiple' | 'multiple_token';
 
@@ -140,6 +147,12 @@ export function oneOf(name: string, args: CommandArgDoc[], o: ArgOptions = {}): 
 /** A group of arguments given together. */
 export function block(name: string, args: CommandArgDoc[], o: ArgOptions = {}): CommandArgDoc {
   return arg(name, 'block', o, args);
+}
+
+/** Whether a word (lowercase) is among the arguments from `from` on, as key finders scan for option tokens. */
+export function hasArg(c: CommandContext, from: number, word: string): boolean {
+  for (let i = from; i < c.argc; i++) if (c.argIs(i, word)) return true;
+  return false;
 }
 
 /** A key found by a command's own key finder, with its access flags (COMMAND GETKEYSANDFLAGS). */

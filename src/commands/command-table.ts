@@ -81,7 +81,7 @@ export class CommandTable {
     return this.subIndexes.get(parent)?.find(buf, start, len);
   }
 
-  /** Every command, subcommands included, for COMMAND COUNT / LIST. */
+  /** Every top-level command (subcommands hang off their containers), for COMMAND, COUNT and LIST. */
   get all(): CommandSpec[] {
     return this.top.specs;
   }

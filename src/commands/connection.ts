@@ -2,11 +2,12 @@
  * Connection commands (Redis's networking.c / server.c): PING, ECHO, HELLO,
  * AUTH, SELECT, QUIT, RESET and the CLIENT container.
  */
-import { defineCommand, type CommandSpec } from './command-spec.js';
+import { arg, block, defineCommand, oneOf, tokenArg, type CommandSpec, type DefineOptions } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { DB_RANGE, NOT_INTEGER, SYNTAX } from './errors.js';
 import { ReplyMode, type ClientFilter } from './client-state.js';
 import { REDIS_VERSION } from './server-info.js';
+import { NOT_INT32 } from './numbers.js';
 
 const group = 'connection';
 const WRONGPASS = '-WRONGPASS invalid username-password pair or user is disabled.';
@@ -24,11 +25,15 @@ function echo(c: CommandContext): void {
   c.out.bulkBytes(c.buf, c.argStart[1], c.argLen[1]);
 }
 
-/** Checks a password for a user (only "default" exists); returns an error reply or null. */
+/**
+ * Checks a password for a user (only "default" exists); returns an error
+ * reply or null. Without requirepass the default user is "nopass": like
+ * Redis's ACLAuthenticateUser, any password is then accepted for it.
+ */
 function checkPassword(c: CommandContext, user: string, password: string): string | null {
   const required = c.server.configGet('requirepass') ?? '';
   if (user !== 'default') return WRONGPASS;
-  if (required === '') return WRONGPASS;
+  if (required === '') return null;
   return password === required ? null : WRONGPASS;
 }
 
@@ -104,7 +109,7 @@ function hello(c: CommandContext): void {
     c.client.user = authUser;
   }
   if (!c.client.authenticated) {
-    c.out.error('-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+    c.out.error('-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
     return;
   }
   if (setName !== null) {
@@ -137,6 +142,10 @@ function select(c: CommandContext): void {
   const db = c.argInt(1);
   if (db === null) {
     c.out.error(NOT_INTEGER);
+    return;
+  }
+  if (db < -2147483648 || db > 2147483647) {
+    c.out.error(NOT_INT32);
     return;
   }
   if (db < 0 || db >= c.ks.databases) {
@@ -205,31 +214,30 @@ function clientSetinfo(c: CommandContext): void {
 
 const CLIENT_TYPES = ['normal', 'master', 'replica', 'slave', 'pubsub'];
 
+/** CLIENT LIST [TYPE type | ID id...]: Redis 7.0 takes one filter, TYPE only as the last two arguments. */
 function clientList(c: CommandContext): Promise<(c: CommandContext) => void> | void {
   const filter: ClientFilter = {};
-  for (let i = 2; i < c.argc; i++) {
-    if (c.argIs(i, 'type') && i + 1 < c.argc) {
-      const t = c.argString(i + 1).toLowerCase();
-      if (!CLIENT_TYPES.includes(t)) {
-        c.out.error(`Unknown client type '${c.argString(i + 1)}'`);
-        return;
-      }
-      filter.type = t;
-      i++;
-    } else if (c.argIs(i, 'id') && i + 1 < c.argc) {
-      filter.ids = [];
-      for (i++; i < c.argc; i++) {
-        const id = c.argInt(i);
-        if (id === null || id <= 0) {
-          c.out.error('Invalid client ID');
-          return;
-        }
-        filter.ids.push(id);
-      }
-    } else {
-      c.out.error(SYNTAX);
+  if (c.argc === 4 && c.argIs(2, 'type')) {
+    const t = c.argString(3).toLowerCase();
+    if (!CLIENT_TYPES.includes(t)) {
+      c.out.error(`Unknown client type '${c.argString(3)}'`);
       return;
     }
+    filter.type = t;
+  } else if (c.argc > 3 && c.argIs(2, 'id')) {
+    // Any integer is accepted: ids that match no client list nothing.
+    filter.ids = [];
+    for (let i = 3; i < c.argc; i++) {
+      const id = c.argInt(i);
+      if (id === null) {
+        c.out.error('Invalid client ID');
+        return;
+      }
+      filter.ids.push(id);
+    }
+  } else if (c.argc !== 2) {
+    c.out.error(SYNTAX);
+    return;
   }
   return c.server.clientList(filter).then((lines) => (cc: CommandContext) => {
     cc.out.verbatim(lines.map((l) => l + '\n').join(''));
@@ -275,21 +283,20 @@ function clientKill(c: CommandContext): Promise<(c: CommandContext) => void> | v
       filter.type = t;
     } else if (c.argIs(i, 'addr')) filter.address = value;
     else if (c.argIs(i, 'laddr')) filter.localAddress = value;
-    else if (c.argIs(i, 'user')) filter.user = value;
-    else if (c.argIs(i, 'skipme')) {
+    else if (c.argIs(i, 'user')) {
+      // Redis looks the user up in its ACL: weft has only "default".
+      if (value !== 'default') {
+        c.out.error(`No such user '${value}'`);
+        return;
+      }
+      filter.user = value;
+    } else if (c.argIs(i, 'skipme')) {
       const v = value.toLowerCase();
       if (v !== 'yes' && v !== 'no') {
         c.out.error(SYNTAX);
         return;
       }
       filter.skipMe = v === 'yes';
-    } else if (c.argIs(i, 'maxage')) {
-      const age = c.argInt(i + 1);
-      if (age === null) {
-        c.out.error(NOT_INTEGER);
-        return;
-      }
-      filter.maxAgeSeconds = age;
     } else {
       c.out.error(SYNTAX);
       return;
@@ -305,7 +312,8 @@ function clientReply(c: CommandContext): void {
   } else if (c.argIs(2, 'off')) {
     c.client.replyMode = ReplyMode.Off;
   } else if (c.argIs(2, 'skip')) {
-    if (c.client.replyMode === ReplyMode.On) c.client.replyMode = ReplyMode.Skip;
+    // Redis sets SKIP_NEXT unless replies are OFF, also while this very command is being skipped.
+    if (c.client.replyMode !== ReplyMode.Off) c.client.replyMode = ReplyMode.Skip;
   } else {
     c.out.error(SYNTAX);
   }
@@ -321,8 +329,16 @@ function clientNoEvict(c: CommandContext): void {
   c.out.ok();
 }
 
+/**
+ * Redis 7.0.15's CLIENT HELP, word for word (it also lists the subcommands
+ * weft does not implement yet).
+ */
 const CLIENT_HELP = [
   'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CACHING (YES|NO)',
+  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
+  'GETREDIR',
+  '    Return the client ID we are redirecting to when tracking is enabled.',
   'GETNAME',
   '    Return the name of the current connection.',
   'ID',
@@ -343,26 +359,29 @@ const CLIENT_HELP = [
   '      Kill connections authenticated by <username>.',
   '    * SKIPME (YES|NO)',
   '      Skip killing current connection (default: yes).',
-  '    * ID <client-id>',
-  '      Kill connections by client id.',
-  '    * MAXAGE <maxage>',
-  '      Kill connections older than the specified age.',
   'LIST [options ...]',
   '    Return information about client connections. Options:',
   '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
   '      Return clients of specified type.',
-  'NO-EVICT (ON|OFF)',
-  '    Protect current client connection from eviction.',
+  'UNPAUSE',
+  '    Stop the current client pause, resuming traffic.',
+  'PAUSE <timeout> [WRITE|ALL]',
+  '    Suspend all, or just write, clients for <timeout> milliseconds.',
   'REPLY (ON|OFF|SKIP)',
   '    Control the replies sent to the current connection.',
   'SETNAME <name>',
   '    Assign the name <name> to the current connection.',
-  'SETINFO <option> <value>',
-  '    Set client meta attr. Options are:',
-  '    * LIB-NAME: the client lib name.',
-  '    * LIB-VER: the client lib version.',
+  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+  '    Unblock the specified blocked client.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+  '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching.',
+  'TRACKINGINFO',
+  '    Report tracking status for the current connection.',
+  'NO-EVICT (ON|OFF)',
+  '    Protect current client connection from eviction.',
   'HELP',
-  '    Print this help.',
+  '    Prints this help.',
 ];
 
 /** Replies a HELP text as an array of status lines, as Redis's addReplyHelp. */
@@ -371,37 +390,78 @@ export function replyHelp(c: CommandContext, lines: string[]): void {
   for (const l of lines) c.out.simple(l);
 }
 
-const sub = (name: string, arity: number, summary: string, handler: CommandSpec['handler'], flags: CommandSpec['flags'] = []) =>
-  defineCommand({ name, arity, flags: ['noscript', 'loading', 'stale', ...flags], categories: ['connection'], group, summary, since: '2.4.0', handler });
+/** A CLIENT subcommand: @connection, and noscript/loading/stale unless its flags say otherwise (as in Redis). */
+const sub = (o: Omit<DefineOptions, 'group' | 'categories'>) =>
+  defineCommand({ flags: ['noscript', 'loading', 'stale'], categories: ['connection'], group, ...o });
+const adminFlags: CommandSpec['flags'] = ['admin', 'noscript', 'loading', 'stale'];
+/** The TYPE filter of CLIENT LIST and CLIENT KILL (KILL also documents the legacy SLAVE). */
+const clientType = (name: string, o: { slave?: boolean; since?: string }) => oneOf(name, [tokenArg('normal', 'NORMAL'),
+  tokenArg('master', 'MASTER', o.slave ? { since: '3.2.0' } : {}), ...(o.slave ? [tokenArg('slave', 'SLAVE')] : []),
+  tokenArg('replica', 'REPLICA', o.slave ? { since: '5.0.0' } : {}), tokenArg('pubsub', 'PUBSUB')], { token: 'TYPE', optional: true, since: o.since });
 
 export const connectionCommands: CommandSpec[] = [
-  defineCommand({ name: 'ping', arity: -1, flags: ['fast'], categories: ['connection'], group,
-    summary: 'Returns the server\'s liveliness response.', complexity: 'O(1)', handler: ping }),
-  defineCommand({ name: 'echo', arity: 2, flags: ['fast'], categories: ['connection'], group,
-    summary: 'Returns the given string.', complexity: 'O(1)', handler: echo }),
+  defineCommand({ name: 'ping', arity: -1, flags: ['fast'], categories: ['connection'],
+    tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], group, summary: 'Ping the server', complexity: 'O(1)',
+    arguments: [arg('message', 'string', { optional: true })], handler: ping }),
+  defineCommand({ name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], categories: ['connection'], group,
+    summary: 'Echo the given string', complexity: 'O(1)', arguments: [arg('message', 'string')], handler: echo }),
   defineCommand({ name: 'auth', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
-    categories: ['connection'], group, summary: 'Authenticates the connection.', complexity: 'O(N) where N is the number of passwords defined for the user',
-    handler: auth }),
+    categories: ['connection'], group, summary: 'Authenticate to the server',
+    complexity: 'O(N) where N is the number of passwords defined for the user',
+    history: [['6.0.0', 'Added ACL style (username and password).']],
+    arguments: [arg('username', 'string', { optional: true, since: '6.0.0' }), arg('password', 'string')], handler: auth }),
   defineCommand({ name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
-    categories: ['connection'], group, since: '6.0.0', summary: 'Handshakes with the Redis server.', complexity: 'O(1)', handler: hello }),
+    categories: ['connection'], group, since: '6.0.0', summary: 'Handshake with Redis', complexity: 'O(1)',
+    history: [['6.2.0', "`protover` made optional; when called without arguments the command reports the current connection's context."]],
+    arguments: [block('arguments', [arg('protover', 'integer'),
+      block('username_password', [arg('username', 'string'), arg('password', 'string')], { token: 'AUTH', optional: true }),
+      arg('clientname', 'string', { token: 'SETNAME', optional: true })], { optional: true })], handler: hello }),
   defineCommand({ name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], categories: ['connection'], group,
-    summary: 'Changes the selected database.', complexity: 'O(1)', handler: select }),
+    summary: 'Change the selected database for the current connection', complexity: 'O(1)', arguments: [arg('index', 'integer')], handler: select }),
   defineCommand({ name: 'quit', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
-    categories: ['connection'], group, summary: 'Closes the connection.', complexity: 'O(1)', handler: quit }),
+    categories: ['connection'], group, summary: 'Close the connection', complexity: 'O(1)', handler: quit }),
   defineCommand({ name: 'reset', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
-    categories: ['connection'], group, since: '6.2.0', summary: 'Resets the connection.', complexity: 'O(1)', handler: reset }),
-  defineCommand({ name: 'client', arity: -2, flags: [], categories: ['connection'], group, since: '2.4.0',
-    summary: 'A container for client connection commands.', complexity: 'Depends on subcommand.',
+    categories: ['connection'], group, since: '6.2.0', summary: 'Reset the connection', complexity: 'O(1)', handler: reset }),
+  defineCommand({ name: 'client', arity: -2, categories: [], group, since: '2.4.0',
+    summary: 'A container for client connection commands', complexity: 'Depends on subcommand.',
     subcommands: [
-      sub('id', 2, 'Returns the unique client ID of the connection.', clientId),
-      sub('setname', 3, 'Sets the connection name.', clientSetname),
-      sub('getname', 2, 'Returns the name of the connection.', clientGetname),
-      sub('setinfo', 4, 'Sets information specific to the client or connection.', clientSetinfo),
-      sub('list', -2, 'Lists open connections.', clientList, ['admin']),
-      sub('info', 2, 'Returns information about the connection.', clientInfo),
-      sub('kill', -3, 'Terminates open connections.', clientKill, ['admin']),
-      sub('reply', 3, "Instructs the server whether to reply to commands.", clientReply),
-      sub('no-evict', 3, 'Sets the client eviction mode of the connection.', clientNoEvict, ['admin']),
-      sub('help', 2, 'Returns helpful text about the different subcommands.', (c) => replyHelp(c, CLIENT_HELP)),
+      sub({ name: 'id', arity: 2, since: '5.0.0', summary: 'Returns the client ID for the current connection', complexity: 'O(1)',
+        handler: clientId }),
+      sub({ name: 'setname', arity: 3, since: '2.6.9', summary: 'Set the current connection name', complexity: 'O(1)',
+        arguments: [arg('connection-name', 'string')], handler: clientSetname }),
+      sub({ name: 'getname', arity: 2, since: '2.6.9', summary: 'Get the current connection name', complexity: 'O(1)',
+        handler: clientGetname }),
+      // Not in Redis 7.0: described as Redis 7.2 does.
+      sub({ name: 'setinfo', arity: 4, tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], since: '7.2.0',
+        summary: 'Set client or connection specific info', complexity: 'O(1)',
+        arguments: [oneOf('attr', [arg('libname', 'string', { token: 'LIB-NAME' }), arg('libver', 'string', { token: 'LIB-VER' })])],
+        handler: clientSetinfo }),
+      sub({ name: 'list', arity: -2, flags: adminFlags, tips: ['nondeterministic_output'], since: '2.4.0',
+        summary: 'Get the list of client connections', complexity: 'O(N) where N is the number of client connections',
+        history: [['2.8.12', 'Added unique client `id` field.'], ['5.0.0', 'Added optional `TYPE` filter.'], ['6.0.0', 'Added `user` field.'],
+          ['6.2.0', 'Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter.'],
+          ['7.0.0', 'Added `resp`, `multi-mem`, `rbs` and `rbp` fields.'], ['7.0.3', 'Added `ssub` field.']],
+        arguments: [clientType('normal_master_replica_pubsub', { since: '5.0.0' }),
+          block('id', [arg('client-id', 'integer', { multiple: true })], { token: 'ID', optional: true, since: '6.2.0' })],
+        handler: clientList }),
+      sub({ name: 'info', arity: 2, tips: ['nondeterministic_output'], since: '6.2.0',
+        summary: 'Returns information about the current client connection.', complexity: 'O(1)', handler: clientInfo }),
+      sub({ name: 'kill', arity: -3, flags: adminFlags, since: '2.4.0', summary: 'Kill the connection of a client',
+        complexity: 'O(N) where N is the number of client connections',
+        history: [['2.8.12', 'Added new filter format.'], ['2.8.12', '`ID` option.'], ['3.2.0', 'Added `master` type in for `TYPE` option.'],
+          ['5.0.0', 'Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility.'], ['6.2.0', '`LADDR` option.']],
+        arguments: [oneOf('filter', [arg('ip:port', 'string', { deprecatedSince: '2.8.12' }), oneOf('new-format', [
+          arg('client-id', 'integer', { token: 'ID', optional: true, since: '2.8.12' }),
+          clientType('normal_master_slave_pubsub', { slave: true, since: '2.8.12' }),
+          arg('username', 'string', { token: 'USER', optional: true }), arg('ip:port', 'string', { token: 'ADDR', optional: true }),
+          arg('ip:port', 'string', { token: 'LADDR', optional: true, since: '6.2.0' }),
+          arg('yes/no', 'string', { token: 'SKIPME', optional: true })], { multiple: true })])],
+        handler: clientKill }),
+      sub({ name: 'reply', arity: 3, since: '3.2.0', summary: 'Instruct the server whether to reply to commands', complexity: 'O(1)',
+        arguments: [oneOf('on_off_skip', [tokenArg('on', 'ON'), tokenArg('off', 'OFF'), tokenArg('skip', 'SKIP')])], handler: clientReply }),
+      sub({ name: 'no-evict', arity: 3, flags: adminFlags, since: '7.0.0', summary: 'Set client eviction mode for the current connection',
+        complexity: 'O(1)', arguments: [oneOf('enabled', [tokenArg('on', 'ON'), tokenArg('off', 'OFF')])], handler: clientNoEvict }),
+      sub({ name: 'help', arity: 2, flags: ['loading', 'stale'], since: '5.0.0', summary: 'Show helpful text about the different subcommands',
+        complexity: 'O(1)', handler: (c) => replyHelp(c, CLIENT_HELP) }),
     ] }),
 ];

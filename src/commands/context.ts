@@ -8,7 +8,7 @@ import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { Keyspace } from '../store/keyspace.js';
 import type { Shard } from '../store/shard.js';
 import { keyHash, keyHashSlot, slotAndHash } from '../store/key-hash.js';
-import { E_TYPE } from '../store/layout.js';
+import { E_LRU, E_TYPE } from '../store/layout.js';
 import { parseLongLong } from '../protocol/resp-parser.js';
 import type { ClientState, ServerServices } from './client-state.js';
 import type { CommandSpec } from './command-spec.js';
@@ -182,7 +182,7 @@ export class CommandContext {
   insertKey(type: number, valueCapacity: number, withTtl = false): number {
     const e = this.shard.insert(this.db, this.slotIndex, this.buf, this.argStart[this.keyArg], this.argLen[this.keyArg],
       this.hash, type, valueCapacity, withTtl);
-    this.shard.u32[(e + 16) >> 2] = this.ks.initialAccess(this.now);
+    this.shard.u32[(e + E_LRU) >>> 2] = this.ks.initialAccess(this.now);
     return e;
   }
 

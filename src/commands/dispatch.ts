@@ -9,6 +9,7 @@ import type { CommandSpec, ReplyFunction } from './command-spec.js';
 import { commandTable, type CommandTable } from './command-table.js';
 import { NOAUTH, OOM, unknownSubcommand, wrongArity } from './errors.js';
 import { ReplyMode } from './client-state.js';
+import { StoreFullError } from '../store/shard.js';
 
 export interface DispatchHooks {
   /** Frees memory before a denyoom command; returns false if still over maxmemory. */
@@ -103,9 +104,16 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
 }
 
 function handlerFailed(c: CommandContext, spec: CommandSpec, hooks: DispatchHooks, err: unknown, replyMark: number): void {
+  c.out.rollback(replyMark);
+  if (err instanceof StoreFullError) {
+    // A shard's arena reached its 4 GiB ceiling: the same refusal as a full maxmemory.
+    c.server.stats.rejectedCalls++;
+    c.out.error(OOM);
+    finishReply(c, replyMark);
+    return;
+  }
   hooks.onHandlerError(spec, err);
   c.server.stats.failedCalls++;
-  c.out.rollback(replyMark);
   const message = err instanceof Error ? err.message : String(err);
   c.out.error(`internal error in '${spec.fullName ?? spec.name}': ${message}`);
   finishReply(c, replyMark);

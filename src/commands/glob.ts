@@ -13,6 +13,9 @@ export function globMatch(
 ): boolean {
   // Redis bails out of pathological patterns the same way (nesting limit).
   if (depth > 1000) return false;
+  // Redis skips trailing '*'s only after consuming a byte: an empty string
+  // matches only the empty pattern ("**" does not match the key "").
+  if (ss === se) return ps === pe;
   while (ps < pe && ss < se) {
     const pc = p[ps];
     if (pc === 42 /* * */) {

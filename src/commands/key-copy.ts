@@ -17,7 +17,7 @@ export function copyEntry(c: CommandContext, src: Shard, e: number, db: number):
   let n = c.insertKey(src.u8[e + E_TYPE], len, expire !== -1);
   c.db = saved;
   dst.u8[n + E_ENCODING] = src.u8[e + E_ENCODING];
-  dst.u32[(n + E_VALLEN) >> 2] = len;
+  dst.u32[(n + E_VALLEN) >>> 2] = len;
   // Shards differ or not, the source entry is not moved by the insert (allocation never relocates entries).
   dst.u8.set(src.u8.subarray(src.valueStart(e), src.valueStart(e) + len), dst.valueStart(n));
   if (expire !== -1) n = dst.setExpire(db, n, expire);

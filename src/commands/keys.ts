@@ -3,15 +3,16 @@
  * TYPE, TOUCH, the EXPIRE and TTL families, PERSIST, KEYS, SCAN, RANDOMKEY,
  * RENAME/RENAMENX, COPY and OBJECT.
  */
-import { defineCommand, type CommandSpec } from './command-spec.js';
+import { arg, defineCommand, keyArg, oneOf, rangeKeys, tokenArg, type CommandSpec } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { DB_RANGE, invalidExpire, NO_SUCH_KEY, NOT_INTEGER, SYNTAX } from './errors.js';
 import { globMatch, isMatchAll } from './glob.js';
 import { replyHelp } from './connection.js';
 import { E_ENCODING, E_KEYLEN, E_TYPE, ENC_RAW, ValueType } from '../store/layout.js';
 import { AccessPolicy } from '../store/keyspace.js';
-import { bytesToInteger } from './numbers.js';
+import { bytesToInteger, NOT_INT32, secondsOverflow } from './numbers.js';
 import { copyEntry } from './key-copy.js';
+import { ENC_INT_PRIVATE, ENC_NOT_INT } from './string-values.js';
 
 const group = 'generic';
 const TYPE_NAMES = ['string', 'list', 'set', 'zset', 'hash'];
@@ -41,19 +42,32 @@ function exists(c: CommandContext): void {
   c.out.integer(n);
 }
 
+/** TOUCH reads each key (lookupKeyRead): access clock and hit/miss stats. */
 function touch(c: CommandContext): void {
   c.lockKeyRange(1, c.argc - 1, 1);
   let n = 0;
   for (let i = 1; i < c.argc; i++) {
     c.selectKey(i);
-    if (c.findWrite() !== 0) n++;
+    if (c.findRead() !== 0) n++;
   }
   c.out.integer(n);
 }
 
+/**
+ * lookupKeyReadWithFlags(LOOKUP_NOTOUCH), as TYPE, OBJECT and the TTL family
+ * look keys up: a keyspace hit or miss is counted, the access clock (LRU
+ * idle time, LFU counter) is left alone.
+ */
+function findNoTouch(c: CommandContext): number {
+  const e = c.findQuiet();
+  if (e === 0) c.server.stats.keyspaceMisses++;
+  else c.server.stats.keyspaceHits++;
+  return e;
+}
+
 function type(c: CommandContext): void {
   c.openKey(1);
-  const e = c.findQuiet();
+  const e = findNoTouch(c);
   c.out.simple(e === 0 ? 'none' : TYPE_NAMES[c.typeOf(e)]);
 }
 
@@ -92,7 +106,7 @@ function expireGeneric(seconds: boolean, relative: boolean) {
       return;
     }
     if (seconds) {
-      if (when > 9223372036854775807 / 1000 || when < -9223372036854775808 / 1000) {
+      if (secondsOverflow(c.buf, c.argStart[2], c.argLen[2])) {
         c.out.error(invalidExpire(c.spec.name));
         return;
       }
@@ -133,7 +147,7 @@ function expireGeneric(seconds: boolean, relative: boolean) {
 function ttlGeneric(ms: boolean, absolute: boolean) {
   return (c: CommandContext): void => {
     c.openKey(1);
-    const e = c.findRead();
+    const e = findNoTouch(c);
     if (e === 0) {
       c.out.integer(-2);
       return;
@@ -143,11 +157,8 @@ function ttlGeneric(ms: boolean, absolute: boolean) {
       c.out.integer(-1);
       return;
     }
-    if (absolute) {
-      c.out.integer(ms ? expire : Math.trunc(expire / 1000));
-      return;
-    }
-    const ttl = Math.max(0, expire - c.now);
+    // Redis rounds seconds to the nearest one, EXPIRETIME included: (ms + 500) / 1000.
+    const ttl = absolute ? expire : Math.max(0, expire - c.now);
     c.out.integer(ms ? ttl : Math.trunc((ttl + 500) / 1000));
   };
 }
@@ -178,7 +189,7 @@ function keys(c: CommandContext): void {
         shard.forEachInSlot(db, si, (e) => {
           if (shard.isExpired(e, c.now)) return;
           const ks = shard.keyStart(e);
-          const kl = shard.u32[(e + E_KEYLEN) >> 2];
+          const kl = shard.u32[(e + E_KEYLEN) >>> 2];
           if (all || globMatch(p, ps, pe, shard.u8, ks, ks + kl)) found.push(Buffer.from(shard.u8.subarray(ks, ks + kl)));
         });
       }
@@ -188,6 +199,22 @@ function keys(c: CommandContext): void {
   }
   c.out.arrayHeader(found.length);
   for (const k of found) c.out.bulkBytes(k, 0, k.length);
+}
+
+/**
+ * parseScanCursorOrReply: strtoul in base 10 over the whole text. Like C, it
+ * takes an empty text as 0, a sign, and a negative value modulo 2^64; it
+ * refuses leading space, trailing bytes and values beyond 2^64 - 1. A
+ * cursor weft never handed out (beyond 2^53) restarts the scan.
+ */
+function parseScanCursor(text: string): number | null {
+  const m = /^([+-]?)(\d*)$/.exec(text);
+  if (!m || (m[1] !== '' && m[2] === '')) return null;
+  if (m[2] === '') return 0;
+  const v = BigInt(m[2]);
+  if (v > 18446744073709551615n) return null;
+  const n = m[1] === '-' && v !== 0n ? 18446744073709551616n - v : v;
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : 0;
 }
 
 const SLOT_BITS = 14;
@@ -200,12 +227,11 @@ const SLOTS = 1 << SLOT_BITS;
  * slot.
  */
 function scan(c: CommandContext): void {
-  const cursorText = c.argLatin1(1);
-  if (!/^\d+$/.test(cursorText) || cursorText.length > 20) {
+  const cursor = parseScanCursor(c.argLatin1(1));
+  if (cursor === null) {
     c.out.error('invalid cursor');
     return;
   }
-  let cursor = Number(cursorText);
   let count = 10;
   let pattern = -1;
   let typeFilter = -1;
@@ -235,7 +261,6 @@ function scan(c: CommandContext): void {
       return;
     }
   }
-  if (!Number.isSafeInteger(cursor)) cursor = 0;
   let slot = cursor % SLOTS;
   let bucket = Math.floor(cursor / SLOTS) >>> 0;
   const db = c.ks.dbMap[c.client.db];
@@ -248,10 +273,11 @@ function scan(c: CommandContext): void {
   while (slot < SLOTS && names.length < count && budget > 0) {
     const shard = c.ks.shardOf(slot);
     const si = c.ks.slotIndex(slot);
+    // Empty slots cost nothing: like dictScan on an empty dict, a scan of
+    // a sparse or empty database ends (cursor 0) in one call.
     if (shard.slotKeys(db, si) === 0) {
       slot++;
       bucket = 0;
-      budget--;
       continue;
     }
     shard.lock();
@@ -265,7 +291,7 @@ function scan(c: CommandContext): void {
           }
           if (typeFilter >= 0 && shard.u8[e + E_TYPE] !== typeFilter) return;
           const ks = shard.keyStart(e);
-          const kl = shard.u32[(e + E_KEYLEN) >> 2];
+          const kl = shard.u32[(e + E_KEYLEN) >>> 2];
           if (matchAll || globMatch(p, ps, pe, shard.u8, ks, ks + kl)) names.push(Buffer.from(shard.u8.subarray(ks, ks + kl)));
         });
         budget--;
@@ -312,7 +338,7 @@ function randomkey(c: CommandContext): void {
         continue;
       }
       const ks = shard.keyStart(e);
-      c.out.bulkBytes(shard.u8, ks, shard.u32[(e + E_KEYLEN) >> 2]);
+      c.out.bulkBytes(shard.u8, ks, shard.u32[(e + E_KEYLEN) >>> 2]);
       return;
     } finally {
       shard.unlock();
@@ -366,6 +392,10 @@ function copy(c: CommandContext): void {
         c.out.error(NOT_INTEGER);
         return;
       }
+      if (n < -2147483648 || n > 2147483647) {
+        c.out.error(NOT_INT32);
+        return;
+      }
       if (n < 0 || n >= c.ks.databases) {
         c.out.error(DB_RANGE);
         return;
@@ -382,7 +412,8 @@ function copy(c: CommandContext): void {
   }
   c.lockKeysAt([1, 2]);
   c.selectKey(1);
-  const e = c.findWrite();
+  // The source is read (lookupKeyRead), the destination looked up for writing.
+  const e = c.findRead();
   if (e === 0) {
     c.out.integer(0);
     return;
@@ -398,24 +429,30 @@ function copy(c: CommandContext): void {
     }
     c.shard.remove(c.db, d);
   }
-  copyEntry(c, srcShard, e, c.db);
+  const n = copyEntry(c, srcShard, e, c.db);
+  if (c.shard.u8[n + E_ENCODING] === 0) c.shard.u8[n + E_ENCODING] = ENC_INT_PRIVATE;
   c.dirty++;
   c.out.integer(1);
 }
 
-/** OBJECT ENCODING of a string, as Redis picks int / embstr / raw. */
+/**
+ * OBJECT ENCODING of a string, as Redis picks int / embstr / raw. The
+ * E_ENCODING byte says how the value was made: 0 as tryObjectEncoding
+ * would encode it, ENC_RAW modified in place, ENC_NOT_INT never int-encoded,
+ * ENC_INT_PRIVATE a copy (int when it is an integer, unshared).
+ */
 function stringEncoding(c: CommandContext, e: number): string {
   const s = c.shard;
   if (s.u8[e + E_ENCODING] === ENC_RAW) return 'raw';
   const len = s.valueLength(e);
-  if (len <= 20 && bytesToInteger(s.u8, s.valueStart(e), len) !== null) return 'int';
+  if (s.u8[e + E_ENCODING] !== ENC_NOT_INT && len <= 20 && bytesToInteger(s.u8, s.valueStart(e), len) !== null) return 'int';
   return len <= 44 ? 'embstr' : 'raw';
 }
 
 function objectGeneric(kind: 'encoding' | 'freq' | 'idletime' | 'refcount') {
   return (c: CommandContext): void => {
     c.openKey(2);
-    const e = c.findQuiet();
+    const e = findNoTouch(c);
     if (e === 0) {
       c.out.nullBulk();
       return;
@@ -443,7 +480,7 @@ function objectGeneric(kind: 'encoding' | 'freq' | 'idletime' | 'refcount') {
         // Redis shares the integers 0..9999 (refcount INT_MAX) unless an LRU/LFU policy needs per-key clocks.
         const s = c.shard;
         const len = s.valueLength(e);
-        const n = c.typeOf(e) === ValueType.String && s.u8[e + E_ENCODING] !== ENC_RAW ? bytesToInteger(s.u8, s.valueStart(e), len) : null;
+        const n = c.typeOf(e) === ValueType.String && s.u8[e + E_ENCODING] === 0 ? bytesToInteger(s.u8, s.valueStart(e), len) : null;
         const policy = c.server.configGet('maxmemory-policy') ?? '';
         const maxmemory = Number(c.server.configGet('maxmemory') ?? '0');
         const shared = n !== null && n >= 0 && n < 10000 && (maxmemory === 0 || !/-(lru|lfu)$/.test(policy));
@@ -469,84 +506,109 @@ const OBJECT_HELP = [
   '    Return the number of references of the value associated with the specified',
   '    <key>.',
   'HELP',
-  '    Print this help.',
+  '    Prints this help.',
 ];
 
 const key1: [number, number, number] = [1, 1, 1];
-const keysAll: [number, number, number] = [1, -1, 1];
 
 export const keyCommands: CommandSpec[] = [
-  defineCommand({ name: 'del', arity: -2, flags: ['write'], keys: keysAll, keyFlags: ['RM', 'DELETE'], categories: ['keyspace'], group,
-    summary: 'Deletes one or more keys.', complexity: 'O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).',
-    handler: delGeneric }),
-  defineCommand({ name: 'unlink', arity: -2, flags: ['write', 'fast'], keys: keysAll, keyFlags: ['RM', 'DELETE'], categories: ['keyspace'], group,
-    since: '4.0.0', summary: 'Asynchronously deletes one or more keys.', complexity: 'O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.',
-    handler: delGeneric }),
-  defineCommand({ name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: keysAll, keyFlags: ['RO'], categories: ['keyspace'], group,
-    summary: 'Determines whether one or more keys exist.', complexity: 'O(N) where N is the number of keys to check.', handler: exists }),
-  defineCommand({ name: 'touch', arity: -2, flags: ['readonly', 'fast'], keys: keysAll, keyFlags: ['RO'], categories: ['keyspace'], group,
-    since: '3.2.1', summary: 'Returns the number of existing keys out of those specified after updating the time they were last accessed.',
-    complexity: 'O(N) where N is the number of keys that will be touched.', handler: touch }),
-  defineCommand({ name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: key1, keyFlags: ['RO'], categories: ['keyspace'], group,
-    summary: 'Determines the type of value stored at a key.', complexity: 'O(1)', handler: type }),
-  defineCommand({ name: 'expire', arity: -3, flags: ['write', 'fast'], keys: key1, keyFlags: ['RW', 'UPDATE'], categories: ['keyspace'], group,
-    summary: 'Sets the expiration time of a key in seconds.', complexity: 'O(1)', handler: expireGeneric(true, true) }),
-  defineCommand({ name: 'pexpire', arity: -3, flags: ['write', 'fast'], keys: key1, keyFlags: ['RW', 'UPDATE'], categories: ['keyspace'], group,
-    since: '2.6.0', summary: 'Sets the expiration time of a key in milliseconds.', complexity: 'O(1)', handler: expireGeneric(false, true) }),
-  defineCommand({ name: 'expireat', arity: -3, flags: ['write', 'fast'], keys: key1, keyFlags: ['RW', 'UPDATE'], categories: ['keyspace'], group,
-    since: '1.2.0', summary: 'Sets the expiration time of a key to a Unix timestamp.', complexity: 'O(1)', handler: expireGeneric(true, false) }),
-  defineCommand({ name: 'pexpireat', arity: -3, flags: ['write', 'fast'], keys: key1, keyFlags: ['RW', 'UPDATE'], categories: ['keyspace'], group,
-    since: '2.6.0', summary: 'Sets the expiration time of a key to a Unix milliseconds timestamp.', complexity: 'O(1)', handler: expireGeneric(false, false) }),
-  defineCommand({ name: 'ttl', arity: 2, flags: ['readonly', 'fast'], keys: key1, keyFlags: ['RO', 'ACCESS'], categories: ['keyspace'], group,
-    summary: 'Returns the expiration time in seconds of a key.', complexity: 'O(1)', handler: ttlGeneric(false, false) }),
-  defineCommand({ name: 'pttl', arity: 2, flags: ['readonly', 'fast'], keys: key1, keyFlags: ['RO', 'ACCESS'], categories: ['keyspace'], group,
-    since: '2.6.0', summary: 'Returns the expiration time in milliseconds of a key.', complexity: 'O(1)', handler: ttlGeneric(true, false) }),
-  defineCommand({ name: 'expiretime', arity: 2, flags: ['readonly', 'fast'], keys: key1, keyFlags: ['RO', 'ACCESS'], categories: ['keyspace'], group,
-    since: '7.0.0', summary: 'Returns the expiration time of a key as a Unix timestamp.', complexity: 'O(1)', handler: ttlGeneric(false, true) }),
-  defineCommand({ name: 'pexpiretime', arity: 2, flags: ['readonly', 'fast'], keys: key1, keyFlags: ['RO', 'ACCESS'], categories: ['keyspace'], group,
-    since: '7.0.0', summary: 'Returns the expiration time of a key as a Unix milliseconds timestamp.', complexity: 'O(1)', handler: ttlGeneric(true, true) }),
-  defineCommand({ name: 'persist', arity: 2, flags: ['write', 'fast'], keys: key1, keyFlags: ['RW', 'UPDATE'], categories: ['keyspace'], group,
-    since: '2.2.0', summary: 'Removes the expiration time of a key.', complexity: 'O(1)', handler: persist }),
-  defineCommand({ name: 'keys', arity: 2, flags: ['readonly'], categories: ['keyspace', 'dangerous'], group,
-    summary: 'Returns all key names that match a pattern.', complexity: 'O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.',
-    handler: keys }),
-  defineCommand({ name: 'scan', arity: -2, flags: ['readonly'], categories: ['keyspace'], group, since: '2.8.0',
-    summary: 'Iterates over the key names in the database.', complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.',
+  defineCommand({ name: 'del', arity: -2, flags: ['write'], keys: [1, -1, 1], keyFlags: ['RM', 'DELETE'], categories: ['keyspace'],
+    tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], group, summary: 'Delete a key',
+    complexity: 'O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).',
+    arguments: [keyArg('key', 0, { multiple: true })], handler: delGeneric }),
+  defineCommand({ name: 'unlink', arity: -2, flags: ['write', 'fast'], keys: [1, -1, 1], keyFlags: ['RM', 'DELETE'],
+    categories: ['keyspace'], tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], group, since: '4.0.0',
+    summary: 'Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.',
+    complexity: 'O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.',
+    arguments: [keyArg('key', 0, { multiple: true })], handler: delGeneric }),
+  defineCommand({ name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], keyFlags: ['RO'],
+    categories: ['keyspace'], tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], group,
+    summary: 'Determine if a key exists', complexity: 'O(N) where N is the number of keys to check.',
+    history: [['3.0.3', 'Accepts multiple `key` arguments.']], arguments: [keyArg('key', 0, { multiple: true })], handler: exists }),
+  defineCommand({ name: 'touch', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], keyFlags: ['RO'],
+    categories: ['keyspace'], tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], group, since: '3.2.1',
+    summary: 'Alters the last access time of a key(s). Returns the number of existing keys specified.',
+    complexity: 'O(N) where N is the number of keys that will be touched.', arguments: [keyArg('key', 0, { multiple: true })], handler: touch }),
+  defineCommand({ name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: key1, keyFlags: ['RO'], categories: ['keyspace'],
+    group, summary: 'Determine the type stored at key', complexity: 'O(1)', arguments: [keyArg('key', 0)], handler: type }),
+  defineCommand({ name: 'expire', arity: -3, flags: ['write', 'fast'], keys: key1, categories: ['keyspace'], group,
+    summary: "Set a key's time to live in seconds", complexity: 'O(1)',
+    history: [['7.0.0', 'Added options: `NX`, `XX`, `GT` and `LT`.']],
+    arguments: [keyArg('key', 0), arg('seconds', 'integer'), oneOf('condition', [tokenArg('nx', 'NX'), tokenArg('xx', 'XX'), tokenArg('gt', 'GT'), tokenArg('lt', 'LT')], { optional: true, since: '7.0.0' })], handler: expireGeneric(true, true) }),
+  defineCommand({ name: 'pexpire', arity: -3, flags: ['write', 'fast'], keys: key1, categories: ['keyspace'], group,
+    since: '2.6.0', summary: "Set a key's time to live in milliseconds", complexity: 'O(1)',
+    history: [['7.0.0', 'Added options: `NX`, `XX`, `GT` and `LT`.']],
+    arguments: [keyArg('key', 0), arg('milliseconds', 'integer'), oneOf('condition', [tokenArg('nx', 'NX'), tokenArg('xx', 'XX'), tokenArg('gt', 'GT'), tokenArg('lt', 'LT')], { optional: true, since: '7.0.0' })], handler: expireGeneric(false, true) }),
+  defineCommand({ name: 'expireat', arity: -3, flags: ['write', 'fast'], keys: key1, categories: ['keyspace'], group,
+    since: '1.2.0', summary: 'Set the expiration for a key as a UNIX timestamp', complexity: 'O(1)',
+    history: [['7.0.0', 'Added options: `NX`, `XX`, `GT` and `LT`.']],
+    arguments: [keyArg('key', 0), arg('unix-time-seconds', 'unix-time'), oneOf('condition', [tokenArg('nx', 'NX'), tokenArg('xx', 'XX'), tokenArg('gt', 'GT'), tokenArg('lt', 'LT')], { optional: true, since: '7.0.0' })], handler: expireGeneric(true, false) }),
+  defineCommand({ name: 'pexpireat', arity: -3, flags: ['write', 'fast'], keys: key1, categories: ['keyspace'], group,
+    since: '2.6.0', summary: 'Set the expiration for a key as a UNIX timestamp specified in milliseconds', complexity: 'O(1)',
+    history: [['7.0.0', 'Added options: `NX`, `XX`, `GT` and `LT`.']],
+    arguments: [keyArg('key', 0), arg('unix-time-milliseconds', 'unix-time'), oneOf('condition', [tokenArg('nx', 'NX'), tokenArg('xx', 'XX'), tokenArg('gt', 'GT'), tokenArg('lt', 'LT')], { optional: true, since: '7.0.0' })], handler: expireGeneric(false, false) }),
+  defineCommand({ name: 'ttl', arity: 2, flags: ['readonly', 'fast'], keys: key1, categories: ['keyspace'],
+    tips: ['nondeterministic_output'], group, summary: 'Get the time to live for a key in seconds', complexity: 'O(1)',
+    history: [['2.8.0', 'Added the -2 reply.']], arguments: [keyArg('key', 0)], handler: ttlGeneric(false, false) }),
+  defineCommand({ name: 'pttl', arity: 2, flags: ['readonly', 'fast'], keys: key1, categories: ['keyspace'],
+    tips: ['nondeterministic_output'], group, since: '2.6.0', summary: 'Get the time to live for a key in milliseconds',
+    complexity: 'O(1)', history: [['2.8.0', 'Added the -2 reply.']], arguments: [keyArg('key', 0)], handler: ttlGeneric(true, false) }),
+  defineCommand({ name: 'expiretime', arity: 2, flags: ['readonly', 'fast'], keys: key1, categories: ['keyspace'], group,
+    since: '7.0.0', summary: 'Get the expiration Unix timestamp for a key', complexity: 'O(1)', arguments: [keyArg('key', 0)],
+    handler: ttlGeneric(false, true) }),
+  defineCommand({ name: 'pexpiretime', arity: 2, flags: ['readonly', 'fast'], keys: key1, categories: ['keyspace'], group,
+    since: '7.0.0', summary: 'Get the expiration Unix timestamp for a key in milliseconds', complexity: 'O(1)',
+    arguments: [keyArg('key', 0)], handler: ttlGeneric(true, true) }),
+  defineCommand({ name: 'persist', arity: 2, flags: ['write', 'fast'], keys: key1, categories: ['keyspace'], group, since: '2.2.0',
+    summary: 'Remove the expiration from a key', complexity: 'O(1)', arguments: [keyArg('key', 0)], handler: persist }),
+  defineCommand({ name: 'keys', arity: 2, flags: ['readonly'], categories: ['keyspace', 'dangerous'],
+    tips: ['request_policy:all_shards', 'nondeterministic_output_order'], group,
+    summary: 'Find all keys matching the given pattern',
+    complexity: 'O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.',
+    arguments: [arg('pattern', 'pattern')], handler: keys }),
+  defineCommand({ name: 'scan', arity: -2, flags: ['readonly'], categories: ['keyspace'],
+    tips: ['nondeterministic_output', 'request_policy:special'], group, since: '2.8.0',
+    summary: 'Incrementally iterate the keys space',
+    complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.',
+    history: [['6.0.0', 'Added the `TYPE` subcommand.']],
+    arguments: [arg('cursor', 'integer'), arg('pattern', 'pattern', { token: 'MATCH', optional: true }), arg('count', 'integer', { token: 'COUNT', optional: true }), arg('type', 'string', { token: 'TYPE', optional: true, since: '6.0.0' })],
     handler: scan }),
-  defineCommand({ name: 'randomkey', arity: 1, flags: ['readonly'], categories: ['keyspace'], group,
-    summary: 'Returns a random key name from the database.', complexity: 'O(1)', handler: randomkey }),
-  defineCommand({ name: 'rename', arity: 3, flags: ['write'], keys: [1, 2, 1], categories: ['keyspace'], group,
-    keySpecs: [
-      { flags: ['RW', 'ACCESS', 'DELETE'], index: 1, lastKey: 0, keyStep: 1, limit: 0 },
-      { flags: ['OW', 'INSERT'], index: 2, lastKey: 0, keyStep: 1, limit: 0 },
-    ],
-    summary: 'Renames a key and overwrites the destination.', complexity: 'O(1)', handler: renameGeneric(false) }),
-  defineCommand({ name: 'renamenx', arity: 3, flags: ['write', 'fast'], keys: [1, 2, 1], categories: ['keyspace'], group,
-    keySpecs: [
-      { flags: ['RW', 'ACCESS', 'DELETE'], index: 1, lastKey: 0, keyStep: 1, limit: 0 },
-      { flags: ['OW', 'INSERT'], index: 2, lastKey: 0, keyStep: 1, limit: 0 },
-    ],
-    summary: "Renames a key only when the target key name doesn't exist.", complexity: 'O(1)', handler: renameGeneric(true) }),
-  defineCommand({ name: 'copy', arity: -3, flags: ['write', 'denyoom'], keys: [1, 2, 1], categories: ['keyspace'], group, since: '6.2.0',
-    keySpecs: [
-      { flags: ['RO', 'ACCESS'], index: 1, lastKey: 0, keyStep: 1, limit: 0 },
-      { flags: ['OW', 'UPDATE'], index: 2, lastKey: 0, keyStep: 1, limit: 0 },
-    ],
-    summary: 'Copies the value of a key to a new key.', complexity: 'O(N) worst case for collections, where N is the number of nested elements. O(1) for string values.',
+  defineCommand({ name: 'randomkey', arity: 1, flags: ['readonly'], categories: ['keyspace'],
+    tips: ['request_policy:all_shards', 'nondeterministic_output'], group, summary: 'Return a random key from the keyspace',
+    complexity: 'O(1)', handler: randomkey }),
+  defineCommand({ name: 'rename', arity: 3, flags: ['write'],
+    keySpecs: [rangeKeys(['RW', 'ACCESS', 'DELETE'], 1, 0, 1, 0), rangeKeys(['OW', 'UPDATE'], 2, 0, 1, 0)],
+    categories: ['keyspace'], group, summary: 'Rename a key', complexity: 'O(1)',
+    arguments: [keyArg('key', 0), keyArg('newkey', 1)], handler: renameGeneric(false) }),
+  defineCommand({ name: 'renamenx', arity: 3, flags: ['write', 'fast'],
+    keySpecs: [rangeKeys(['RW', 'ACCESS', 'DELETE'], 1, 0, 1, 0), rangeKeys(['OW', 'INSERT'], 2, 0, 1, 0)],
+    categories: ['keyspace'], group, summary: 'Rename a key, only if the new key does not exist', complexity: 'O(1)',
+    history: [['3.2.0', 'The command no longer returns an error when source and destination names are the same.']],
+    arguments: [keyArg('key', 0), keyArg('newkey', 1)], handler: renameGeneric(true) }),
+  defineCommand({ name: 'copy', arity: -3, flags: ['write', 'denyoom'],
+    keySpecs: [rangeKeys(['RO', 'ACCESS'], 1, 0, 1, 0), rangeKeys(['OW', 'UPDATE'], 2, 0, 1, 0)], categories: ['keyspace'], group,
+    since: '6.2.0', summary: 'Copy a key',
+    complexity: 'O(N) worst case for collections, where N is the number of nested items. O(1) for string values.',
+    arguments: [keyArg('source', 0), keyArg('destination', 1), arg('destination-db', 'integer', { token: 'DB', optional: true }), tokenArg('replace', 'REPLACE', { optional: true })],
     handler: copy }),
   defineCommand({ name: 'object', arity: -2, categories: [], group, since: '2.2.3',
-    summary: 'A container for object introspection commands.', complexity: 'Depends on subcommand.',
+    summary: 'A container for object introspection commands', complexity: 'Depends on subcommand.',
     subcommands: [
-      defineCommand({ name: 'encoding', arity: 3, flags: ['readonly'], keys: [2, 2, 1], keyFlags: ['RO'], categories: ['keyspace'], group, since: '2.2.3',
-        summary: 'Returns the internal encoding of a Redis object.', complexity: 'O(1)', handler: objectGeneric('encoding') }),
-      defineCommand({ name: 'freq', arity: 3, flags: ['readonly'], keys: [2, 2, 1], keyFlags: ['RO'], categories: ['keyspace'], group, since: '4.0.0',
-        summary: 'Returns the logarithmic access frequency counter of a Redis object.', complexity: 'O(1)', handler: objectGeneric('freq') }),
-      defineCommand({ name: 'idletime', arity: 3, flags: ['readonly'], keys: [2, 2, 1], keyFlags: ['RO'], categories: ['keyspace'], group, since: '2.2.3',
-        summary: 'Returns the time since the last access to a Redis object.', complexity: 'O(1)', handler: objectGeneric('idletime') }),
-      defineCommand({ name: 'refcount', arity: 3, flags: ['readonly'], keys: [2, 2, 1], keyFlags: ['RO'], categories: ['keyspace'], group, since: '2.2.3',
-        summary: 'Returns the reference count of a value of a key.', complexity: 'O(1)', handler: objectGeneric('refcount') }),
+      defineCommand({ name: 'encoding', arity: 3, flags: ['readonly'], keys: [2, 2, 1], keyFlags: ['RO'], categories: ['keyspace'],
+        tips: ['nondeterministic_output'], group, since: '2.2.3', summary: 'Inspect the internal encoding of a Redis object',
+        complexity: 'O(1)', arguments: [keyArg('key', 0)], handler: objectGeneric('encoding') }),
+      defineCommand({ name: 'freq', arity: 3, flags: ['readonly'], keys: [2, 2, 1], keyFlags: ['RO'], categories: ['keyspace'],
+        tips: ['nondeterministic_output'], group, since: '4.0.0',
+        summary: 'Get the logarithmic access frequency counter of a Redis object', complexity: 'O(1)', arguments: [keyArg('key', 0)],
+        handler: objectGeneric('freq') }),
+      defineCommand({ name: 'idletime', arity: 3, flags: ['readonly'], keys: [2, 2, 1], keyFlags: ['RO'], categories: ['keyspace'],
+        tips: ['nondeterministic_output'], group, since: '2.2.3', summary: 'Get the time since a Redis object was last accessed',
+        complexity: 'O(1)', arguments: [keyArg('key', 0)], handler: objectGeneric('idletime') }),
+      defineCommand({ name: 'refcount', arity: 3, flags: ['readonly'], keys: [2, 2, 1], keyFlags: ['RO'], categories: ['keyspace'],
+        tips: ['nondeterministic_output'], group, since: '2.2.3', summary: 'Get the number of references to the value of the key',
+        complexity: 'O(1)', arguments: [keyArg('key', 0)], handler: objectGeneric('refcount') }),
       defineCommand({ name: 'help', arity: 2, flags: ['loading', 'stale'], categories: ['keyspace'], group, since: '6.2.0',
-        summary: 'Returns helpful text about the different subcommands.', complexity: 'O(1)', handler: (c) => replyHelp(c, OBJECT_HELP) }),
+        summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', handler: (c) => replyHelp(c, OBJECT_HELP) }),
     ] }),
 ];
 

@@ -2,7 +2,7 @@
  * Server commands (Redis's server.c, config.c, db.c, debug.c): INFO,
  * CONFIG, DBSIZE, TIME, FLUSHALL/FLUSHDB, SWAPDB, SHUTDOWN, MEMORY, DEBUG.
  */
-import { defineCommand, type CommandSpec } from './command-spec.js';
+import { arg, block, defineCommand, keyArg, oneOf, tokenArg, type CommandSpec } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { DB_RANGE, NOT_INTEGER, SYNTAX } from './errors.js';
 import { replyHelp } from './connection.js';
@@ -15,14 +15,21 @@ function info(c: CommandContext): Promise<(c: CommandContext) => void> {
   return c.server.info(sections, c.client).then((text) => (cc: CommandContext) => cc.out.verbatim(text));
 }
 
+/**
+ * CONFIG GET: a name without glob characters is looked up directly and
+ * echoed as the client typed it (Redis adds the argument itself to its
+ * reply dict); patterns list the matching names. A config appears once.
+ */
 function configGet(c: CommandContext): void {
   const seen = new Set<string>();
   const pairs: [string, string][] = [];
   for (let i = 2; i < c.argc; i++) {
-    for (const [k, v] of c.server.configMatch(c.argString(i))) {
+    const arg = c.argString(i);
+    const exact = !/[[*?]/.test(arg);
+    for (const [k, v] of c.server.configMatch(arg)) {
       if (!seen.has(k)) {
         seen.add(k);
-        pairs.push([k, v]);
+        pairs.push([exact ? arg : k, v]);
       }
     }
   }
@@ -34,8 +41,9 @@ function configGet(c: CommandContext): void {
 }
 
 function configSet(c: CommandContext): void {
+  // An odd number of name/value arguments is a syntax error in Redis (arity covers the short forms).
   if ((c.argc - 2) % 2 !== 0) {
-    c.out.error("wrong number of arguments for 'config|set' command");
+    c.out.error(SYNTAX);
     return;
   }
   const pairs: [string, string][] = [];
@@ -76,7 +84,7 @@ const CONFIG_HELP = [
   'REWRITE',
   '    Rewrite the configuration file.',
   'HELP',
-  '    Print this help.',
+  '    Prints this help.',
 ];
 
 function dbsize(c: CommandContext): void {
@@ -119,13 +127,14 @@ function flushdb(c: CommandContext): void {
 }
 
 function swapdb(c: CommandContext): void {
+  // getIntFromObjectOrReply with a message: also for integers beyond a C int.
   const a = c.argInt(1);
   const b = c.argInt(2);
-  if (a === null) {
+  if (a === null || a < -2147483648 || a > 2147483647) {
     c.out.error('invalid first DB index');
     return;
   }
-  if (b === null) {
+  if (b === null || b < -2147483648 || b > 2147483647) {
     c.out.error('invalid second DB index');
     return;
   }
@@ -193,6 +202,8 @@ function memoryStats(c: CommandContext): void {
     ['keys.bytes-per-key', keys ? Math.floor(dataset / keys) : 0],
     ['allocator.allocated', c.ks.arenaBytes()],
     ['allocator.reserved', c.ks.reservedBytes()],
+    // weft's own: each worker thread's V8 heap, which the dataset must not grow.
+    ...c.server.threadHeaps().map((bytes, i): [string, number] => [`thread.${i}.heap.used`, bytes]),
   ];
   c.out.mapHeader(pairs.length);
   for (const [k, v] of pairs) {
@@ -209,7 +220,7 @@ const MEMORY_HELP = [
   '    Return memory in bytes used by <key> and its value. Nested values are',
   '    sampled up to <count> times (default: 5, 0 means sample all).',
   'HELP',
-  '    Print this help.',
+  '    Prints this help.',
 ];
 
 function debug(c: CommandContext): void {
@@ -240,55 +251,83 @@ function debug(c: CommandContext): void {
       'SLEEP <seconds>',
       '    Stop the server for <seconds>. Decimals allowed.',
       'HELP',
-      '    Print this help.',
+      '    Prints this help.',
     ]);
   } else {
     c.out.error(`Unknown subcommand or wrong number of arguments for '${c.argString(1)}'. Try DEBUG HELP.`);
   }
 }
 
+/** FLUSHALL / FLUSHDB's optional mode argument. */
+const flushMode = () => oneOf('async', [tokenArg('async', 'ASYNC', { since: '4.0.0' }), tokenArg('sync', 'SYNC', { since: '6.2.0' })],
+  { optional: true });
+
 export const serverCommands: CommandSpec[] = [
-  defineCommand({ name: 'info', arity: -1, flags: ['loading', 'stale'], categories: ['dangerous'], group,
-    summary: 'Returns information and statistics about the server.', complexity: 'O(1)', handler: info }),
+  defineCommand({ name: 'info', arity: -1, flags: ['loading', 'stale'], categories: ['dangerous'],
+    tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], group,
+    summary: 'Get information and statistics about the server', complexity: 'O(1)',
+    history: [['7.0.0', 'Added support for taking multiple section arguments.']],
+    arguments: [arg('section', 'string', { optional: true, multiple: true })], handler: info }),
   defineCommand({ name: 'config', arity: -2, categories: [], group, since: '2.0.0',
-    summary: 'A container for server configuration commands.', complexity: 'Depends on subcommand.',
+    summary: 'A container for server configuration commands', complexity: 'Depends on subcommand.',
     subcommands: [
-      defineCommand({ name: 'get', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], group, since: '2.0.0',
-        summary: 'Returns the effective values of configuration parameters.', complexity: 'O(N) when N is the number of configuration parameters provided',
-        handler: configGet }),
-      defineCommand({ name: 'set', arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'], group, since: '2.0.0',
-        summary: 'Sets configuration parameters in-flight.', complexity: 'O(N) when N is the number of configuration parameters provided',
-        handler: configSet }),
-      defineCommand({ name: 'resetstat', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], group, since: '2.0.0',
-        summary: 'Resets the server\'s statistics.', complexity: 'O(1)', handler: configResetstat }),
-      defineCommand({ name: 'rewrite', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], group, since: '2.8.0',
-        summary: 'Persists the effective configuration to file.', complexity: 'O(1)', handler: configRewrite }),
+      defineCommand({ name: 'get', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], group,
+        since: '2.0.0', summary: 'Get the values of configuration parameters',
+        complexity: 'O(N) when N is the number of configuration parameters provided',
+        history: [['7.0.0', 'Added the ability to pass multiple pattern parameters in one call']],
+        arguments: [block('parameter', [arg('parameter', 'string')], { multiple: true })], handler: configGet }),
+      defineCommand({ name: 'set', arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'],
+        tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], group, since: '2.0.0',
+        summary: 'Set configuration parameters to the given values',
+        complexity: 'O(N) when N is the number of configuration parameters provided',
+        history: [['7.0.0', 'Added the ability to set multiple parameters in one call.']],
+        arguments: [block('parameter_value', [arg('parameter', 'string'), arg('value', 'string')], { multiple: true })], handler: configSet }),
+      defineCommand({ name: 'resetstat', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], group,
+        since: '2.0.0', summary: 'Reset the stats returned by INFO', complexity: 'O(1)', handler: configResetstat }),
+      defineCommand({ name: 'rewrite', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], group,
+        since: '2.8.0', summary: 'Rewrite the configuration file with the in memory configuration', complexity: 'O(1)', handler: configRewrite }),
       defineCommand({ name: 'help', arity: 2, flags: ['loading', 'stale'], group, since: '5.0.0',
-        summary: 'Returns helpful text about the different subcommands.', complexity: 'O(1)', handler: (c) => replyHelp(c, CONFIG_HELP) }),
+        summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', handler: (c) => replyHelp(c, CONFIG_HELP) }),
     ] }),
-  defineCommand({ name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], categories: ['keyspace'], group,
-    summary: 'Returns the number of keys in the database.', complexity: 'O(1)', handler: dbsize }),
-  defineCommand({ name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], group, since: '2.6.0',
-    summary: 'Returns the server time.', complexity: 'O(1)', handler: time }),
-  defineCommand({ name: 'flushall', arity: -1, flags: ['write'], categories: ['keyspace', 'dangerous'], group,
-    summary: 'Removes all keys from all databases.', complexity: 'O(N) where N is the total number of keys in all databases', handler: flushall }),
-  defineCommand({ name: 'flushdb', arity: -1, flags: ['write'], categories: ['keyspace', 'dangerous'], group,
-    summary: 'Remove all keys from the current database.', complexity: 'O(N) where N is the number of keys in the selected database', handler: flushdb }),
-  defineCommand({ name: 'swapdb', arity: 3, flags: ['write', 'fast'], categories: ['keyspace', 'dangerous'], group, since: '4.0.0',
-    summary: 'Swaps two Redis databases.', complexity: 'O(N) where N is the count of clients watching or blocking on keys from both databases.', handler: swapdb }),
+  defineCommand({ name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], categories: ['keyspace'],
+    tips: ['request_policy:all_shards', 'response_policy:agg_sum'], group,
+    summary: 'Return the number of keys in the selected database', complexity: 'O(1)', handler: dbsize }),
+  defineCommand({ name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], tips: ['nondeterministic_output'],
+    group, since: '2.6.0', summary: 'Return the current server time', complexity: 'O(1)', handler: time }),
+  defineCommand({ name: 'flushall', arity: -1, flags: ['write'], categories: ['keyspace', 'dangerous'],
+    tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], group, summary: 'Remove all keys from all databases',
+    complexity: 'O(N) where N is the total number of keys in all databases',
+    history: [['4.0.0', 'Added the `ASYNC` flushing mode modifier.'], ['6.2.0', 'Added the `SYNC` flushing mode modifier.']],
+    arguments: [flushMode()], handler: flushall }),
+  defineCommand({ name: 'flushdb', arity: -1, flags: ['write'], categories: ['keyspace', 'dangerous'],
+    tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], group,
+    summary: 'Remove all keys from the current database',
+    complexity: 'O(N) where N is the number of keys in the selected database',
+    history: [['4.0.0', 'Added the `ASYNC` flushing mode modifier.'], ['6.2.0', 'Added the `SYNC` flushing mode modifier.']],
+    arguments: [flushMode()], handler: flushdb }),
+  defineCommand({ name: 'swapdb', arity: 3, flags: ['write', 'fast'], categories: ['keyspace', 'dangerous'], group,
+    since: '4.0.0', summary: 'Swaps two Redis databases',
+    complexity: 'O(N) where N is the count of clients watching or blocking on keys from both databases.',
+    arguments: [arg('index1', 'integer'), arg('index2', 'integer')], handler: swapdb }),
   defineCommand({ name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], group,
-    summary: 'Synchronously saves the database(s) to disk and shuts down the Redis server.', complexity: 'O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)',
-    handler: shutdown }),
+    summary: 'Synchronously save the dataset to disk and then shut down the server',
+    complexity: 'O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)',
+    history: [['7.0.0', 'Added the `NOW`, `FORCE` and `ABORT` modifiers.']],
+    arguments: [oneOf('nosave_save', [tokenArg('nosave', 'NOSAVE'), tokenArg('save', 'SAVE')], { optional: true }),
+      tokenArg('now', 'NOW', { optional: true, since: '7.0.0' }), tokenArg('force', 'FORCE', { optional: true, since: '7.0.0' }),
+      tokenArg('abort', 'ABORT', { optional: true, since: '7.0.0' })], handler: shutdown }),
   defineCommand({ name: 'memory', arity: -2, categories: [], group, since: '4.0.0',
-    summary: 'A container for memory diagnostics commands.', complexity: 'Depends on subcommand.',
+    summary: 'A container for memory diagnostics commands', complexity: 'Depends on subcommand.',
     subcommands: [
-      defineCommand({ name: 'usage', arity: -3, flags: ['readonly'], keys: [2, 2, 1], group, since: '4.0.0',
-        summary: 'Estimates the memory usage of a key.', complexity: 'O(N) where N is the number of samples.', handler: memoryUsage }),
-      defineCommand({ name: 'stats', arity: 2, flags: [], group, since: '4.0.0',
-        summary: 'Returns details about memory usage.', complexity: 'O(1)', handler: memoryStats }),
+      defineCommand({ name: 'usage', arity: -3, flags: ['readonly'], keys: [2, 2, 1], keyFlags: ['RO'], group,
+        since: '4.0.0', summary: 'Estimate the memory usage of a key', complexity: 'O(N) where N is the number of samples.',
+        arguments: [keyArg('key', 0), arg('count', 'integer', { token: 'SAMPLES', optional: true })], handler: memoryUsage }),
+      defineCommand({ name: 'stats', arity: 2,
+        tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], group, since: '4.0.0',
+        summary: 'Show memory usage details', complexity: 'O(1)', handler: memoryStats }),
       defineCommand({ name: 'help', arity: 2, flags: ['loading', 'stale'], group, since: '4.0.0',
-        summary: 'Returns helpful text about the different subcommands.', complexity: 'O(1)', handler: (c) => replyHelp(c, MEMORY_HELP) }),
+        summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', handler: (c) => replyHelp(c, MEMORY_HELP) }),
     ] }),
   defineCommand({ name: 'debug', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], group,
-    summary: 'A container for debugging commands.', complexity: 'Depends on subcommand.', handler: debug }),
+    summary: 'A container for debugging commands', complexity: 'Depends on subcommand.', docFlags: ['syscmd'], handler: debug }),
 ];

@@ -6,6 +6,22 @@ import type { CommandContext } from './context.js';
 import { E_ENCODING, E_TYPE, E_VALLEN, ValueType } from '../store/layout.js';
 import type { Shard } from '../store/shard.js';
 
+/**
+ * An E_ENCODING value for strings that Redis creates as plain string objects
+ * without trying the int encoding (INCRBYFLOAT's result): OBJECT ENCODING
+ * says embstr up to 44 bytes and raw beyond, whatever the bytes are. The
+ * default 0 means "as tryObjectEncoding would pick", ENC_RAW a string
+ * modified in place.
+ */
+export const ENC_NOT_INT = 2;
+
+/**
+ * An E_ENCODING value for an int-encoded string that is a private object,
+ * not one of Redis's shared integers 0..9999: COPY duplicates the value
+ * (dupStringObject), so OBJECT REFCOUNT of the copy is 1.
+ */
+export const ENC_INT_PRIVATE = 3;
+
 /** Copies bytes into shard memory (a loop for short runs: no view allocation). */
 export function copyIntoShard(shard: Shard, dst: number, src: Uint8Array, start: number, len: number): void {
   if (len < 48) {
@@ -43,7 +59,7 @@ export function prepareString(c: CommandContext, e: number, len: number, keepTtl
     shard.u8[e + E_TYPE] = ValueType.String;
     shard.u8[e + E_ENCODING] = 0;
   }
-  shard.u32[(e + E_VALLEN) >> 2] = len;
+  shard.u32[(e + E_VALLEN) >>> 2] = len;
   c.dirty++;
   return e;
 }

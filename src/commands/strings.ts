@@ -2,12 +2,15 @@
  * The string family (Redis's t_string.c): GET/SET and variants, counters,
  * APPEND, ranges, and the multi-key MGET/MSET/MSETNX.
  */
-import { defineCommand, type CommandSpec } from './command-spec.js';
+import { arg, block, defineCommand, hasArg, keyArg, oneOf, tokenArg, type CommandSpec } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { ValueType, E_ENCODING, ENC_RAW } from '../store/layout.js';
 import { invalidExpire, NOT_FLOAT, NOT_INTEGER, OVERFLOW, STRING_TOO_LONG, SYNTAX } from './errors.js';
-import { copyIntoShard, prepareString, storeInteger, storeString, valueView } from './string-values.js';
-import { addDecimalTexts, bytesToInteger, parseBigInt64, parseFloatBytes, INT64_MAX, INT64_MIN } from './numbers.js';
+import { copyIntoShard, ENC_NOT_INT, prepareString, storeInteger, storeString } from './string-values.js';
+import {
+  addLongDoubles, bytesToInteger, formatLongDoubleHuman, parseBigInt64, parseLongDouble, secondsOverflow, INT64_MAX, INT64_MIN,
+  type LongDouble,
+} from './numbers.js';
 
 const group = 'string';
 
@@ -46,36 +49,38 @@ const EXPIRE_FLAGS = SetFlags.EX | SetFlags.PX | SetFlags.EXAT | SetFlags.PXAT;
 
 interface ExpireArgs {
   flags: number;
-  /** Absolute unix ms, or -1. */
-  when: number;
+  /** The argument holding the EX/PX/EXAT/PXAT time, or -1. */
+  expireArg: number;
 }
 
-const parsed: ExpireArgs = { flags: 0, when: -1 };
+const parsed: ExpireArgs = { flags: 0, expireArg: -1 };
 
 /**
- * parseExtendedStringArgumentsOrReply for SET (allowSetOptions) and GETEX:
- * returns null after replying an error.
+ * parseExtendedStringArgumentsOrReply for SET (forSet) and GETEX: returns
+ * null after replying a syntax error. Like Redis, an expire option excludes
+ * the other expire options but may repeat itself (the last time wins).
  */
 function parseExtendedArgs(c: CommandContext, from: number, forSet: boolean): ExpireArgs | null {
   let flags = 0;
   let expireArg = -1;
   for (let i = from; i < c.argc; i++) {
     const hasNext = i + 1 < c.argc;
-    if (forSet && c.argIs(i, 'nx') && !(flags & (SetFlags.XX))) flags |= SetFlags.NX;
+    const noTtlChoice = !(flags & (SetFlags.KEEPTTL | SetFlags.PERSIST));
+    if (forSet && c.argIs(i, 'nx') && !(flags & SetFlags.XX)) flags |= SetFlags.NX;
     else if (forSet && c.argIs(i, 'xx') && !(flags & SetFlags.NX)) flags |= SetFlags.XX;
     else if (forSet && c.argIs(i, 'get')) flags |= SetFlags.GET;
-    else if (forSet && c.argIs(i, 'keepttl') && !(flags & EXPIRE_FLAGS)) flags |= SetFlags.KEEPTTL;
-    else if (!forSet && c.argIs(i, 'persist') && !(flags & EXPIRE_FLAGS)) flags |= SetFlags.PERSIST;
-    else if (hasNext && !(flags & (EXPIRE_FLAGS | SetFlags.KEEPTTL | SetFlags.PERSIST)) && c.argIs(i, 'ex')) {
+    else if (forSet && c.argIs(i, 'keepttl') && !(flags & (EXPIRE_FLAGS | SetFlags.PERSIST))) flags |= SetFlags.KEEPTTL;
+    else if (!forSet && c.argIs(i, 'persist') && !(flags & (EXPIRE_FLAGS | SetFlags.KEEPTTL))) flags |= SetFlags.PERSIST;
+    else if (hasNext && noTtlChoice && c.argIs(i, 'ex') && !(flags & (EXPIRE_FLAGS & ~SetFlags.EX))) {
       flags |= SetFlags.EX;
       expireArg = ++i;
-    } else if (hasNext && !(flags & (EXPIRE_FLAGS | SetFlags.KEEPTTL | SetFlags.PERSIST)) && c.argIs(i, 'px')) {
+    } else if (hasNext && noTtlChoice && c.argIs(i, 'px') && !(flags & (EXPIRE_FLAGS & ~SetFlags.PX))) {
       flags |= SetFlags.PX;
       expireArg = ++i;
-    } else if (hasNext && !(flags & (EXPIRE_FLAGS | SetFlags.KEEPTTL | SetFlags.PERSIST)) && c.argIs(i, 'exat')) {
+    } else if (hasNext && noTtlChoice && c.argIs(i, 'exat') && !(flags & (EXPIRE_FLAGS & ~SetFlags.EXAT))) {
       flags |= SetFlags.EXAT;
       expireArg = ++i;
-    } else if (hasNext && !(flags & (EXPIRE_FLAGS | SetFlags.KEEPTTL | SetFlags.PERSIST)) && c.argIs(i, 'pxat')) {
+    } else if (hasNext && noTtlChoice && c.argIs(i, 'pxat') && !(flags & (EXPIRE_FLAGS & ~SetFlags.PXAT))) {
       flags |= SetFlags.PXAT;
       expireArg = ++i;
     } else {
@@ -84,13 +89,15 @@ function parseExtendedArgs(c: CommandContext, from: number, forSet: boolean): Ex
     }
   }
   parsed.flags = flags;
-  parsed.when = -1;
-  if (expireArg > 0) {
-    const when = expireTime(c, expireArg, (flags & (SetFlags.EX | SetFlags.EXAT)) !== 0, (flags & (SetFlags.EX | SetFlags.PX)) !== 0);
-    if (when === null) return null;
-    parsed.when = when;
-  }
+  parsed.expireArg = expireArg;
   return parsed;
+}
+
+/** The absolute unix ms of the parsed expire option (-1 without one), or null after replying an error. */
+function parsedExpireTime(c: CommandContext, args: ExpireArgs): number | null {
+  if (args.expireArg < 0) return -1;
+  const f = args.flags;
+  return expireTime(c, args.expireArg, (f & (SetFlags.EX | SetFlags.EXAT)) !== 0, (f & (SetFlags.EX | SetFlags.PX)) !== 0);
 }
 
 /** getExpireMillisecondsOrReply: validates and converts to absolute unix ms. */
@@ -100,7 +107,7 @@ export function expireTime(c: CommandContext, i: number, seconds: boolean, relat
     c.out.error(NOT_INTEGER);
     return null;
   }
-  if (v <= 0 || (seconds && v > 9223372036854775807 / 1000)) {
+  if (v <= 0 || (seconds && secondsOverflow(c.buf, c.argStart[i], c.argLen[i]))) {
     c.out.error(invalidExpire(c.spec.fullName ?? c.spec.name));
     return null;
   }
@@ -116,7 +123,9 @@ export function expireTime(c: CommandContext, i: number, seconds: boolean, relat
 function set(c: CommandContext): void {
   const args = parseExtendedArgs(c, 3, true);
   if (args === null) return;
-  setGeneric(c, args.flags, args.when);
+  const when = parsedExpireTime(c, args);
+  if (when === null) return;
+  setGeneric(c, args.flags, when);
 }
 
 /** setGenericCommand: the value is argument 2. */
@@ -160,9 +169,10 @@ function setexGeneric(seconds: boolean) {
   };
 }
 
+/** getsetCommand: getGenericCommand reads the old value (lookupKeyRead), then setKey. */
 function getset(c: CommandContext): void {
   c.openKey(1);
-  const e = c.findWrite();
+  const e = c.findRead();
   if (!replyValue(c, e)) return;
   storeString(c, e, c.buf, c.argStart[2], c.argLen[2], false);
 }
@@ -180,12 +190,23 @@ function getex(c: CommandContext): void {
   if (args === null) return;
   c.openKey(1);
   let e = c.findRead();
-  if (!replyValue(c, e) || e === 0) return;
-  if (args.when >= 0) {
-    if (args.when <= c.now) {
+  if (e === 0) {
+    c.out.nullBulk();
+    return;
+  }
+  if (c.typeOf(e) !== ValueType.String) {
+    c.wrongType();
+    return;
+  }
+  // Redis validates the time only once it has found the key.
+  const when = parsedExpireTime(c, args);
+  if (when === null) return;
+  replyValue(c, e);
+  if (when >= 0) {
+    if (when <= c.now) {
       c.shard.remove(c.db, e);
     } else {
-      e = c.shard.setExpire(c.db, e, args.when);
+      e = c.shard.setExpire(c.db, e, when);
     }
     c.dirty++;
   } else if (args.flags & SetFlags.PERSIST) {
@@ -238,6 +259,7 @@ function strlen(c: CommandContext): void {
 }
 
 const SAFE = Number.MAX_SAFE_INTEGER;
+const LD_ZERO: LongDouble = { neg: false, m: 0n, e: 0, inf: false };
 
 /** incrDecrCommand: add `delta` (argument `deltaArg`, negated when `negate`). */
 function incrBy(c: CommandContext, fixedDelta: number, deltaArg: number, negate: boolean): void {
@@ -294,34 +316,38 @@ function incrBy(c: CommandContext, fixedDelta: number, deltaArg: number, negate:
   c.out.bigInteger(result);
 }
 
+/** incrbyfloatCommand: the current value, then the increment, as long doubles (x87 on Redis's x86-64 builds). */
 function incrbyfloat(c: CommandContext): void {
-  const deltaText = c.argLatin1(2);
-  if (parseFloatBytes(c.buf, c.argStart[2], c.argLen[2]) === null) {
-    c.out.error(NOT_FLOAT);
-    return;
-  }
   c.openKey(1);
   const e = c.findWrite();
-  let currentText = '0';
+  let current: LongDouble = LD_ZERO;
   if (e !== 0) {
     if (c.typeOf(e) !== ValueType.String) {
       c.wrongType();
       return;
     }
     const s = c.shard;
-    if (parseFloatBytes(s.u8, s.valueStart(e), s.valueLength(e)) === null) {
+    const v = parseLongDouble(s.u8, s.valueStart(e), s.valueLength(e));
+    if (v === null) {
       c.out.error(NOT_FLOAT);
       return;
     }
-    currentText = valueView(s, e).toString('latin1');
+    current = v;
   }
-  const result = addDecimalTexts(currentText, deltaText);
-  if (result === null) {
+  const incr = parseLongDouble(c.buf, c.argStart[2], c.argLen[2]);
+  if (incr === null) {
+    c.out.error(NOT_FLOAT);
+    return;
+  }
+  const sum = addLongDoubles(current, incr);
+  if (sum.inf) {
     c.out.error('increment would produce NaN or Infinity');
     return;
   }
-  const bytes = Buffer.from(result, 'latin1');
-  storeString(c, e, bytes, 0, bytes.length, true);
+  const bytes = Buffer.from(formatLongDoubleHuman(sum), 'latin1');
+  const stored = storeString(c, e, bytes, 0, bytes.length, true);
+  // createStringObjectFromLongDouble makes a plain string object: never int-encoded, even for "3".
+  c.shard.u8[stored + E_ENCODING] = ENC_NOT_INT;
   c.out.bulkBytes(bytes, 0, bytes.length);
 }
 
@@ -422,70 +448,92 @@ const key1: [number, number, number] = [1, 1, 1];
 
 export const stringCommands: CommandSpec[] = [
   defineCommand({ name: 'get', arity: 2, flags: ['readonly', 'fast'], keys: key1, categories: ['string'], group,
-    summary: 'Returns the string value of a key.', complexity: 'O(1)', handler: get }),
-  defineCommand({ name: 'set', arity: -3, flags: ['write', 'denyoom'], keys: key1, categories: ['string'], group,
-    keyFlags: ['RW', 'ACCESS', 'UPDATE', 'VARIABLE_FLAGS'],
-    summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
-    complexity: 'O(1)', handler: set }),
-  defineCommand({ name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
-    keyFlags: ['OW', 'INSERT'], summary: "Set the string value of a key only when the key doesn't exist.",
-    complexity: 'O(1)', handler: setnx }),
-  defineCommand({ name: 'setex', arity: 4, flags: ['write', 'denyoom'], keys: key1, categories: ['string'], group,
-    keyFlags: ['OW', 'UPDATE'], since: '2.0.0',
-    summary: 'Sets the string value and expiration time of a key. Creates the key if it doesn\'t exist.',
-    complexity: 'O(1)', handler: setexGeneric(true) }),
-  defineCommand({ name: 'psetex', arity: 4, flags: ['write', 'denyoom'], keys: key1, categories: ['string'], group,
-    keyFlags: ['OW', 'UPDATE'], since: '2.6.0',
-    summary: 'Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn\'t exist.',
-    complexity: 'O(1)', handler: setexGeneric(false) }),
-  defineCommand({ name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
-    keyFlags: ['RW', 'ACCESS', 'UPDATE'], summary: 'Returns the previous string value of a key after setting it to a new value.',
-    complexity: 'O(1)', handler: getset }),
-  defineCommand({ name: 'getdel', arity: 2, flags: ['write', 'fast'], keys: key1, categories: ['string'], group,
-    keyFlags: ['RW', 'ACCESS', 'DELETE'], since: '6.2.0', summary: 'Returns the string value of a key after deleting the key.',
-    complexity: 'O(1)', handler: getdel }),
-  defineCommand({ name: 'getex', arity: -2, flags: ['write', 'fast'], keys: key1, categories: ['string'], group,
-    keyFlags: ['RW', 'ACCESS', 'UPDATE'], since: '6.2.0', summary: 'Returns the string value of a key after setting its expiration time.',
-    complexity: 'O(1)', handler: getex }),
-  defineCommand({ name: 'mget', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], categories: ['string'], group,
-    summary: 'Atomically returns the string values of one or more keys.', complexity: 'O(N) where N is the number of keys to retrieve.',
-    handler: mget }),
-  defineCommand({ name: 'mset', arity: -3, flags: ['write', 'denyoom'], keys: [1, -1, 2], categories: ['string'], group,
-    keyFlags: ['OW', 'UPDATE'], since: '1.0.1', summary: 'Atomically creates or modifies the string values of one or more keys.',
-    complexity: 'O(N) where N is the number of keys to set.', handler: msetGeneric(false) }),
-  defineCommand({ name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], keys: [1, -1, 2], categories: ['string'], group,
-    keyFlags: ['OW', 'INSERT'], since: '1.0.1',
-    summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.",
-    complexity: 'O(N) where N is the number of keys to set.', handler: msetGeneric(true) }),
-  defineCommand({ name: 'strlen', arity: 2, flags: ['readonly', 'fast'], keys: key1, categories: ['string'], group,
-    since: '2.2.0', summary: 'Returns the length of a string value.', complexity: 'O(1)', handler: strlen }),
-  defineCommand({ name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
-    keyFlags: ['RW', 'ACCESS', 'UPDATE'], summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
-    complexity: 'O(1)', handler: (c) => incrBy(c, 1, 0, false) }),
-  defineCommand({ name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
-    keyFlags: ['RW', 'ACCESS', 'UPDATE'], summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
-    complexity: 'O(1)', handler: (c) => incrBy(c, -1, 0, false) }),
-  defineCommand({ name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
-    keyFlags: ['RW', 'ACCESS', 'UPDATE'], summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
-    complexity: 'O(1)', handler: (c) => incrBy(c, 0, 2, false) }),
-  defineCommand({ name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
-    keyFlags: ['RW', 'ACCESS', 'UPDATE'], summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
-    complexity: 'O(1)', handler: (c) => incrBy(c, 0, 2, true) }),
-  defineCommand({ name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
-    keyFlags: ['RW', 'ACCESS', 'UPDATE'], since: '2.6.0',
-    summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
-    complexity: 'O(1)', handler: incrbyfloat }),
-  defineCommand({ name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1, categories: ['string'], group,
-    keyFlags: ['RW', 'INSERT'], since: '2.0.0', summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.",
-    complexity: 'O(1).', handler: append }),
+    summary: 'Get the value of a key', complexity: 'O(1)', arguments: [keyArg('key', 0)], handler: get }),
+  defineCommand({ name: 'set', arity: -3, flags: ['write', 'denyoom'], keys: key1,
+    keyFlags: ['RW', 'ACCESS', 'UPDATE', 'VARIABLE_FLAGS'], keyNotes: 'RW and ACCESS due to the optional `GET` argument',
+    categories: ['string'], group, summary: 'Set the string value of a key', complexity: 'O(1)',
+    history: [['2.6.12', 'Added the `EX`, `PX`, `NX` and `XX` options.'], ['6.0.0', 'Added the `KEEPTTL` option.'], ['6.2.0', 'Added the `GET`, `EXAT` and `PXAT` option.'], ['7.0.0', 'Allowed the `NX` and `GET` options to be used together.']],
+    arguments: [keyArg('key', 0), arg('value', 'string'),
+      oneOf('condition', [tokenArg('nx', 'NX'), tokenArg('xx', 'XX')], { optional: true, since: '2.6.12' }),
+      tokenArg('get', 'GET', { optional: true, since: '6.2.0' }),
+      oneOf('expiration', [arg('seconds', 'integer', { token: 'EX', since: '2.6.12' }), arg('milliseconds', 'integer', { token: 'PX', since: '2.6.12' }),
+        arg('unix-time-seconds', 'unix-time', { token: 'EXAT', since: '6.2.0' }),
+        arg('unix-time-milliseconds', 'unix-time', { token: 'PXAT', since: '6.2.0' }), tokenArg('keepttl', 'KEEPTTL', { since: '6.0.0' })],
+      { optional: true })],
+    // setGetKeys: only GET makes the key read as well as overwritten.
+    getKeysAndFlags: (c) => [{ pos: 1, flags: hasArg(c, 3, 'get') ? ['RW', 'ACCESS', 'UPDATE'] : ['OW', 'UPDATE'] }],
+    handler: set }),
+  defineCommand({ name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1, keyFlags: ['OW', 'INSERT'],
+    categories: ['string'], group, summary: 'Set the value of a key, only if the key does not exist', complexity: 'O(1)',
+    arguments: [keyArg('key', 0), arg('value', 'string')], handler: setnx }),
+  defineCommand({ name: 'setex', arity: 4, flags: ['write', 'denyoom'], keys: key1, keyFlags: ['OW', 'UPDATE'],
+    categories: ['string'], group, since: '2.0.0', summary: 'Set the value and expiration of a key', complexity: 'O(1)',
+    arguments: [keyArg('key', 0), arg('seconds', 'integer'), arg('value', 'string')], handler: setexGeneric(true) }),
+  defineCommand({ name: 'psetex', arity: 4, flags: ['write', 'denyoom'], keys: key1, keyFlags: ['OW', 'UPDATE'],
+    categories: ['string'], group, since: '2.6.0', summary: 'Set the value and expiration in milliseconds of a key',
+    complexity: 'O(1)', arguments: [keyArg('key', 0), arg('milliseconds', 'integer'), arg('value', 'string')], handler: setexGeneric(false) }),
+  defineCommand({ name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1,
+    keyFlags: ['RW', 'ACCESS', 'UPDATE'], categories: ['string'], group,
+    summary: 'Set the string value of a key and return its old value', complexity: 'O(1)', docFlags: ['deprecated'],
+    deprecatedSince: '6.2.0', replacedBy: '`SET` with the `!GET` argument',
+    arguments: [keyArg('key', 0), arg('value', 'string')], handler: getset }),
+  defineCommand({ name: 'getdel', arity: 2, flags: ['write', 'fast'], keys: key1, keyFlags: ['RW', 'ACCESS', 'DELETE'],
+    categories: ['string'], group, since: '6.2.0', summary: 'Get the value of a key and delete the key', complexity: 'O(1)',
+    arguments: [keyArg('key', 0)], handler: getdel }),
+  defineCommand({ name: 'getex', arity: -2, flags: ['write', 'fast'], keys: key1, keyFlags: ['RW', 'ACCESS', 'UPDATE'],
+    keyNotes: 'RW and UPDATE because it changes the TTL', categories: ['string'], group, since: '6.2.0',
+    summary: 'Get the value of a key and optionally set its expiration', complexity: 'O(1)',
+    arguments: [keyArg('key', 0), oneOf('expiration', [arg('seconds', 'integer', { token: 'EX' }), arg('milliseconds', 'integer', { token: 'PX' }),
+      arg('unix-time-seconds', 'unix-time', { token: 'EXAT' }), arg('unix-time-milliseconds', 'unix-time', { token: 'PXAT' }),
+      tokenArg('persist', 'PERSIST')], { optional: true })], handler: getex }),
+  defineCommand({ name: 'mget', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], categories: ['string'],
+    tips: ['request_policy:multi_shard'], group, summary: 'Get the values of all the given keys',
+    complexity: 'O(N) where N is the number of keys to retrieve.', arguments: [keyArg('key', 0, { multiple: true })], handler: mget }),
+  defineCommand({ name: 'mset', arity: -3, flags: ['write', 'denyoom'], keys: [1, -1, 2], keyFlags: ['OW', 'UPDATE'],
+    categories: ['string'], tips: ['request_policy:multi_shard', 'response_policy:all_succeeded'], group, since: '1.0.1',
+    summary: 'Set multiple keys to multiple values', complexity: 'O(N) where N is the number of keys to set.',
+    arguments: [block('key_value', [keyArg('key', 0), arg('value', 'string')], { multiple: true })], handler: msetGeneric(false) }),
+  defineCommand({ name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], keys: [1, -1, 2], keyFlags: ['OW', 'INSERT'],
+    categories: ['string'], tips: ['request_policy:multi_shard', 'response_policy:agg_min'], group, since: '1.0.1',
+    summary: 'Set multiple keys to multiple values, only if none of the keys exist',
+    complexity: 'O(N) where N is the number of keys to set.',
+    arguments: [block('key_value', [keyArg('key', 0), arg('value', 'string')], { multiple: true })], handler: msetGeneric(true) }),
+  defineCommand({ name: 'strlen', arity: 2, flags: ['readonly', 'fast'], keys: key1, keyFlags: ['RO'], categories: ['string'],
+    group, since: '2.2.0', summary: 'Get the length of the value stored in a key', complexity: 'O(1)',
+    arguments: [keyArg('key', 0)], handler: strlen }),
+  defineCommand({ name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: key1, keyFlags: ['RW', 'ACCESS', 'UPDATE'],
+    categories: ['string'], group, summary: 'Increment the integer value of a key by one', complexity: 'O(1)',
+    arguments: [keyArg('key', 0)], handler: (c) => incrBy(c, 1, 0, false) }),
+  defineCommand({ name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: key1, keyFlags: ['RW', 'ACCESS', 'UPDATE'],
+    categories: ['string'], group, summary: 'Decrement the integer value of a key by one', complexity: 'O(1)',
+    arguments: [keyArg('key', 0)], handler: (c) => incrBy(c, -1, 0, false) }),
+  defineCommand({ name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1,
+    keyFlags: ['RW', 'ACCESS', 'UPDATE'], categories: ['string'], group,
+    summary: 'Increment the integer value of a key by the given amount', complexity: 'O(1)',
+    arguments: [keyArg('key', 0), arg('increment', 'integer')], handler: (c) => incrBy(c, 0, 2, false) }),
+  defineCommand({ name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1,
+    keyFlags: ['RW', 'ACCESS', 'UPDATE'], categories: ['string'], group,
+    summary: 'Decrement the integer value of a key by the given number', complexity: 'O(1)',
+    arguments: [keyArg('key', 0), arg('decrement', 'integer')], handler: (c) => incrBy(c, 0, 2, true) }),
+  defineCommand({ name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1,
+    keyFlags: ['RW', 'ACCESS', 'UPDATE'], categories: ['string'], group, since: '2.6.0',
+    summary: 'Increment the float value of a key by the given amount', complexity: 'O(1)',
+    arguments: [keyArg('key', 0), arg('increment', 'double')], handler: incrbyfloat }),
+  defineCommand({ name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: key1, keyFlags: ['RW', 'INSERT'],
+    categories: ['string'], group, since: '2.0.0', summary: 'Append a value to a key',
+    complexity: 'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.',
+    arguments: [keyArg('key', 0), arg('value', 'string')], handler: append }),
   defineCommand({ name: 'getrange', arity: 4, flags: ['readonly'], keys: key1, categories: ['string'], group, since: '2.4.0',
-    summary: 'Returns a substring of the string stored at a key.', complexity: 'O(N) where N is the length of the returned string.',
-    handler: getrange }),
+    summary: 'Get a substring of the string stored at a key',
+    complexity: 'O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.',
+    arguments: [keyArg('key', 0), arg('start', 'integer'), arg('end', 'integer')], handler: getrange }),
   defineCommand({ name: 'substr', arity: 4, flags: ['readonly'], keys: key1, categories: ['string'], group,
-    summary: 'Returns a substring from a string value.', complexity: 'O(N) where N is the length of the returned string.',
-    handler: getrange }),
+    summary: 'Get a substring of the string stored at a key',
+    complexity: 'O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.',
+    docFlags: ['deprecated'], deprecatedSince: '2.0.0', replacedBy: '`GETRANGE`',
+    arguments: [keyArg('key', 0), arg('start', 'integer'), arg('end', 'integer')], handler: getrange }),
   defineCommand({ name: 'setrange', arity: 4, flags: ['write', 'denyoom'], keys: key1, categories: ['string'], group,
-    keyFlags: ['RW', 'UPDATE'], since: '2.2.0',
-    summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
-    complexity: 'O(1), not counting the time taken to copy the new string in place.', handler: setrange }),
+    since: '2.2.0', summary: 'Overwrite part of a string at key starting at the specified offset',
+    complexity: 'O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.',
+    arguments: [keyArg('key', 0), arg('offset', 'integer'), arg('value', 'string')], handler: setrange }),
 ];

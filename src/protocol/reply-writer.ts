@@ -97,14 +97,14 @@ export class ReplyWriter {
    * unless the text starts with its own code after '-', and newlines become
    * spaces so the reply stays one line.
    */
-  error(text: string): void {
+  error(text: string, encoding: 'utf8' | 'latin1' = 'utf8'): void {
     const safe = text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, ' ') : text;
     this.ensure(safe.length * 3 + 8);
     if (safe.charCodeAt(0) === 45) {
-      this.len += this.buf.write(safe, this.len, 'utf8');
+      this.len += this.buf.write(safe, this.len, encoding);
     } else {
       this.len += this.buf.write('-ERR ', this.len, 'latin1');
-      this.len += this.buf.write(safe, this.len, 'utf8');
+      this.len += this.buf.write(safe, this.len, encoding);
     }
     this.crlf();
   }

@@ -140,7 +140,7 @@ export class Keyspace {
 
   /** Records an access (updateLFU / LRU_CLOCK in Redis's lookupKey). */
   touch(shard: Shard, e: number, now: number): void {
-    const i = (e + E_LRU) >> 2;
+    const i = (e + E_LRU) >>> 2;
     if (this.policy === AccessPolicy.Lfu) {
       let counter = this.lfuDecrAndReturn(shard.u32[i], now);
       counter = this.lfuLogIncr(counter);
@@ -152,14 +152,14 @@ export class Keyspace {
 
   /** Seconds since last access (OBJECT IDLETIME, estimateObjectIdleTime). */
   idleSeconds(shard: Shard, e: number, now: number): number {
-    const lru = shard.u32[(e + E_LRU) >> 2];
+    const lru = shard.u32[(e + E_LRU) >>> 2];
     const clock = Keyspace.lruClock(now);
     return clock >= lru ? clock - lru : clock + (LRU_CLOCK_MAX - lru);
   }
 
   /** The LFU counter after decay (OBJECT FREQ). */
   frequency(shard: Shard, e: number, now: number): number {
-    return this.lfuDecrAndReturn(shard.u32[(e + E_LRU) >> 2], now);
+    return this.lfuDecrAndReturn(shard.u32[(e + E_LRU) >>> 2], now);
   }
 
   private lfuDecrAndReturn(field: number, now: number): number {

@@ -13,7 +13,9 @@ export const H_EXPIRED = 4; // keys removed because their TTL passed
 export const H_EVICTED = 5; // keys removed by maxmemory
 export const H_EPOCH = 6; // bumped by FLUSHALL so cursors and caches can tell
 export const H_REHASHING = 7; // slot tables currently being rehashed
-export const H_WORDS_FIXED = 8;
+/** The buffer's byteLength, published by the thread that grew it (reading a growable buffer's byteLength costs ~16 ns). */
+export const H_BYTES = 8;
+export const H_WORDS_FIXED = 10;
 
 export function headerLayout(databases: number): { dbDir: number; freeHeads: number; size: number } {
   const dbDir = H_WORDS_FIXED;

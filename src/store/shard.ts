@@ -11,7 +11,7 @@ import { classSize, CLASS_COUNT, sizeClassOf } from './size-classes.js';
 import {
   D_KEYS, D_SLOTS, D_VOLATILE, D_VOLATILE_ARRAY, D_VOLATILE_CAPACITY, E_CLASS, E_ENCODING, E_EXPIRE, E_FIXED, E_FLAGS,
   E_HASH, E_KEYLEN, E_LRU, E_NEXT, E_TTL_SECTION, E_TYPE, E_VALLEN, E_VOLATILE_INDEX, F_TTL_SECTION, F_VOLATILE,
-  H_EPOCH, H_EVICTED, H_REHASHING, H_EXPIRED, H_KEYS, H_LIVE, H_LOCK, H_TOP, headerLayout, S_MASK0, S_MASK1, S_REHASH, S_TABLE0,
+  H_BYTES, H_EPOCH, H_EVICTED, H_REHASHING, H_WORDS_FIXED, H_EXPIRED, H_KEYS, H_LIVE, H_LOCK, H_TOP, headerLayout, S_MASK0, S_MASK1, S_REHASH, S_TABLE0,
   S_TABLE1, S_USED, SLOT_HEADER_BYTES,
 } from './layout.js';
 import { keyHashSlot } from './key-hash.js';
@@ -39,6 +39,8 @@ export class Shard {
    * Fixed-length views, re-made when the buffer has grown: V8 accesses
    * length-tracking views of a growable SharedArrayBuffer about 4x slower.
    * So never keep a view in a local across an allocation (it may grow).
+   * Offsets reach 4 GiB: a byte offset becomes an index with `>>> 2`, never
+   * `>> 2`, which turns negative past 2 GiB.
    */
   u8!: Uint8Array;
   u32!: Uint32Array;
@@ -46,6 +48,8 @@ export class Shard {
   private viewBytes = 0;
   /** The lock word's own view (the header never moves). */
   private readonly lockWord: Int32Array;
+  /** The fixed header words, readable whatever the views' length. */
+  private readonly header: Uint32Array;
   readonly slotsPerShard: number;
   readonly headerBytes: number;
   private readonly dbDir: number;
@@ -63,12 +67,15 @@ export class Shard {
   static allocate(geometry: ShardGeometry, initialBytes = 1 << 20): SharedArrayBuffer {
     const { size } = headerLayout(geometry.databases);
     const sab = new SharedArrayBuffer(Math.max(initialBytes, size), { maxByteLength: MAX_SHARD_BYTES });
-    new Uint32Array(sab)[H_TOP] = size;
+    const header = new Uint32Array(sab, 0, H_WORDS_FIXED);
+    header[H_TOP] = size;
+    header[H_BYTES] = sab.byteLength;
     return sab;
   }
 
   constructor(readonly sab: SharedArrayBuffer, readonly index: number, readonly geometry: ShardGeometry) {
     this.lockWord = new Int32Array(sab, 0, 2);
+    this.header = new Uint32Array(sab, 0, H_WORDS_FIXED);
     this.refreshViews();
     const l = headerLayout(geometry.databases);
     this.dbDir = l.dbDir;
@@ -90,7 +97,7 @@ export class Shard {
   lock(): void {
     this.acquire();
     // Another thread may have grown the arena while we waited.
-    if (this.sab.byteLength !== this.viewBytes) this.refreshViews();
+    if (this.header[H_BYTES] !== this.viewBytes) this.refreshViews();
   }
 
   private acquire(): void {
@@ -141,19 +148,32 @@ export class Shard {
     this.u32[H_EVICTED]++;
   }
 
+  /*
+   * The per-database counters are read without the lock (DBSIZE, INFO,
+   * eviction's shard pick). A database block allocated after another thread
+   * grew the buffer lies past this thread's views until they are re-made.
+   */
+  private currentU32(): Uint32Array {
+    if (Atomics.load(this.header, H_BYTES) !== this.viewBytes) this.refreshViews();
+    return this.u32;
+  }
+
   dbKeys(db: number): number {
-    const b = this.u32[this.dbDir + db];
-    return b === 0 ? 0 : this.u32[(b + D_KEYS) >> 2];
+    const u32 = this.currentU32();
+    const b = u32[this.dbDir + db];
+    return b === 0 ? 0 : u32[(b + D_KEYS) >>> 2];
   }
 
   dbVolatile(db: number): number {
-    const b = this.u32[this.dbDir + db];
-    return b === 0 ? 0 : this.u32[(b + D_VOLATILE) >> 2];
+    const u32 = this.currentU32();
+    const b = u32[this.dbDir + db];
+    return b === 0 ? 0 : u32[(b + D_VOLATILE) >>> 2];
   }
 
   slotKeys(db: number, slotIndex: number): number {
-    const b = this.u32[this.dbDir + db];
-    return b === 0 ? 0 : this.u32[(b + D_SLOTS + slotIndex * SLOT_HEADER_BYTES + S_USED) >> 2];
+    const u32 = this.currentU32();
+    const b = u32[this.dbDir + db];
+    return b === 0 ? 0 : u32[(b + D_SLOTS + slotIndex * SLOT_HEADER_BYTES + S_USED) >>> 2];
   }
 
   // ---- allocator ----
@@ -167,7 +187,7 @@ export class Shard {
     const bytes = classSize(c);
     let off: number;
     if (head !== 0) {
-      this.u32[this.freeHeads + c] = this.u32[head >> 2];
+      this.u32[this.freeHeads + c] = this.u32[head >>> 2];
       off = head;
     } else {
       off = this.u32[H_TOP];
@@ -184,7 +204,7 @@ export class Shard {
   }
 
   freeClass(off: number, c: number): void {
-    this.u32[off >> 2] = this.u32[this.freeHeads + c];
+    this.u32[off >>> 2] = this.u32[this.freeHeads + c];
     this.u32[this.freeHeads + c] = off;
     this.u32[H_LIVE] -= classSize(c);
   }
@@ -196,6 +216,7 @@ export class Shard {
     next = Math.min(MAX_SHARD_BYTES, Math.ceil(next / 65536) * 65536);
     this.sab.grow(next);
     this.refreshViews();
+    Atomics.store(this.header, H_BYTES, this.viewBytes);
   }
 
   // ---- databases and slot tables ----
@@ -226,26 +247,39 @@ export class Shard {
   private startRehash(sh: number, buckets: number): void {
     const table = this.newTable(buckets);
     const u32 = this.u32;
-    u32[(sh + S_TABLE1) >> 2] = table;
-    u32[(sh + S_MASK1) >> 2] = buckets - 1;
-    u32[(sh + S_REHASH) >> 2] = 1;
+    u32[(sh + S_TABLE1) >>> 2] = table;
+    u32[(sh + S_MASK1) >>> 2] = buckets - 1;
+    u32[(sh + S_REHASH) >>> 2] = 1;
     u32[H_REHASHING]++;
-    if (u32[(sh + S_MASK0) >> 2] < SMALL_TABLE) this.rehashStep(sh, SMALL_TABLE);
+    if (u32[(sh + S_MASK0) >>> 2] < SMALL_TABLE) this.rehashStep(sh, SMALL_TABLE);
+  }
+
+  /**
+   * Resizing is an optimisation: with a full arena the table keeps its size
+   * (longer chains, or a sparse table) and the operation that wanted the
+   * resize still succeeds. startRehash changes nothing when its allocation fails.
+   */
+  private tryStartRehash(sh: number, buckets: number): void {
+    try {
+      this.startRehash(sh, buckets);
+    } catch (err) {
+      if (!(err instanceof StoreFullError)) throw err;
+    }
   }
 
   /** Moves up to n buckets of table 0 to table 1 (visiting at most 10n empty ones), as Redis's dictRehash. */
   rehashStep(sh: number, n: number): boolean {
     const u32 = this.u32;
-    let idx = u32[(sh + S_REHASH) >> 2];
+    let idx = u32[(sh + S_REHASH) >>> 2];
     if (idx === 0) return false;
     idx--;
-    const t0 = u32[(sh + S_TABLE0) >> 2];
-    const mask0 = u32[(sh + S_MASK0) >> 2];
-    const t1 = u32[(sh + S_TABLE1) >> 2];
-    const mask1 = u32[(sh + S_MASK1) >> 2];
+    const t0 = u32[(sh + S_TABLE0) >>> 2];
+    const mask0 = u32[(sh + S_MASK0) >>> 2];
+    const t1 = u32[(sh + S_TABLE1) >>> 2];
+    const mask1 = u32[(sh + S_MASK1) >>> 2];
     let emptyVisits = n * 10;
     while (n > 0 && idx <= mask0) {
-      const cell = (t0 >> 2) + idx;
+      const cell = (t0 >>> 2) + idx;
       let e = u32[cell];
       if (e === 0) {
         idx++;
@@ -253,9 +287,9 @@ export class Shard {
         continue;
       }
       while (e !== 0) {
-        const next = u32[e >> 2];
-        const b = (t1 >> 2) + (u32[(e + E_HASH) >> 2] & mask1);
-        u32[e >> 2] = u32[b];
+        const next = u32[e >>> 2];
+        const b = (t1 >>> 2) + (u32[(e + E_HASH) >>> 2] & mask1);
+        u32[e >>> 2] = u32[b];
         u32[b] = e;
         e = next;
       }
@@ -265,15 +299,15 @@ export class Shard {
     }
     if (idx > mask0) {
       this.free(t0, (mask0 + 1) * 4);
-      u32[(sh + S_TABLE0) >> 2] = t1;
-      u32[(sh + S_MASK0) >> 2] = mask1;
-      u32[(sh + S_TABLE1) >> 2] = 0;
-      u32[(sh + S_MASK1) >> 2] = 0;
-      u32[(sh + S_REHASH) >> 2] = 0;
+      u32[(sh + S_TABLE0) >>> 2] = t1;
+      u32[(sh + S_MASK0) >>> 2] = mask1;
+      u32[(sh + S_TABLE1) >>> 2] = 0;
+      u32[(sh + S_MASK1) >>> 2] = 0;
+      u32[(sh + S_REHASH) >>> 2] = 0;
       u32[H_REHASHING]--;
       return false;
     }
-    u32[(sh + S_REHASH) >> 2] = idx + 1;
+    u32[(sh + S_REHASH) >>> 2] = idx + 1;
     return true;
   }
 
@@ -282,11 +316,11 @@ export class Shard {
   }
 
   valueStart(e: number): number {
-    return this.keyStart(e) + this.u32[(e + E_KEYLEN) >> 2];
+    return this.keyStart(e) + this.u32[(e + E_KEYLEN) >>> 2];
   }
 
   valueLength(e: number): number {
-    return this.u32[(e + E_VALLEN) >> 2];
+    return this.u32[(e + E_VALLEN) >>> 2];
   }
 
   /** Bytes the entry's block can hold for its value. */
@@ -314,21 +348,21 @@ export class Shard {
     const b = u32[this.dbDir + db];
     if (b === 0) return 0;
     const sh = b + D_SLOTS + slotIndex * SLOT_HEADER_BYTES;
-    if (u32[(sh + S_USED) >> 2] === 0) return 0;
-    const rehashing = u32[(sh + S_REHASH) >> 2] !== 0 && this.rehashStep(sh, 1);
+    if (u32[(sh + S_USED) >>> 2] === 0) return 0;
+    const rehashing = u32[(sh + S_REHASH) >>> 2] !== 0 && this.rehashStep(sh, 1);
     for (let t = 0; t < 2; t++) {
-      const table = u32[(sh + (t === 0 ? S_TABLE0 : S_TABLE1)) >> 2];
-      const mask = u32[(sh + (t === 0 ? S_MASK0 : S_MASK1)) >> 2];
-      let link = table + ((hash & mask) << 2);
-      let e = u32[link >> 2];
+      const table = u32[(sh + (t === 0 ? S_TABLE0 : S_TABLE1)) >>> 2];
+      const mask = u32[(sh + (t === 0 ? S_MASK0 : S_MASK1)) >>> 2];
+      let link = table + (hash & mask) * 4;
+      let e = u32[link >>> 2];
       while (e !== 0) {
-        if (u32[(e + E_HASH) >> 2] === hash && u32[(e + E_KEYLEN) >> 2] === kl && this.keyEquals(e, key, ks, kl)) {
+        if (u32[(e + E_HASH) >>> 2] === hash && u32[(e + E_KEYLEN) >>> 2] === kl && this.keyEquals(e, key, ks, kl)) {
           this.link = link;
           this.slotHeader = sh;
           return e;
         }
         link = e + E_NEXT;
-        e = u32[link >> 2];
+        e = u32[link >>> 2];
       }
       if (!rehashing) break;
     }
@@ -336,7 +370,7 @@ export class Shard {
   }
 
   isExpired(e: number, now: number): boolean {
-    return (this.u8[e + E_FLAGS] & F_VOLATILE) !== 0 && this.f64[(e + E_EXPIRE) >> 3] <= now;
+    return (this.u8[e + E_FLAGS] & F_VOLATILE) !== 0 && this.f64[(e + E_EXPIRE) >>> 3] <= now;
   }
 
   /** lookup, but a key whose TTL has passed is deleted (lazy expiry) and reported missing. */
@@ -364,21 +398,27 @@ export class Shard {
     const c = sizeClassOf(keyOff + kl + valueCapacity);
     // Allocate the entry first: a full arena must leave the table untouched.
     const e = this.allocClass(c);
-    if (this.u32[(sh + S_TABLE0) >> 2] === 0) {
-      const table = this.newTable(4);
-      this.u32[(sh + S_TABLE0) >> 2] = table;
-      this.u32[(sh + S_MASK0) >> 2] = 3;
-    } else if (this.u32[(sh + S_REHASH) >> 2] === 0 && this.u32[(sh + S_USED) >> 2] > this.u32[(sh + S_MASK0) >> 2]) {
-      this.startRehash(sh, (this.u32[(sh + S_MASK0) >> 2] + 1) * 2);
+    if (this.u32[(sh + S_TABLE0) >>> 2] === 0) {
+      let table: number;
+      try {
+        table = this.newTable(4);
+      } catch (err) {
+        this.freeClass(e, c);
+        throw err;
+      }
+      this.u32[(sh + S_TABLE0) >>> 2] = table;
+      this.u32[(sh + S_MASK0) >>> 2] = 3;
+    } else if (this.u32[(sh + S_REHASH) >>> 2] === 0 && this.u32[(sh + S_USED) >>> 2] > this.u32[(sh + S_MASK0) >>> 2]) {
+      this.tryStartRehash(sh, (this.u32[(sh + S_MASK0) >>> 2] + 1) * 2);
     }
     // No allocation below: the views stay valid.
     const u32 = this.u32;
-    const used = u32[(sh + S_USED) >> 2];
-    const rehashing = u32[(sh + S_REHASH) >> 2] !== 0 && this.rehashStep(sh, 1);
-    u32[(e + E_HASH) >> 2] = hash;
-    u32[(e + E_KEYLEN) >> 2] = kl;
-    u32[(e + E_VALLEN) >> 2] = 0;
-    u32[(e + E_LRU) >> 2] = 0;
+    const used = u32[(sh + S_USED) >>> 2];
+    const rehashing = u32[(sh + S_REHASH) >>> 2] !== 0 && this.rehashStep(sh, 1);
+    u32[(e + E_HASH) >>> 2] = hash;
+    u32[(e + E_KEYLEN) >>> 2] = kl;
+    u32[(e + E_VALLEN) >>> 2] = 0;
+    u32[(e + E_LRU) >>> 2] = 0;
     const u8 = this.u8;
     u8[e + E_TYPE] = type;
     u8[e + E_FLAGS] = withTtl ? F_TTL_SECTION : 0;
@@ -387,13 +427,13 @@ export class Shard {
     const kp = e + keyOff;
     if (kl < 32) for (let i = 0; i < kl; i++) u8[kp + i] = key[ks + i];
     else u8.set(key.subarray(ks, ks + kl), kp);
-    const table = u32[(sh + (rehashing ? S_TABLE1 : S_TABLE0)) >> 2];
-    const mask = u32[(sh + (rehashing ? S_MASK1 : S_MASK0)) >> 2];
-    const bucket = table + ((hash & mask) << 2);
-    u32[e >> 2] = u32[bucket >> 2];
-    u32[bucket >> 2] = e;
-    u32[(sh + S_USED) >> 2] = used + 1;
-    u32[(b + D_KEYS) >> 2]++;
+    const table = u32[(sh + (rehashing ? S_TABLE1 : S_TABLE0)) >>> 2];
+    const mask = u32[(sh + (rehashing ? S_MASK1 : S_MASK0)) >>> 2];
+    const bucket = table + (hash & mask) * 4;
+    u32[e >>> 2] = u32[bucket >>> 2];
+    u32[bucket >>> 2] = e;
+    u32[(sh + S_USED) >>> 2] = used + 1;
+    u32[(b + D_KEYS) >>> 2]++;
     u32[H_KEYS]++;
     this.link = bucket;
     this.slotHeader = sh;
@@ -406,22 +446,31 @@ export class Shard {
     if (this.u8[e + E_FLAGS] & F_VOLATILE) this.removeVolatile(db, e);
     const u32 = this.u32;
     const sh = this.slotHeader;
-    u32[this.link >> 2] = u32[e >> 2];
+    u32[this.link >>> 2] = u32[e >>> 2];
     this.freeClass(e, this.u8[e + E_CLASS]);
-    const used = u32[(sh + S_USED) >> 2] - 1;
-    u32[(sh + S_USED) >> 2] = used;
-    u32[(this.u32[this.dbDir + db] + D_KEYS) >> 2]--;
+    const used = u32[(sh + S_USED) >>> 2] - 1;
+    u32[(sh + S_USED) >>> 2] = used;
+    u32[(this.u32[this.dbDir + db] + D_KEYS) >>> 2]--;
     u32[H_KEYS]--;
-    const mask0 = u32[(sh + S_MASK0) >> 2];
-    if (used === 0 && u32[(sh + S_REHASH) >> 2] === 0) {
-      // An empty slot keeps no table at all (16384 slots x databases add up).
-      this.free(u32[(sh + S_TABLE0) >> 2], (mask0 + 1) * 4);
-      u32[(sh + S_TABLE0) >> 2] = 0;
-      u32[(sh + S_MASK0) >> 2] = 0;
-    } else if (u32[(sh + S_REHASH) >> 2] === 0 && mask0 >= 7 && used * 8 < mask0 + 1) {
+    const mask0 = u32[(sh + S_MASK0) >>> 2];
+    if (used === 0) {
+      // An empty slot keeps no table at all (16384 slots x databases add up),
+      // also when it empties mid-rehash: remove() does not step the rehash,
+      // so FLUSHSLOTS of a big slot would otherwise leave both tables behind.
+      this.free(u32[(sh + S_TABLE0) >>> 2], (mask0 + 1) * 4);
+      if (u32[(sh + S_REHASH) >>> 2] !== 0) {
+        this.free(u32[(sh + S_TABLE1) >>> 2], (u32[(sh + S_MASK1) >>> 2] + 1) * 4);
+        u32[(sh + S_TABLE1) >>> 2] = 0;
+        u32[(sh + S_MASK1) >>> 2] = 0;
+        u32[(sh + S_REHASH) >>> 2] = 0;
+        u32[H_REHASHING]--;
+      }
+      u32[(sh + S_TABLE0) >>> 2] = 0;
+      u32[(sh + S_MASK0) >>> 2] = 0;
+    } else if (u32[(sh + S_REHASH) >>> 2] === 0 && mask0 >= 7 && used * 8 < mask0 + 1) {
       let buckets = 4;
       while (buckets < used) buckets *= 2;
-      this.startRehash(sh, buckets);
+      this.tryStartRehash(sh, buckets);
     }
   }
 
@@ -429,17 +478,17 @@ export class Shard {
   locate(db: number, e: number): boolean {
     const u32 = this.u32;
     const ks = this.keyStart(e);
-    const kl = u32[(e + E_KEYLEN) >> 2];
+    const kl = u32[(e + E_KEYLEN) >>> 2];
     const slotIndex = keyHashSlot(this.u8, ks, kl) >> this.geometry.shardBits;
     const sh = this.slotHeaderOf(db, slotIndex);
     if (sh === 0) return false;
-    const hash = u32[(e + E_HASH) >> 2];
+    const hash = u32[(e + E_HASH) >>> 2];
     for (let t = 0; t < 2; t++) {
-      const table = u32[(sh + (t === 0 ? S_TABLE0 : S_TABLE1)) >> 2];
+      const table = u32[(sh + (t === 0 ? S_TABLE0 : S_TABLE1)) >>> 2];
       if (table === 0) continue;
-      const mask = u32[(sh + (t === 0 ? S_MASK0 : S_MASK1)) >> 2];
-      let link = table + ((hash & mask) << 2);
-      let cur = u32[link >> 2];
+      const mask = u32[(sh + (t === 0 ? S_MASK0 : S_MASK1)) >>> 2];
+      let link = table + (hash & mask) * 4;
+      let cur = u32[link >>> 2];
       while (cur !== 0) {
         if (cur === e) {
           this.link = link;
@@ -447,7 +496,7 @@ export class Shard {
           return true;
         }
         link = cur + E_NEXT;
-        cur = u32[link >> 2];
+        cur = u32[link >>> 2];
       }
     }
     return false;
@@ -466,14 +515,14 @@ export class Shard {
     const flags = u8[e + E_FLAGS];
     const hasSection = (flags & F_TTL_SECTION) !== 0;
     const wantSection = withTtl || (flags & F_VOLATILE) !== 0;
-    const kl = u32[(e + E_KEYLEN) >> 2];
+    const kl = u32[(e + E_KEYLEN) >>> 2];
     const block = classSize(u8[e + E_CLASS]);
     const keyOff = hasSection ? E_FIXED + E_TTL_SECTION : E_FIXED;
     const need = keyOff + kl + length;
     if (hasSection === wantSection || (hasSection && !wantSection && need <= block)) {
       // In place when it fits and does not waste more than half the block.
       if (need <= block && (block <= 64 || need * 2 > block)) {
-        u32[(e + E_VALLEN) >> 2] = length;
+        u32[(e + E_VALLEN) >>> 2] = length;
         return e;
       }
     }
@@ -490,19 +539,19 @@ export class Shard {
       else u8.fill(0, n + E_FIXED, n + E_FIXED + E_TTL_SECTION);
     }
     u8.copyWithin(n + newKeyOff, e + keyOff, e + keyOff + kl + Math.min(keep, length));
-    u32[(n + E_VALLEN) >> 2] = length;
-    u32[n >> 2] = u32[e >> 2];
-    u32[this.link >> 2] = n;
+    u32[(n + E_VALLEN) >>> 2] = length;
+    u32[n >>> 2] = u32[e >>> 2];
+    u32[this.link >>> 2] = n;
     if (flags & F_VOLATILE) {
-      const arr = u32[(u32[this.dbDir + db] + D_VOLATILE_ARRAY) >> 2];
-      u32[(arr >> 2) + u32[(n + E_VOLATILE_INDEX) >> 2]] = n;
+      const arr = u32[(u32[this.dbDir + db] + D_VOLATILE_ARRAY) >>> 2];
+      u32[(arr >>> 2) + u32[(n + E_VOLATILE_INDEX) >>> 2]] = n;
     }
     this.freeClass(e, u8[e + E_CLASS]);
     return n;
   }
 
   expireAt(e: number): number {
-    return this.u8[e + E_FLAGS] & F_VOLATILE ? this.f64[(e + E_EXPIRE) >> 3] : -1;
+    return this.u8[e + E_FLAGS] & F_VOLATILE ? this.f64[(e + E_EXPIRE) >>> 3] : -1;
   }
 
   /** Sets the entry's expire time (unix ms); returns its (possibly moved) offset. */
@@ -510,10 +559,12 @@ export class Shard {
     if ((this.u8[e + E_FLAGS] & F_TTL_SECTION) === 0) {
       e = this.resizeValue(db, e, this.valueLength(e), this.valueLength(e), true);
     }
-    this.f64[(e + E_EXPIRE) >> 3] = when;
+    this.f64[(e + E_EXPIRE) >>> 3] = when;
     if ((this.u8[e + E_FLAGS] & F_VOLATILE) === 0) {
-      this.u8[e + E_FLAGS] |= F_VOLATILE;
+      // Into the volatile array before the flag: if the array cannot grow,
+      // the key stays as it was instead of flagged but missing from the array.
       this.addVolatile(db, e);
+      this.u8[e + E_FLAGS] |= F_VOLATILE;
     }
     return e;
   }
@@ -529,9 +580,9 @@ export class Shard {
   private addVolatile(db: number, e: number): void {
     const b = this.dbBlock(db);
     let u32 = this.u32;
-    const n = u32[(b + D_VOLATILE) >> 2];
-    let cap = u32[(b + D_VOLATILE_CAPACITY) >> 2];
-    let arr = u32[(b + D_VOLATILE_ARRAY) >> 2];
+    const n = u32[(b + D_VOLATILE) >>> 2];
+    let cap = u32[(b + D_VOLATILE_CAPACITY) >>> 2];
+    let arr = u32[(b + D_VOLATILE_ARRAY) >>> 2];
     if (n === cap) {
       const nextCap = cap === 0 ? 16 : cap * 2;
       const next = this.alloc(nextCap * 4);
@@ -542,36 +593,43 @@ export class Shard {
       }
       arr = next;
       cap = nextCap;
-      u32[(b + D_VOLATILE_ARRAY) >> 2] = arr;
-      u32[(b + D_VOLATILE_CAPACITY) >> 2] = cap;
+      u32[(b + D_VOLATILE_ARRAY) >>> 2] = arr;
+      u32[(b + D_VOLATILE_CAPACITY) >>> 2] = cap;
     }
-    u32[(arr >> 2) + n] = e;
-    u32[(e + E_VOLATILE_INDEX) >> 2] = n;
-    u32[(b + D_VOLATILE) >> 2] = n + 1;
+    u32[(arr >>> 2) + n] = e;
+    u32[(e + E_VOLATILE_INDEX) >>> 2] = n;
+    u32[(b + D_VOLATILE) >>> 2] = n + 1;
   }
 
   private removeVolatile(db: number, e: number): void {
     const u32 = this.u32;
     const b = u32[this.dbDir + db];
-    const arr = u32[(b + D_VOLATILE_ARRAY) >> 2] >> 2;
-    const n = u32[(b + D_VOLATILE) >> 2] - 1;
-    const idx = u32[(e + E_VOLATILE_INDEX) >> 2];
+    const arr = u32[(b + D_VOLATILE_ARRAY) >>> 2] >>> 2;
+    const n = u32[(b + D_VOLATILE) >>> 2] - 1;
+    const idx = u32[(e + E_VOLATILE_INDEX) >>> 2];
     const last = u32[arr + n];
     u32[arr + idx] = last;
-    u32[(last + E_VOLATILE_INDEX) >> 2] = idx;
-    u32[(b + D_VOLATILE) >> 2] = n;
-    let cap = u32[(b + D_VOLATILE_CAPACITY) >> 2];
+    u32[(last + E_VOLATILE_INDEX) >>> 2] = idx;
+    u32[(b + D_VOLATILE) >>> 2] = n;
+    let cap = u32[(b + D_VOLATILE_CAPACITY) >>> 2];
     if (n === 0) {
-      this.free(arr << 2, cap * 4);
-      u32[(b + D_VOLATILE_ARRAY) >> 2] = 0;
-      u32[(b + D_VOLATILE_CAPACITY) >> 2] = 0;
+      this.free(arr * 4, cap * 4);
+      u32[(b + D_VOLATILE_ARRAY) >>> 2] = 0;
+      u32[(b + D_VOLATILE_CAPACITY) >>> 2] = 0;
     } else if (cap > 64 && n * 4 < cap) {
       cap = cap / 2;
-      const next = this.alloc(cap * 4);
-      this.u8.copyWithin(next, arr << 2, (arr << 2) + n * 4);
-      this.free(arr << 2, cap * 8);
-      this.u32[(b + D_VOLATILE_ARRAY) >> 2] = next;
-      this.u32[(b + D_VOLATILE_CAPACITY) >> 2] = cap;
+      let next: number;
+      try {
+        next = this.alloc(cap * 4);
+      } catch (err) {
+        // Shrinking is optional: with a full arena the array stays as large.
+        if (err instanceof StoreFullError) return;
+        throw err;
+      }
+      this.u8.copyWithin(next, arr * 4, (arr * 4) + n * 4);
+      this.free(arr * 4, cap * 8);
+      this.u32[(b + D_VOLATILE_ARRAY) >>> 2] = next;
+      this.u32[(b + D_VOLATILE_CAPACITY) >>> 2] = cap;
     }
   }
 
@@ -579,35 +637,35 @@ export class Shard {
   randomVolatile(db: number): number {
     const b = this.u32[this.dbDir + db];
     if (b === 0) return 0;
-    const n = this.u32[(b + D_VOLATILE) >> 2];
+    const n = this.u32[(b + D_VOLATILE) >>> 2];
     if (n === 0) return 0;
-    const arr = this.u32[(b + D_VOLATILE_ARRAY) >> 2];
-    return this.u32[(arr >> 2) + Math.floor(Math.random() * n)];
+    const arr = this.u32[(b + D_VOLATILE_ARRAY) >>> 2];
+    return this.u32[(arr >>> 2) + Math.floor(Math.random() * n)];
   }
 
   /** A random entry (random non-empty slot, random non-empty bucket, random chain element), or 0. */
   randomEntry(db: number): number {
     const u32 = this.u32;
     const b = u32[this.dbDir + db];
-    if (b === 0 || u32[(b + D_KEYS) >> 2] === 0) return 0;
+    if (b === 0 || u32[(b + D_KEYS) >>> 2] === 0) return 0;
     const slots = this.slotsPerShard;
     let si = Math.floor(Math.random() * slots);
     let sh = b + D_SLOTS + si * SLOT_HEADER_BYTES;
-    for (let tries = 0; u32[(sh + S_USED) >> 2] === 0; tries++) {
+    for (let tries = 0; u32[(sh + S_USED) >>> 2] === 0; tries++) {
       si = tries < 32 ? Math.floor(Math.random() * slots) : (si + 1) % slots;
       sh = b + D_SLOTS + si * SLOT_HEADER_BYTES;
     }
     for (;;) {
-      const rehashing = u32[(sh + S_REHASH) >> 2] !== 0;
+      const rehashing = u32[(sh + S_REHASH) >>> 2] !== 0;
       const useT1 = rehashing && Math.random() < 0.5;
-      const table = u32[(sh + (useT1 ? S_TABLE1 : S_TABLE0)) >> 2];
-      const mask = u32[(sh + (useT1 ? S_MASK1 : S_MASK0)) >> 2];
-      const head = u32[(table >> 2) + Math.floor(Math.random() * (mask + 1))];
+      const table = u32[(sh + (useT1 ? S_TABLE1 : S_TABLE0)) >>> 2];
+      const mask = u32[(sh + (useT1 ? S_MASK1 : S_MASK0)) >>> 2];
+      const head = u32[(table >>> 2) + Math.floor(Math.random() * (mask + 1))];
       if (head === 0) continue;
       let len = 0;
-      for (let e = head; e !== 0; e = u32[e >> 2]) len++;
+      for (let e = head; e !== 0; e = u32[e >>> 2]) len++;
       let e = head;
-      for (let k = Math.floor(Math.random() * len); k > 0; k--) e = u32[e >> 2];
+      for (let k = Math.floor(Math.random() * len); k > 0; k--) e = u32[e >>> 2];
       return e;
     }
   }
@@ -623,24 +681,24 @@ export class Shard {
   scanSlot(db: number, slotIndex: number, cursor: number, visit: (e: number) => void): number {
     const u32 = this.u32;
     const sh = this.slotHeaderOf(db, slotIndex);
-    if (sh === 0 || u32[(sh + S_USED) >> 2] === 0) return 0;
+    if (sh === 0 || u32[(sh + S_USED) >>> 2] === 0) return 0;
     let v = cursor >>> 0;
     const emit = (table: number, mask: number) => {
-      for (let e = u32[(table >> 2) + (v & mask)]; e !== 0; e = u32[e >> 2]) visit(e);
+      for (let e = u32[(table >>> 2) + (v & mask)]; e !== 0; e = u32[e >>> 2]) visit(e);
     };
-    if (u32[(sh + S_REHASH) >> 2] === 0) {
-      const m0 = u32[(sh + S_MASK0) >> 2];
-      emit(u32[(sh + S_TABLE0) >> 2], m0);
+    if (u32[(sh + S_REHASH) >>> 2] === 0) {
+      const m0 = u32[(sh + S_MASK0) >>> 2];
+      emit(u32[(sh + S_TABLE0) >>> 2], m0);
       v = (v | ~m0) >>> 0;
       v = reverseBits(v);
       v = (v + 1) >>> 0;
       v = reverseBits(v);
       return v;
     }
-    let t0 = u32[(sh + S_TABLE0) >> 2];
-    let m0 = u32[(sh + S_MASK0) >> 2];
-    let t1 = u32[(sh + S_TABLE1) >> 2];
-    let m1 = u32[(sh + S_MASK1) >> 2];
+    let t0 = u32[(sh + S_TABLE0) >>> 2];
+    let m0 = u32[(sh + S_MASK0) >>> 2];
+    let t1 = u32[(sh + S_TABLE1) >>> 2];
+    let m1 = u32[(sh + S_MASK1) >>> 2];
     if (m0 > m1) {
       [t0, t1] = [t1, t0];
       [m0, m1] = [m1, m0];
@@ -660,14 +718,14 @@ export class Shard {
   forEachInSlot(db: number, slotIndex: number, visit: (e: number) => boolean | void): void {
     const u32 = this.u32;
     const sh = this.slotHeaderOf(db, slotIndex);
-    if (sh === 0 || u32[(sh + S_USED) >> 2] === 0) return;
+    if (sh === 0 || u32[(sh + S_USED) >>> 2] === 0) return;
     for (let t = 0; t < 2; t++) {
-      const table = u32[(sh + (t === 0 ? S_TABLE0 : S_TABLE1)) >> 2];
+      const table = u32[(sh + (t === 0 ? S_TABLE0 : S_TABLE1)) >>> 2];
       if (table === 0) continue;
-      const mask = u32[(sh + (t === 0 ? S_MASK0 : S_MASK1)) >> 2];
+      const mask = u32[(sh + (t === 0 ? S_MASK0 : S_MASK1)) >>> 2];
       for (let i = 0; i <= mask; i++) {
-        for (let e = u32[(table >> 2) + i]; e !== 0;) {
-          const next = u32[e >> 2];
+        for (let e = u32[(table >>> 2) + i]; e !== 0;) {
+          const next = u32[e >>> 2];
           if (visit(e) === false) return;
           e = next;
         }
@@ -682,7 +740,7 @@ export class Shard {
     let more = false;
     for (let si = 0; si < this.slotsPerShard && budget > 0; si++) {
       const sh = b + D_SLOTS + si * SLOT_HEADER_BYTES;
-      if (this.u32[(sh + S_REHASH) >> 2] !== 0) {
+      if (this.u32[(sh + S_REHASH) >>> 2] !== 0) {
         more = this.rehashStep(sh, 100) || more;
         budget -= 100;
       }
@@ -711,17 +769,17 @@ export class Shard {
     for (let si = 0; si < this.slotsPerShard; si++) {
       const sh = b + D_SLOTS + si * SLOT_HEADER_BYTES;
       this.forEachInSlot(db, si, (e) => this.freeClass(e, this.u8[e + E_CLASS]));
-      const t0 = u32[(sh + S_TABLE0) >> 2];
-      if (t0 !== 0) this.free(t0, (u32[(sh + S_MASK0) >> 2] + 1) * 4);
-      const t1 = u32[(sh + S_TABLE1) >> 2];
+      const t0 = u32[(sh + S_TABLE0) >>> 2];
+      if (t0 !== 0) this.free(t0, (u32[(sh + S_MASK0) >>> 2] + 1) * 4);
+      const t1 = u32[(sh + S_TABLE1) >>> 2];
       if (t1 !== 0) {
-        this.free(t1, (u32[(sh + S_MASK1) >> 2] + 1) * 4);
+        this.free(t1, (u32[(sh + S_MASK1) >>> 2] + 1) * 4);
         u32[H_REHASHING]--;
       }
     }
-    const arr = u32[(b + D_VOLATILE_ARRAY) >> 2];
-    if (arr !== 0) this.free(arr, u32[(b + D_VOLATILE_CAPACITY) >> 2] * 4);
-    u32[H_KEYS] -= u32[(b + D_KEYS) >> 2];
+    const arr = u32[(b + D_VOLATILE_ARRAY) >>> 2];
+    if (arr !== 0) this.free(arr, u32[(b + D_VOLATILE_CAPACITY) >>> 2] * 4);
+    u32[H_KEYS] -= u32[(b + D_KEYS) >>> 2];
     this.free(b, D_SLOTS + this.slotsPerShard * SLOT_HEADER_BYTES);
     u32[this.dbDir + db] = 0;
     u32[H_EPOCH]++;
