@@ -6,7 +6,7 @@
  * tables).
  */
 import t from 'tap';
-import { haveRedisServer, type RawClient } from './helpers/servers.js';
+import { requireRedisTools, type RawClient } from './helpers/servers.js';
 import { connectPair, diffScript, parseResp, startPair, type Step } from './helpers/differential.js';
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
@@ -25,9 +25,7 @@ async function scanAll(c: RawClient, opts: string[]): Promise<string[] | string>
   throw new Error('SCAN did not finish');
 }
 
-if (!haveRedisServer()) {
-  t.skip('redis-server is not installed');
-} else {
+if (requireRedisTools(t)) {
   const pair = await startPair(t);
   const [w, r] = await connectPair(t, pair);
   const run = async (steps: Step[], flush = true) => {
@@ -450,6 +448,21 @@ if (!haveRedisServer()) {
       if (dw[0] !== dr[0] || dw[1] !== dr[1]) diffs.push({ step: step.join(' '), weft: `hits+${dw[0]} misses+${dw[1]}`, redis: `hits+${dr[0]} misses+${dr[1]}` });
     }
     t.same(diffs, []);
+  });
+
+  t.test('TTL, TYPE and OBJECT do not reset the idle time; reads do', async (t) => {
+    await run([['MSET', 'idle', 'v', 'read', 'v'], ['EXPIRE', 'idle', '100']]);
+    await sleep(2500);
+    t.same(await run([
+      ttl('idle'),
+      pttl('idle'),
+      { cmd: ['EXPIRETIME', 'idle'], near: 1 },
+      ['TYPE', 'idle'],
+      ['OBJECT', 'ENCODING', 'idle'],
+      { cmd: ['OBJECT', 'IDLETIME', 'idle'], near: 1 },
+      ['GET', 'read'],
+      { cmd: ['OBJECT', 'IDLETIME', 'read'], near: 1 },
+    ], false), []);
   });
 
   t.test('commands follow SELECT', async (t) => {

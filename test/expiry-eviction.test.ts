@@ -15,7 +15,7 @@ async function info(c: RawClient, section: string): Promise<Record<string, strin
 }
 
 t.test('active expiry removes keys nobody reads; DEBUG SET-ACTIVE-EXPIRE 0 stops it', async (t) => {
-  const weft = await startWeft(['--hz', '50']);
+  const weft = await startWeft(['--hz', '50', '--enable-debug-command', 'yes']);
   t.teardown(() => weft.stop());
   const c = await RawClient.connect(weft.port);
   t.teardown(() => c.close());

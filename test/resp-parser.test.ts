@@ -6,7 +6,7 @@
 import t from 'tap';
 import { ParseStatus, parseLongLong, PROTO_INLINE_MAX_SIZE, RespParser, type ParserLimits } from '../src/protocol/resp-parser.js';
 import { ReplyWriter } from '../src/protocol/reply-writer.js';
-import { encodeCommand, haveRedisServer, RawClient, startRedis } from './helpers/servers.js';
+import { encodeCommand, requireRedisTools, RawClient, startRedis } from './helpers/servers.js';
 
 const DEFAULT_MAX_BULK = 512 * 1024 * 1024;
 
@@ -320,7 +320,8 @@ t.test('thousands of pipelined commands in one buffer', async (t) => {
   t.same(parseInChunks(input, () => 1 + Math.floor(random() * 4096)), expected, 'socket-sized reads');
 });
 
-t.test('against a real Redis 7', { skip: haveRedisServer() ? false : 'redis-server is not installed' }, async (t) => {
+t.test('against a real Redis 7', async (t) => {
+  if (!requireRedisTools(t)) return;
   const redis = await startRedis();
   t.teardown(() => redis.stop());
 

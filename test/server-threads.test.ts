@@ -14,18 +14,6 @@ async function memoryStats(c: RawClient): Promise<Record<string, number>> {
   return out;
 }
 
-t.test('50 connections are spread evenly over the worker threads', async (t) => {
-  const weft = await startWeft([], { threads: 2 });
-  t.teardown(() => weft.stop());
-  const clients = await Promise.all(Array.from({ length: 50 }, () => RawClient.connect(weft.port)));
-  t.teardown(() => clients.forEach((c) => c.close()));
-  for (const c of clients) await c.command('PING');
-  const list = (await clients[0].command('CLIENT', 'LIST')).toString();
-  const perThread = [0, 0];
-  for (const m of list.matchAll(/io-thread=(\d+)/g)) perThread[Number(m[1])]++;
-  t.same(perThread, [25, 25], `connections per worker: ${perThread.join('/')}`);
-});
-
 t.test('connections on different workers hammering the same keys get exact results', async (t) => {
   const weft = await startWeft([], { threads: 2 });
   t.teardown(() => weft.stop());

@@ -95,7 +95,7 @@ function hello(c: CommandContext): void {
       setName = c.argString(i + 1);
       i += 1;
     } else {
-      c.out.error(`Syntax error in HELLO option '${c.argString(i)}'`);
+      c.out.error(`Syntax error in HELLO option '${c.argLatin1(i)}'`);
       return;
     }
   }
@@ -200,7 +200,7 @@ function clientSetinfo(c: CommandContext): void {
   const isName = c.argIs(2, 'lib-name');
   const isVer = c.argIs(2, 'lib-ver');
   if (!isName && !isVer) {
-    c.out.error(`Unrecognized option '${c.argString(2)}'`);
+    c.out.error(`Unrecognized option '${c.argLatin1(2)}'`);
     return;
   }
   if (!validName(value) && value !== '') {
@@ -220,7 +220,7 @@ function clientList(c: CommandContext): Promise<(c: CommandContext) => void> | v
   if (c.argc === 4 && c.argIs(2, 'type')) {
     const t = c.argString(3).toLowerCase();
     if (!CLIENT_TYPES.includes(t)) {
-      c.out.error(`Unknown client type '${c.argString(3)}'`);
+      c.out.error(`Unknown client type '${c.argLatin1(3)}'`);
       return;
     }
     filter.type = t;
@@ -266,7 +266,8 @@ function clientKill(c: CommandContext): Promise<(c: CommandContext) => void> | v
       c.out.error(SYNTAX);
       return;
     }
-    const value = c.argString(i + 1);
+    // latin1: the value may be quoted back in an error, byte for byte.
+    const value = c.argLatin1(i + 1);
     if (c.argIs(i, 'id')) {
       const id = c.argInt(i + 1);
       if (id === null || id <= 0) {

@@ -88,7 +88,7 @@ function expireGeneric(seconds: boolean, relative: boolean) {
       else if (c.argIs(i, 'gt')) flags |= ExpireFlag.GT;
       else if (c.argIs(i, 'lt')) flags |= ExpireFlag.LT;
       else {
-        c.out.error(`Unsupported option ${c.argString(i)}`);
+        c.out.error(`Unsupported option ${c.argLatin1(i)}`);
         return;
       }
     }

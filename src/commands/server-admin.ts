@@ -51,7 +51,7 @@ function configSet(c: CommandContext): void {
   for (let i = 2; i < c.argc; i += 2) {
     const name = c.argString(i).toLowerCase();
     if (names.has(name)) {
-      c.out.error(`CONFIG SET failed (possibly related to argument '${c.argString(i)}') - duplicate parameter`);
+      c.out.error(`CONFIG SET failed (possibly related to argument '${c.argLatin1(i)}') - duplicate parameter`);
       return;
     }
     names.add(name);
@@ -223,7 +223,19 @@ const MEMORY_HELP = [
   '    Prints this help.',
 ];
 
+/** Redis 7 protects DEBUG behind enable-debug-command (no, yes, or local: loopback clients only). */
+function debugAllowed(c: CommandContext): boolean {
+  const mode = c.server.configGet('enable-debug-command');
+  if (mode === 'yes') return true;
+  const address = c.client.address;
+  return mode === 'local' && (address.startsWith('127.') || address.startsWith('::1') || address.startsWith('[::1]'));
+}
+
 function debug(c: CommandContext): void {
+  if (!debugAllowed(c)) {
+    c.out.error('DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.');
+    return;
+  }
   if (c.argIs(1, 'sleep') && c.argc === 3) {
     const seconds = Number(c.argString(2));
     if (!Number.isFinite(seconds) || seconds < 0) {
@@ -254,7 +266,7 @@ function debug(c: CommandContext): void {
       '    Prints this help.',
     ]);
   } else {
-    c.out.error(`Unknown subcommand or wrong number of arguments for '${c.argString(1)}'. Try DEBUG HELP.`);
+    c.out.error(`Unknown subcommand or wrong number of arguments for '${c.argLatin1(1)}'. Try DEBUG HELP.`);
   }
 }
 

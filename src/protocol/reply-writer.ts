@@ -95,16 +95,18 @@ export class ReplyWriter {
   /**
    * An error reply. Like Redis's addReplyErrorLength, "-ERR " is prefixed
    * unless the text starts with its own code after '-', and newlines become
-   * spaces so the reply stays one line.
+   * spaces so the reply stays one line. Error texts are latin1 strings: weft's
+   * own are ASCII, and request bytes quoted in them (unknown command names,
+   * bad options) go back to the client unchanged, as Redis copies them.
    */
-  error(text: string, encoding: 'utf8' | 'latin1' = 'utf8'): void {
+  error(text: string): void {
     const safe = text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, ' ') : text;
     this.ensure(safe.length * 3 + 8);
     if (safe.charCodeAt(0) === 45) {
-      this.len += this.buf.write(safe, this.len, encoding);
+      this.len += this.buf.write(safe, this.len, 'latin1');
     } else {
       this.len += this.buf.write('-ERR ', this.len, 'latin1');
-      this.len += this.buf.write(safe, this.len, encoding);
+      this.len += this.buf.write(safe, this.len, 'latin1');
     }
     this.crlf();
   }

@@ -23,6 +23,8 @@ interface ConfigDef {
   min?: number;
   max?: number;
   values?: string[];
+  /** Accepted range is [min, max], but the value in force is clamped to this one (Redis's hz). */
+  clamp?: [number, number];
   mutable: boolean;
   /** Accepted for compatibility: stored and shown, but without effect yet (logged at start). */
   notHonoured?: (value: string) => boolean;
@@ -37,11 +39,11 @@ const DEFS: ConfigDef[] = [
   { name: 'requirepass', kind: 'string', default: '', mutable: true },
   { name: 'maxmemory', kind: 'memory', default: '0', mutable: true },
   { name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', values: POLICIES, mutable: true },
-  { name: 'maxmemory-samples', kind: 'int', default: '5', min: 1, max: 64, mutable: true },
+  { name: 'maxmemory-samples', kind: 'int', default: '5', min: 1, max: 2147483647, mutable: true },
   { name: 'maxmemory-eviction-tenacity', kind: 'int', default: '10', min: 0, max: 100, mutable: true },
   { name: 'lfu-log-factor', kind: 'int', default: '10', min: 0, max: 2147483647, mutable: true },
   { name: 'lfu-decay-time', kind: 'int', default: '1', min: 0, max: 2147483647, mutable: true },
-  { name: 'maxclients', kind: 'int', default: '10000', min: 1, max: 2147483647, mutable: true },
+  { name: 'maxclients', kind: 'int', default: '10000', min: 1, max: 4294967295, mutable: true },
   { name: 'timeout', kind: 'int', default: '0', min: 0, max: 2147483647, mutable: true },
   { name: 'loglevel', kind: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning'], mutable: true },
   { name: 'logfile', kind: 'string', default: '', mutable: false },
@@ -50,7 +52,8 @@ const DEFS: ConfigDef[] = [
   { name: 'proto-max-bulk-len', kind: 'memory', default: '536870912', min: 1048576, mutable: true },
   { name: 'client-query-buffer-limit', kind: 'memory', default: '1073741824', min: 1048576, mutable: true },
   { name: 'databases', kind: 'int', default: '16', min: 1, max: 32, mutable: false },
-  { name: 'hz', kind: 'int', default: '10', min: 1, max: 500, mutable: true },
+  { name: 'hz', kind: 'int', default: '10', min: 0, max: 2147483647, clamp: [1, 500], mutable: true },
+  { name: 'enable-debug-command', kind: 'enum', default: 'no', values: ['no', 'yes', 'local'], mutable: false },
   { name: 'threads', aliases: ['io-threads'], kind: 'int', default: String(os.availableParallelism()), min: 1, max: 128, mutable: false },
   { name: 'shards', kind: 'int', default: '16', min: 1, max: 32, mutable: false },
   { name: 'tcp-backlog', kind: 'int', default: '511', min: 0, max: 2147483647, mutable: false },
@@ -93,12 +96,13 @@ function normalise(def: ConfigDef, args: string[]): string {
       if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
         throw new ConfigError(`argument must be between ${def.min} and ${def.max} inclusive`);
       }
+      if (def.clamp) return String(Math.min(def.clamp[1], Math.max(def.clamp[0], n)));
       return String(n);
     }
     case 'memory': {
       const n = args.length === 1 ? parseMemory(v) : null;
       if (n === null || n < 0) throw new ConfigError('argument must be a memory value');
-      if (def.min !== undefined && n < def.min) throw new ConfigError(`argument must be between ${def.min} and ${2 ** 63 - 1} inclusive`);
+      if (def.min !== undefined && n < def.min) throw new ConfigError(`argument must be between ${def.min} and 9223372036854775807 inclusive`);
       return String(n);
     }
     case 'enum': {

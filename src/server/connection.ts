@@ -105,8 +105,7 @@ export class Connection implements ClientState {
       if (r.status === ParseStatus.Empty) continue;
       if (r.status === ParseStatus.ProtocolError) {
         out.resp = this.resp;
-        // Protocol errors can quote a raw request byte: send it as that byte, as Redis does.
-        out.error(this.parser.error, 'latin1');
+        out.error(this.parser.error);
         log('verbose', `Protocol error (${this.parser.error}) from client: id=${this.id} addr=${this.address}`);
         this.closeAfterReply = true;
         pos = end;

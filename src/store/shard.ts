@@ -1,8 +1,9 @@
 /**
- * One shard of the keyspace: a growable SharedArrayBuffer holding a header,
- * a size-class arena, and, per database, one incrementally rehashed hash
- * table per cluster slot (as Redis 7 keeps one dict per slot). Every thread
- * maps the same memory; all access happens under the shard's lock.
+ * One shard of the keyspace: in its arena, per database, one incrementally
+ * rehashed hash table per cluster slot (as Redis 7 keeps one dict per slot),
+ * entries with an optional TTL section, and the index of keys with a TTL
+ * that active expiry and volatile eviction sample. All access happens under
+ * the shard's lock.
  *
  * The store knows bytes, entries and slots only: no commands, replies,
  * topology, threads or sockets.
@@ -11,51 +12,19 @@ import { classSize, CLASS_COUNT, sizeClassOf } from './size-classes.js';
 import {
   D_KEYS, D_SLOTS, D_VOLATILE, D_VOLATILE_ARRAY, D_VOLATILE_CAPACITY, E_CLASS, E_ENCODING, E_EXPIRE, E_FIXED, E_FLAGS,
   E_HASH, E_KEYLEN, E_LRU, E_NEXT, E_TTL_SECTION, E_TYPE, E_VALLEN, E_VOLATILE_INDEX, F_TTL_SECTION, F_VOLATILE,
-  H_BYTES, H_EPOCH, H_EVICTED, H_REHASHING, H_WORDS_FIXED, H_EXPIRED, H_KEYS, H_LIVE, H_LOCK, H_TOP, headerLayout, S_MASK0, S_MASK1, S_REHASH, S_TABLE0,
-  S_TABLE1, S_USED, SLOT_HEADER_BYTES,
+  H_BYTES, H_EPOCH, H_EXPIRED, H_KEYS, H_LIVE, H_REHASHING, H_TOP, S_MASK0, S_MASK1, S_REHASH, S_TABLE0, S_TABLE1, S_USED,
+  SLOT_HEADER_BYTES,
 } from './layout.js';
 import { keyHashSlot } from './key-hash.js';
+import { ShardArena, StoreFullError, type ShardGeometry } from './shard-arena.js';
 
-export class StoreFullError extends Error {
-  constructor() {
-    super('shard arena is full');
-  }
-}
+export { StoreFullError, type ShardGeometry };
 
 /** Tables up to this many buckets are rehashed in one go. */
 const SMALL_TABLE = 64;
-const MAX_SHARD_BYTES = 2 ** 32 - 4096;
-const GROW_MIN = 1 << 20;
-const SPIN_LIMIT = 64;
 
-export interface ShardGeometry {
-  databases: number;
-  /** log2 of the number of shards: slot -> shard is slot & (shards - 1). */
-  shardBits: number;
-}
-
-export class Shard {
-  /*
-   * Fixed-length views, re-made when the buffer has grown: V8 accesses
-   * length-tracking views of a growable SharedArrayBuffer about 4x slower.
-   * So never keep a view in a local across an allocation (it may grow).
-   * Offsets reach 4 GiB: a byte offset becomes an index with `>>> 2`, never
-   * `>> 2`, which turns negative past 2 GiB.
-   */
-  u8!: Uint8Array;
-  u32!: Uint32Array;
-  f64!: Float64Array;
-  private viewBytes = 0;
-  /** The lock word's own view (the header never moves). */
-  private readonly lockWord: Int32Array;
-  /** The fixed header words, readable whatever the views' length. */
-  private readonly header: Uint32Array;
+export class Shard extends ShardArena {
   readonly slotsPerShard: number;
-  readonly headerBytes: number;
-  private readonly dbDir: number;
-  private readonly freeHeads: number;
-  /** Atomics.wait is not allowed on the main thread: it only spins. */
-  canWait = true;
   /** Replicas report expired keys as missing but leave their deletion to the master. */
   keepExpired = false;
 
@@ -64,88 +33,9 @@ export class Shard {
   /** Set by lookup/insert: byte offset of the entry's slot table header. */
   slotHeader = 0;
 
-  static allocate(geometry: ShardGeometry, initialBytes = 1 << 20): SharedArrayBuffer {
-    const { size } = headerLayout(geometry.databases);
-    const sab = new SharedArrayBuffer(Math.max(initialBytes, size), { maxByteLength: MAX_SHARD_BYTES });
-    const header = new Uint32Array(sab, 0, H_WORDS_FIXED);
-    header[H_TOP] = size;
-    header[H_BYTES] = sab.byteLength;
-    return sab;
-  }
-
-  constructor(readonly sab: SharedArrayBuffer, readonly index: number, readonly geometry: ShardGeometry) {
-    this.lockWord = new Int32Array(sab, 0, 2);
-    this.header = new Uint32Array(sab, 0, H_WORDS_FIXED);
-    this.refreshViews();
-    const l = headerLayout(geometry.databases);
-    this.dbDir = l.dbDir;
-    this.freeHeads = l.freeHeads;
-    this.headerBytes = l.size;
+  constructor(sab: SharedArrayBuffer, index: number, geometry: ShardGeometry) {
+    super(sab, index, geometry);
     this.slotsPerShard = 16384 >> geometry.shardBits;
-  }
-
-  private refreshViews(): void {
-    const n = this.sab.byteLength;
-    this.viewBytes = n;
-    this.u8 = new Uint8Array(this.sab, 0, n);
-    this.u32 = new Uint32Array(this.sab, 0, n >>> 2);
-    this.f64 = new Float64Array(this.sab, 0, n >>> 3);
-  }
-
-  // ---- lock (futex mutex: 0 free, 1 locked, 2 locked with waiters) ----
-
-  lock(): void {
-    this.acquire();
-    // Another thread may have grown the arena while we waited.
-    if (this.header[H_BYTES] !== this.viewBytes) this.refreshViews();
-  }
-
-  private acquire(): void {
-    const i32 = this.lockWord;
-    let c = Atomics.compareExchange(i32, H_LOCK, 0, 1);
-    if (c === 0) return;
-    for (let spin = 0; spin < SPIN_LIMIT; spin++) {
-      if (Atomics.load(i32, H_LOCK) === 0) {
-        c = Atomics.compareExchange(i32, H_LOCK, 0, 1);
-        if (c === 0) return;
-      }
-    }
-    if (c !== 2) c = Atomics.exchange(i32, H_LOCK, 2);
-    while (c !== 0) {
-      if (this.canWait) Atomics.wait(i32, H_LOCK, 2, 50);
-      c = Atomics.exchange(i32, H_LOCK, 2);
-    }
-  }
-
-  unlock(): void {
-    if (Atomics.sub(this.lockWord, H_LOCK, 1) !== 1) {
-      Atomics.store(this.lockWord, H_LOCK, 0);
-      Atomics.notify(this.lockWord, H_LOCK, 1);
-    }
-  }
-
-  // ---- counters ----
-
-  get keyCount(): number {
-    return this.u32[H_KEYS];
-  }
-  get liveBytes(): number {
-    return this.u32[H_LIVE];
-  }
-  get arenaBytes(): number {
-    return this.u32[H_TOP];
-  }
-  get expiredKeys(): number {
-    return this.u32[H_EXPIRED];
-  }
-  get evictedKeys(): number {
-    return this.u32[H_EVICTED];
-  }
-  get epoch(): number {
-    return this.u32[H_EPOCH];
-  }
-  countEvicted(): void {
-    this.u32[H_EVICTED]++;
   }
 
   /*
@@ -174,49 +64,6 @@ export class Shard {
     const u32 = this.currentU32();
     const b = u32[this.dbDir + db];
     return b === 0 ? 0 : u32[(b + D_SLOTS + slotIndex * SLOT_HEADER_BYTES + S_USED) >>> 2];
-  }
-
-  // ---- allocator ----
-
-  alloc(size: number): number {
-    return this.allocClass(sizeClassOf(size));
-  }
-
-  allocClass(c: number): number {
-    const head = this.u32[this.freeHeads + c];
-    const bytes = classSize(c);
-    let off: number;
-    if (head !== 0) {
-      this.u32[this.freeHeads + c] = this.u32[head >>> 2];
-      off = head;
-    } else {
-      off = this.u32[H_TOP];
-      const end = off + bytes;
-      if (end > this.sab.byteLength) this.grow(end);
-      this.u32[H_TOP] = end;
-    }
-    this.u32[H_LIVE] += bytes;
-    return off;
-  }
-
-  free(off: number, size: number): void {
-    this.freeClass(off, sizeClassOf(size));
-  }
-
-  freeClass(off: number, c: number): void {
-    this.u32[off >>> 2] = this.u32[this.freeHeads + c];
-    this.u32[this.freeHeads + c] = off;
-    this.u32[H_LIVE] -= classSize(c);
-  }
-
-  private grow(need: number): void {
-    if (need > MAX_SHARD_BYTES) throw new StoreFullError();
-    const cur = this.sab.byteLength;
-    let next = Math.max(need, cur + Math.max(GROW_MIN, Math.floor(cur / 4)));
-    next = Math.min(MAX_SHARD_BYTES, Math.ceil(next / 65536) * 65536);
-    this.sab.grow(next);
-    this.refreshViews();
-    Atomics.store(this.header, H_BYTES, this.viewBytes);
   }
 
   // ---- databases and slot tables ----
