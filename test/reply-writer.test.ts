@@ -105,9 +105,11 @@ t.test('errors', async (t) => {
   t.equal(written(2, (w) => w.error('x\ny\rz\n')), '-ERR x y z \r\n');
   t.equal(written(2, (w) => w.errorCode('MOVED 1 127.0.0.1:7000\n+OK')), '-MOVED 1 127.0.0.1:7000 +OK\r\n',
     'a code-carrying error cannot smuggle a second reply either');
+  // Request bytes quoted in an error are decoded as latin1 and go back unchanged.
+  const requestBytes = Buffer.from([0xc3, 0xa9, 0xff]);
   const w = new ReplyWriter();
-  w.error("unknown command 'é'");
-  t.ok(w.take().equals(Buffer.from("-ERR unknown command 'é'\r\n")), 'UTF-8 text');
+  w.error(`unknown command '${requestBytes.toString('latin1')}'`);
+  t.ok(w.take().equals(Buffer.concat([Buffer.from("-ERR unknown command '"), requestBytes, Buffer.from("'\r\n")])), 'request bytes round-trip');
 });
 
 t.test('simple strings', async (t) => {
