@@ -48,7 +48,6 @@ export interface ClientFilter {
   user?: string;
   skipMe?: boolean;
   type?: string;
-  maxAgeSeconds?: number;
   /** The client issuing the command (for SKIPME). */
   self?: number;
 }

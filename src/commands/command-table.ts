@@ -7,6 +7,7 @@ import { stringCommands } from './strings.js';
 import { bitCommands } from './bits.js';
 import { lcsCommands } from './lcs.js';
 import { keyCommands } from './keys.js';
+import { keyspaceScanCommands } from './keyspace-scan.js';
 import { connectionCommands } from './connection.js';
 import { serverCommands } from './server-admin.js';
 import { introspectionCommands } from './introspection.js';
@@ -95,6 +96,7 @@ export function commandTable(): CommandTable {
     ...bitCommands,
     ...lcsCommands,
     ...keyCommands,
+    ...keyspaceScanCommands,
     ...connectionCommands,
     ...serverCommands,
     ...introspectionCommands,

@@ -19,6 +19,5 @@ export function matchesFilter(c: Connection, f: ClientFilter): boolean {
   if (f.user !== undefined && c.user !== f.user) return false;
   if (f.type !== undefined && f.type !== 'normal') return false;
   if (f.skipMe && f.self === c.id) return false;
-  if (f.maxAgeSeconds !== undefined && (Date.now() - c.createdAt) / 1000 < f.maxAgeSeconds) return false;
   return true;
 }

@@ -1,0 +1,62 @@
+/**
+ * Running weft's command handlers in process, without a server: for cases a
+ * real server cannot reach yet (a key of a type weft does not have), and
+ * compact script notation for the differential tests.
+ */
+import { CommandContext } from '../../src/commands/context.js';
+import { commandTable } from '../../src/commands/command-table.js';
+import { ReplyWriter } from '../../src/protocol/reply-writer.js';
+import { Keyspace, allocateKeyspace } from '../../src/store/keyspace.js';
+import { E_TYPE, ValueType } from '../../src/store/layout.js';
+import { ReplyMode, type ClientState, type ServerServices } from '../../src/commands/client-state.js';
+import type { ScriptStep } from './servers.js';
+
+/** Steps written one per line, arguments separated by single spaces. */
+export const lines = (text: string): ScriptStep[] => text.trim().split('\n').map((l) => l.trim().split(' '));
+
+/** A deterministic generator (mulberry32), so a failing sweep can be replayed. */
+export function prng(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n: number) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return Math.floor((((x ^ (x >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
+/** Runs commands through weft's handlers in process (locks released after each). */
+export function inProcess() {
+  const c = new CommandContext(new ReplyWriter(), new Keyspace(allocateKeyspace(16, 2)));
+  c.client = { id: 1, db: 0, resp: 2, authenticated: true, replyMode: ReplyMode.On, lastCommand: '' } as unknown as ClientState;
+  const stats = { commands: 0, keyspaceHits: 0, keyspaceMisses: 0, rejectedCalls: 0, failedCalls: 0 };
+  c.server = { stats, configGet: (name: string) => (name === 'proto-max-bulk-len' ? '536870912' : undefined) } as unknown as ServerServices;
+  const run = (...args: string[]): string => {
+    const parts = args.map((a) => Buffer.from(a, 'latin1'));
+    c.buf = Buffer.concat(parts);
+    c.argc = parts.length;
+    c.argStart = new Int32Array(parts.length);
+    c.argLen = new Int32Array(parts.length);
+    let p = 0;
+    parts.forEach((b, i) => {
+      c.argStart[i] = p;
+      c.argLen[i] = b.length;
+      p += b.length;
+    });
+    c.spec = commandTable().top.findByName(args[0].toLowerCase())!;
+    try {
+      c.spec.handler!(c);
+    } finally {
+      c.unlockAll();
+    }
+    return c.out.take().toString('latin1');
+  };
+  /** Makes `key` a string, then relabels it as a list. */
+  const plantList = (key: string) => {
+    run('SET', key, 'x');
+    c.openKey(1);
+    c.shard.u8[c.findQuiet() + E_TYPE] = ValueType.List;
+    c.unlockAll();
+  };
+  return { run, plantList };
+}
