@@ -194,7 +194,9 @@ export interface CommandSpec {
   parent?: CommandSpec;
 }
 
-export interface DefineOptions {
+/** The documentation fields of a command, as given to defineCommand (`since` defaults to 1.0.0). */
+export interface DefineOptions extends Omit<CommandDoc, 'since'> {
+  since?: string;
   name: string;
   arity: number;
   flags?: CommandFlag[];
@@ -206,15 +208,6 @@ export interface DefineOptions {
   keyNotes?: string;
   categories?: string[];
   tips?: string[];
-  summary: string;
-  since?: string;
-  group: string;
-  complexity?: string;
-  docFlags?: DocFlag[];
-  deprecatedSince?: string;
-  replacedBy?: string;
-  history?: [string, string][];
-  arguments?: CommandArgDoc[];
   handler?: Handler;
   subcommands?: CommandSpec[];
   getKeys?: (c: CommandContext) => number[];

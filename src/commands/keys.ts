@@ -32,25 +32,21 @@ function delGeneric(c: CommandContext): void {
   c.out.integer(deleted);
 }
 
-function exists(c: CommandContext): void {
-  c.lockKeyRange(1, c.argc - 1, 1);
-  let n = 0;
-  for (let i = 1; i < c.argc; i++) {
-    c.selectKey(i);
-    if (c.findRead() !== 0) n++;
-  }
-  c.out.integer(n);
-}
-
-/** TOUCH reads each key (lookupKeyRead): access clock and hit/miss stats. */
-function touch(c: CommandContext): void {
-  c.lockKeyRange(1, c.argc - 1, 1);
-  let n = 0;
-  for (let i = 1; i < c.argc; i++) {
-    c.selectKey(i);
-    if (c.findRead() !== 0) n++;
-  }
-  c.out.integer(n);
+/**
+ * EXISTS and TOUCH count the keys that exist, with hit/miss stats; TOUCH
+ * also updates their access clock (lookupKeyRead), EXISTS does not
+ * (LOOKUP_NOTOUCH).
+ */
+function countExisting(touchClock: boolean) {
+  return (c: CommandContext): void => {
+    c.lockKeyRange(1, c.argc - 1, 1);
+    let n = 0;
+    for (let i = 1; i < c.argc; i++) {
+      c.selectKey(i);
+      if ((touchClock ? c.findRead() : findNoTouch(c)) !== 0) n++;
+    }
+    c.out.integer(n);
+  };
 }
 
 /**
@@ -351,11 +347,11 @@ export const keyCommands: CommandSpec[] = [
   defineCommand({ name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], keyFlags: ['RO'],
     categories: ['keyspace'], tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], group,
     summary: 'Determine if a key exists', complexity: 'O(N) where N is the number of keys to check.',
-    history: [['3.0.3', 'Accepts multiple `key` arguments.']], arguments: [keyArg('key', 0, { multiple: true })], handler: exists }),
+    history: [['3.0.3', 'Accepts multiple `key` arguments.']], arguments: [keyArg('key', 0, { multiple: true })], handler: countExisting(false) }),
   defineCommand({ name: 'touch', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], keyFlags: ['RO'],
     categories: ['keyspace'], tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], group, since: '3.2.1',
     summary: 'Alters the last access time of a key(s). Returns the number of existing keys specified.',
-    complexity: 'O(N) where N is the number of keys that will be touched.', arguments: [keyArg('key', 0, { multiple: true })], handler: touch }),
+    complexity: 'O(N) where N is the number of keys that will be touched.', arguments: [keyArg('key', 0, { multiple: true })], handler: countExisting(true) }),
   defineCommand({ name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: key1, keyFlags: ['RO'], categories: ['keyspace'],
     group, summary: 'Determine the type stored at key', complexity: 'O(1)', arguments: [keyArg('key', 0)], handler: type }),
   defineCommand({ name: 'expire', arity: -3, flags: ['write', 'fast'], keys: key1, categories: ['keyspace'], group,
