@@ -138,11 +138,15 @@ const fmt = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 async function main() {
   const weftArgs = (threads) => (port) => [path.join(root, 'node_modules', 'node', 'bin', 'node'), path.join(dist, 'server', 'main.js'),
     '--port', String(port), '--bind', '127.0.0.1', '--threads', String(threads), '--save', ''];
-  const servers = [
-    await start('redis', (port) => ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']),
-    await start('weft-1t', weftArgs(1)),
-  ];
-  if (allThreads > 1) servers.push(await start(`weft-${allThreads}t`, weftArgs(allThreads)));
+  const startAll = async () => {
+    const list = [
+      await start('redis', (port) => ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']),
+      await start('weft-1t', weftArgs(1)),
+    ];
+    if (allThreads > 1) list.push(await start(`weft-${allThreads}t`, weftArgs(allThreads)));
+    return list;
+  };
+  let servers = await startAll();
   const stop = () => servers.forEach((s) => s.proc.kill('SIGTERM'));
   process.on('SIGINT', () => {
     stop();
@@ -178,12 +182,14 @@ async function main() {
       console.log(`| ${row.test} | ${row.pipeline} | ${fmt(r.rps, 0)} | ${fmt(r.cpu)} | ${cells.join(' | ')} |`);
     }
     if (!skipMemory) {
+      // Fresh servers: pages the benchmark touched would hide the dataset's real RSS.
+      stop();
+      await new Promise((r) => setTimeout(r, 500));
+      servers = await startAll();
       console.log(`\nMemory for ${memoryKeys} memtier-shaped keys (memtier-<n> -> 32 random bytes):`);
       console.log('| server | used_memory/key | RSS/key | used ratio | RSS ratio |\n| --- | --- | --- | --- | --- |');
       const mem = [];
       for (const s of servers) {
-        redisCli(s.port, 'flushall');
-        await new Promise((r) => setTimeout(r, 300));
         const used0 = infoField(s.port, 'used_memory');
         const rss0 = rssBytes(s.pid);
         await loadKeys(s.port, memoryKeys);

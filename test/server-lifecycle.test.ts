@@ -102,3 +102,33 @@ t.test('the port is released and a second start on it works', async (t) => {
     await weft.stop();
   }
 });
+
+t.test('CONFIG REWRITE writes the running values to the config file, which starts a server again', async (t) => {
+  const dir = tempDir();
+  const conf = path.join(dir, 'weft.conf');
+  fs.writeFileSync(conf, 'maxmemory 1mb\nrdbcompression yes\n');
+  const weft = await startWeft([], { configFile: conf });
+  t.teardown(() => weft.stop());
+  const c = await RawClient.connect(weft.port);
+  t.equal((await c.command('CONFIG', 'SET', 'maxmemory', '10mb', 'maxmemory-policy', 'allkeys-lfu')).toString(), '+OK\r\n');
+  t.equal((await c.command('CONFIG', 'REWRITE')).toString(), '+OK\r\n');
+  c.close();
+  await weft.stop();
+  const text = fs.readFileSync(conf, 'utf8');
+  t.match(text, /^maxmemory 10485760$/m);
+  t.match(text, /^maxmemory-policy allkeys-lfu$/m);
+  t.match(text, /^rdbcompression yes$/m, 'directives weft does not implement are kept');
+  const again = await startWeft([], { configFile: conf });
+  t.teardown(() => again.stop());
+  const d = await RawClient.connect(again.port);
+  t.equal((await d.command('CONFIG', 'GET', 'maxmemory-policy')).toString(), '*2\r\n$16\r\nmaxmemory-policy\r\n$11\r\nallkeys-lfu\r\n');
+  d.close();
+});
+
+t.test('CONFIG REWRITE without a config file fails as in Redis', async (t) => {
+  const weft = await startWeft();
+  t.teardown(() => weft.stop());
+  const c = await RawClient.connect(weft.port);
+  t.equal((await c.command('CONFIG', 'REWRITE')).toString(), '-ERR The server is running without a config file\r\n');
+  c.close();
+});

@@ -153,7 +153,7 @@ async function main(): Promise<void> {
   await Promise.all(
     Array.from({ length: threads }, (_, index) => {
       const init: WorkerInit = {
-        index, workers: threads, keyspace, stats: statsSab, config: config.snapshot(), configFile: config.configFile,
+        index, workers: threads, keyspace, stats: statsSab, config: config.snapshot(), configFile: config.configFile, configForeign: config.foreign,
         startedAt, runId, connectionCounts: connectionCountsSab, flags: flagsSab,
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });

@@ -10,6 +10,8 @@ export interface WorkerInit {
   stats: SharedArrayBuffer;
   config: [string, string][];
   configFile: string;
+  /** Redis directives from the config file that weft keeps but does not implement (for CONFIG REWRITE). */
+  configForeign: string[];
   startedAt: number;
   runId: string;
   /** Int32: connection count per worker, for least-loaded hand-off. */

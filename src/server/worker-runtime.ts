@@ -57,6 +57,7 @@ export class WorkerRuntime {
     this.workers = init.workers;
     this.config = Config.fromSnapshot(init.config);
     this.config.configFile = init.configFile;
+    this.config.foreign.push(...init.configForeign);
     this.ks = new Keyspace(init.keyspace);
     this.statsTable = new StatsTable(init.stats, init.workers);
     this.connectionCounts = new Int32Array(init.connectionCounts);
