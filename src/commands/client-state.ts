@@ -1,3 +1,5 @@
+import type { ReplyValue } from '../protocol/reply-value.js';
+
 /**
  * What a command handler may know about the connection it serves and about
  * the server around it. The server layer implements these; the commands
@@ -25,6 +27,10 @@ export interface ClientState {
   user: string;
   replyMode: ReplyMode;
   noEvict: boolean;
+  /** ASKING: the next command may touch a slot this node is importing (one shot). */
+  asking: boolean;
+  /** READONLY: a replica serves this client's reads of its master's slots. */
+  readonlyReplicaReads: boolean;
   /** Set by QUIT / protocol errors: close after the pending replies. */
   closeAfterReply: boolean;
   readonly createdAt: number;
@@ -52,7 +58,14 @@ export interface ClientFilter {
   self?: number;
 }
 
+/** The cluster as commands reach it: the coordinator answers CLUSTER subcommands. */
+export interface ClusterAccess {
+  execute(args: string[]): Promise<ReplyValue>;
+}
+
 export interface ServerServices {
+  /** Null when cluster mode is off. */
+  readonly cluster: ClusterAccess | null;
   /** The running configuration: get one value (as a string). */
   configGet(name: string): string | undefined;
   /** All names matching a glob, with values. */

@@ -191,6 +191,8 @@ export interface CommandSpec {
   /** Flags the dispatcher tests on every command, precomputed from `flags`. */
   noAuth: boolean;
   denyOom: boolean;
+  isWrite: boolean;
+  movableKeys: boolean;
   parent?: CommandSpec;
 }
 
@@ -305,6 +307,8 @@ export function defineCommand(o: DefineOptions): CommandSpec {
     handler: o.handler,
     noAuth: flags.includes('no_auth'),
     denyOom: flags.includes('denyoom'),
+    isWrite: flags.includes('write'),
+    movableKeys: flags.includes('movablekeys'),
     subcommands: o.subcommands,
     getKeys: o.getKeys,
     getKeysAndFlags: o.getKeysAndFlags,

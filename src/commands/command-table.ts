@@ -11,6 +11,7 @@ import { keyspaceScanCommands } from './keyspace-scan.js';
 import { connectionCommands } from './connection.js';
 import { serverCommands } from './server-admin.js';
 import { introspectionCommands } from './introspection.js';
+import { clusterCommands } from './cluster.js';
 
 function lowerHash(buf: Uint8Array, start: number, len: number): number {
   let h = 0x811c9dc5;
@@ -100,6 +101,7 @@ export function commandTable(): CommandTable {
     ...connectionCommands,
     ...serverCommands,
     ...introspectionCommands,
+    ...clusterCommands,
   ]);
   return table;
 }

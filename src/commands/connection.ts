@@ -131,7 +131,7 @@ function hello(c: CommandContext): void {
   c.out.bulkString('id');
   c.out.integer(c.client.id);
   c.out.bulkString('mode');
-  c.out.bulkString('standalone');
+  c.out.bulkString(c.server.cluster ? 'cluster' : 'standalone');
   c.out.bulkString('role');
   c.out.bulkString('master');
   c.out.bulkString('modules');
@@ -146,6 +146,10 @@ function select(c: CommandContext): void {
   }
   if (db < -2147483648 || db > 2147483647) {
     c.out.error(NOT_INT32);
+    return;
+  }
+  if (c.server.cluster !== null && db !== 0) {
+    c.out.error('SELECT is not allowed in cluster mode');
     return;
   }
   if (db < 0 || db >= c.ks.databases) {
@@ -168,6 +172,8 @@ function reset(c: CommandContext): void {
   cl.name = '';
   cl.replyMode = ReplyMode.On;
   cl.noEvict = false;
+  cl.asking = false;
+  cl.readonlyReplicaReads = false;
   cl.authenticated = (c.server.configGet('requirepass') ?? '') === '';
   cl.user = 'default';
   c.out.resp = 2;

@@ -14,6 +14,11 @@ import { StoreFullError } from '../store/shard.js';
 export interface DispatchHooks {
   /** Frees memory before a denyoom command; returns false if still over maxmemory. */
   ensureMemory(c: CommandContext): boolean;
+  /**
+   * Cluster redirection (set only in cluster mode): false when the command
+   * was answered with MOVED, ASK, CROSSSLOT, TRYAGAIN or CLUSTERDOWN.
+   */
+  route?: (c: CommandContext, spec: CommandSpec, asking: boolean) => boolean;
   /** A handler threw: log it. */
   onHandlerError(spec: CommandSpec, err: unknown): void;
 }
@@ -64,6 +69,13 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
   c.spec = spec;
   if (!client.authenticated && !spec.noAuth) {
     c.out.error(NOAUTH);
+    stats.rejectedCalls++;
+    return finishReply(c, replyMark);
+  }
+  // ASKING lasts for one command (resetClient), the one after it.
+  const asking = client.asking;
+  if (spec.name !== 'asking') client.asking = false;
+  if (hooks.route !== undefined && !hooks.route(c, spec, asking)) {
     stats.rejectedCalls++;
     return finishReply(c, replyMark);
   }

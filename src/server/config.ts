@@ -70,6 +70,24 @@ const DEFS: ConfigDef[] = [
   { name: 'lazyfree-lazy-user-del', kind: 'bool', default: 'no', mutable: true },
   { name: 'lazyfree-lazy-user-flush', kind: 'bool', default: 'no', mutable: true },
   { name: 'active-expire-effort', kind: 'int', default: '1', min: 1, max: 10, mutable: true },
+  // Cluster mode (redis.conf's CLUSTER section; Redis's defaults).
+  { name: 'cluster-enabled', kind: 'bool', default: 'no', mutable: false },
+  { name: 'cluster-config-file', kind: 'string', default: 'nodes.conf', mutable: false },
+  { name: 'cluster-node-timeout', kind: 'int', default: '15000', min: 0, max: 2147483647, mutable: true },
+  { name: 'cluster-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: false },
+  { name: 'cluster-announce-ip', kind: 'string', default: '', mutable: true },
+  { name: 'cluster-announce-hostname', kind: 'string', default: '', mutable: true },
+  { name: 'cluster-announce-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: true },
+  { name: 'cluster-announce-bus-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: true },
+  { name: 'cluster-require-full-coverage', kind: 'bool', default: 'yes', mutable: true },
+  { name: 'cluster-allow-reads-when-down', kind: 'bool', default: 'no', mutable: true },
+  { name: 'cluster-allow-pubsubshard-when-down', kind: 'bool', default: 'yes', mutable: true },
+  { name: 'cluster-replica-validity-factor', aliases: ['cluster-slave-validity-factor'], kind: 'int', default: '10', min: 0, max: 2147483647, mutable: true },
+  { name: 'cluster-migration-barrier', kind: 'int', default: '1', min: 0, max: 2147483647, mutable: true },
+  { name: 'cluster-allow-replica-migration', kind: 'bool', default: 'yes', mutable: true },
+  { name: 'cluster-replica-no-failover', aliases: ['cluster-slave-no-failover'], kind: 'bool', default: 'no', mutable: true },
+  { name: 'cluster-preferred-endpoint-type', kind: 'enum', default: 'ip', values: ['ip', 'hostname', 'unknown-endpoint'], mutable: true },
+  { name: 'cluster-link-sendbuf-limit', kind: 'memory', default: '0', mutable: true },
 ];
 
 export class ConfigError extends Error {}

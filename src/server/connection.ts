@@ -21,6 +21,8 @@ export class Connection implements ClientState {
   authenticated: boolean;
   user = 'default';
   replyMode = ReplyMode.On;
+  asking = false;
+  readonlyReplicaReads = false;
   noEvict = false;
   closeAfterReply = false;
   readonly createdAt = Date.now();

@@ -64,7 +64,7 @@ export function renderInfo(rt: WorkerRuntime, requested: string[], _client: Clie
         add('redis_git_sha1', '00000000');
         add('redis_git_dirty', 0);
         add('redis_build_id', '0');
-        add('redis_mode', 'standalone');
+        add('redis_mode', rt.slotTable ? 'cluster' : 'standalone');
         add('os', `${os.type()} ${os.release()} ${os.arch()}`);
         add('arch_bits', 64);
         add('monotonic_clock', 'POSIX clock_gettime');
@@ -186,7 +186,7 @@ export function renderInfo(rt: WorkerRuntime, requested: string[], _client: Clie
       case 'errorstats':
         break;
       case 'cluster':
-        add('cluster_enabled', 0);
+        add('cluster_enabled', rt.slotTable ? 1 : 0);
         break;
       case 'keyspace':
         for (let db = 0; db < rt.ks.databases; db++) {

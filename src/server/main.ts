@@ -14,6 +14,8 @@ import { allocateStats, StatField, StatsTable } from './worker-stats.js';
 import type { FromWorker, ToWorker, WorkerInit } from './thread-messages.js';
 import { configureLog, log } from './log.js';
 import { WEFT_VERSION } from './version.js';
+import { ClusterCoordinator } from './cluster-coordinator.js';
+import { NodesConfError } from '../cluster/nodes-conf.js';
 
 function loadConfig(argv: string[]): LoadResult {
   const { file, options } = parseCommandLine(argv);
@@ -97,6 +99,18 @@ async function main(): Promise<void> {
   const flagsSab = new SharedArrayBuffer(16);
   new Int32Array(flagsSab)[0] = 1;
   const runId = crypto.randomBytes(20).toString('hex');
+  let cluster: ClusterCoordinator | null = null;
+  if (config.bool('cluster-enabled')) {
+    try {
+      cluster = new ClusterCoordinator(config, keyspace);
+    } catch (e) {
+      if (e instanceof NodesConfError) {
+        log('warning', e.message);
+        process.exit(1);
+      }
+      throw e;
+    }
+  }
   const startedAt = Date.now();
 
   const workers: Worker[] = [];
@@ -108,6 +122,7 @@ async function main(): Promise<void> {
     shuttingDown = true;
     log('warning', `${reason}: scheduling shutdown...`);
     for (const s of servers) s.close();
+    cluster?.stop();
     for (const w of workers) w.postMessage({ type: 'shutdown' } satisfies ToWorker);
     if (pidfile) {
       try {
@@ -125,6 +140,7 @@ async function main(): Promise<void> {
     switch (m.type) {
       case 'config':
         for (const [k, v] of m.pairs) config.setRaw(k, v);
+        if (cluster && m.pairs.some(([k]) => k.startsWith('cluster-'))) cluster.reconfigure();
         workers.forEach((w, i) => i !== index && w.postMessage({ type: 'config', pairs: m.pairs } satisfies ToWorker));
         break;
       case 'rpc':
@@ -141,6 +157,11 @@ async function main(): Promise<void> {
         }
         break;
       }
+      case 'cluster': {
+        const reply = cluster ? cluster.execute(m.args) : { error: 'This instance has cluster support disabled' };
+        workers[index].postMessage({ type: 'rpc-result', rid: m.rid, parts: [reply] } satisfies ToWorker);
+        break;
+      }
       case 'shutdown':
         // No persistence yet: SAVE and NOSAVE shut down the same way.
         shutdown('User requested shutdown');
@@ -154,7 +175,7 @@ async function main(): Promise<void> {
     Array.from({ length: threads }, (_, index) => {
       const init: WorkerInit = {
         index, workers: threads, keyspace, stats: statsSab, config: config.snapshot(), configFile: config.configFile, configForeign: config.foreign,
-        startedAt, runId, connectionCounts: connectionCountsSab, flags: flagsSab,
+        startedAt, runId, connectionCounts: connectionCountsSab, flags: flagsSab, slotTable: cluster?.table.sab ?? null,
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
       workers.push(w);
@@ -213,6 +234,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  if (cluster) await cluster.start(null);
   log('notice', `Server initialized with ${threads} worker thread(s) over ${1 << shardBits} store shards`);
   log('notice', 'Ready to accept connections tcp');
 

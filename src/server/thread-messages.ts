@@ -18,6 +18,8 @@ export interface WorkerInit {
   connectionCounts: SharedArrayBuffer;
   /** Int32[0]: 1 while active expiry is enabled. */
   flags: SharedArrayBuffer;
+  /** The topology workers route by (cluster mode), or null. */
+  slotTable: SharedArrayBuffer | null;
 }
 
 export type ToWorker =
@@ -33,6 +35,7 @@ export type FromWorker =
   | { type: 'rpc'; rid: number; request: RpcRequest }
   | { type: 'rpc-part'; rid: number; part: unknown }
   | { type: 'shutdown'; mode: 'save' | 'nosave' | 'default'; abort: boolean; rid: number }
+  | { type: 'cluster'; rid: number; args: string[] }
   | { type: 'closed' };
 
 export type RpcRequest =

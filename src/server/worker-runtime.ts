@@ -19,6 +19,9 @@ import type { Connection } from './connection.js';
 import { log, setLogLevel } from './log.js';
 import { renderInfo } from './info.js';
 import { clientInfoLine, matchesFilter } from './client-list.js';
+import { SlotTable } from '../cluster/slot-table.js';
+import { routeCommand } from './cluster-routing.js';
+import type { ReplyValue } from '../protocol/reply-value.js';
 
 export interface LocalStats extends WorkerStats {
   netInput: number;
@@ -44,6 +47,7 @@ export class WorkerRuntime {
   readonly services: ServerServices;
   readonly index: number;
   readonly workers: number;
+  readonly slotTable: SlotTable | null;
   private readonly connectionCounts: Int32Array;
   private readonly flags: Int32Array;
   private readonly ownedShards: number[] = [];
@@ -63,10 +67,12 @@ export class WorkerRuntime {
     this.connectionCounts = new Int32Array(init.connectionCounts);
     this.flags = new Int32Array(init.flags);
     for (let i = this.index; i < this.ks.shards.length; i += this.workers) this.ownedShards.push(i);
+    this.slotTable = init.slotTable ? new SlotTable(init.slotTable) : null;
     this.parserLimits = { protoMaxBulkLen: this.config.number('proto-max-bulk-len'), authRequired: false };
     this.applyConfig();
     this.hooks = {
       ensureMemory: (c) => this.ensureMemory(c),
+      route: this.slotTable ? (c, spec, asking) => routeCommand(c, spec, this.slotTable!, asking) : undefined,
       onHandlerError: (spec, err) => log('warning', `Command '${spec.fullName}' failed: ${err instanceof Error ? err.stack : String(err)}`),
     };
     this.services = this.makeServices();
@@ -232,7 +238,15 @@ export class WorkerRuntime {
 
   private makeServices(): ServerServices {
     const rt = this;
+    const clusterCall = (args: string[]): Promise<ReplyValue> => {
+      const rid = ++this.rpcSeq * 1000 + this.index;
+      return new Promise((resolve) => {
+        this.rpcWaiting.set(rid, (parts) => resolve(parts[0] as ReplyValue));
+        this.post({ type: 'cluster', rid, args });
+      });
+    };
     return {
+      cluster: this.slotTable ? { execute: clusterCall } : null,
       stats: this.stats,
       startedAt: this.init.startedAt,
       runId: this.init.runId,

@@ -1,0 +1,210 @@
+/**
+ * The cluster as this node sees it, owned by the coordinator thread: the
+ * known nodes, the epochs, which node serves each slot, slots being migrated
+ * or imported, and the resulting cluster state (Redis's clusterState).
+ * Changes go through methods that record what must follow: saving nodes.conf
+ * and publishing the slot table to the workers.
+ */
+import { ClusterNode, NodeFlag, randomNodeId, SLOTS } from './cluster-node.js';
+
+/** Redis's CLUSTER_WRITABLE_DELAY: a master waits this long after start before the state can be ok. */
+const WRITABLE_DELAY = 2000;
+/** Redis's CLUSTER_BLACKLIST_TTL: a forgotten node is not re-added by gossip for this long (s). */
+export const FORGET_TTL_SECONDS = 60;
+
+export interface ClusterOptions {
+  port: number;
+  cport: number;
+  announceIp: string;
+  announceHostname: string;
+  nodeTimeout: number;
+  requireFullCoverage: boolean;
+  allowReadsWhenDown: boolean;
+}
+
+export class ClusterState {
+  readonly nodes = new Map<string, ClusterNode>();
+  myself: ClusterNode;
+  currentEpoch = 0;
+  lastVoteEpoch = 0;
+  readonly owner: (ClusterNode | null)[] = new Array(SLOTS).fill(null);
+  readonly migratingTo: (ClusterNode | null)[] = new Array(SLOTS).fill(null);
+  readonly importingFrom: (ClusterNode | null)[] = new Array(SLOTS).fill(null);
+  state: 'ok' | 'fail' = 'fail';
+  /** Forgotten node ids and when their ban ends (unix ms). */
+  readonly forgotten = new Map<string, number>();
+  readonly messagesSent = new Map<string, number>();
+  readonly messagesReceived = new Map<string, number>();
+  private readonly startedAt = Date.now();
+  /** Set when something changed that nodes.conf records. */
+  configDirty = false;
+  /** Set when the slot table the workers read must be published again. */
+  topologyDirty = true;
+
+  constructor(public options: ClusterOptions, myId = randomNodeId()) {
+    this.myself = new ClusterNode(myId, NodeFlag.Myself | NodeFlag.Master);
+    this.applyMyAddress();
+    this.nodes.set(myId, this.myself);
+  }
+
+  applyMyAddress(): void {
+    const me = this.myself;
+    me.port = this.options.port;
+    me.cport = this.options.cport;
+    if (this.options.announceIp) me.ip = this.options.announceIp;
+    me.hostname = this.options.announceHostname;
+  }
+
+  changed(saveConfig = true): void {
+    if (saveConfig) this.configDirty = true;
+    this.topologyDirty = true;
+  }
+
+  node(id: string): ClusterNode | undefined {
+    return this.nodes.get(id);
+  }
+
+  /** Finds a node by a prefix-free full id, as CLUSTER commands take them. */
+  lookup(id: string): ClusterNode | undefined {
+    return this.nodes.get(id.toLowerCase());
+  }
+
+  addNode(node: ClusterNode): void {
+    this.nodes.set(node.id, node);
+    this.changed();
+  }
+
+  /** clusterDelNode: forget a node, its slots and its place as anyone's master. */
+  deleteNode(node: ClusterNode): void {
+    for (let s = 0; s < SLOTS; s++) {
+      if (this.owner[s] === node) this.owner[s] = null;
+      if (this.migratingTo[s] === node) this.migratingTo[s] = null;
+      if (this.importingFrom[s] === node) this.importingFrom[s] = null;
+    }
+    this.nodes.delete(node.id);
+    this.changed();
+  }
+
+  /** Renames a node learnt during the handshake under a random name. */
+  renameNode(node: ClusterNode, id: string): void {
+    this.nodes.delete(node.id);
+    node.id = id;
+    this.nodes.set(id, node);
+    this.changed();
+  }
+
+  // ---- slots ----
+
+  assignSlot(node: ClusterNode, slot: number): void {
+    const previous = this.owner[slot];
+    if (previous && previous !== node) previous.deleteSlot(slot);
+    node.addSlot(slot);
+    this.owner[slot] = node;
+    this.changed();
+  }
+
+  unassignSlot(slot: number): void {
+    const previous = this.owner[slot];
+    if (previous) previous.deleteSlot(slot);
+    this.owner[slot] = null;
+    this.changed();
+  }
+
+  mastersServingSlots(): ClusterNode[] {
+    return [...this.nodes.values()].filter((n) => n.isMaster && n.slotCount > 0);
+  }
+
+  replicasOf(master: ClusterNode): ClusterNode[] {
+    return [...this.nodes.values()].filter((n) => n.isReplica && n.masterId === master.id);
+  }
+
+  /** The master whose slots a node serves: itself, or its master. */
+  masterOf(node: ClusterNode): ClusterNode | undefined {
+    return node.isReplica && node.masterId ? this.nodes.get(node.masterId) : node;
+  }
+
+  /** The highest configEpoch of all nodes (clusterGetMaxEpoch). */
+  maxEpoch(): number {
+    let max = this.currentEpoch;
+    for (const n of this.nodes.values()) if (n.configEpoch > max) max = n.configEpoch;
+    return max;
+  }
+
+  /** clusterBumpConfigEpochWithoutConsensus: returns whether the epoch changed. */
+  bumpEpochWithoutConsensus(): boolean {
+    const max = this.maxEpoch();
+    if (this.myself.configEpoch === 0 || this.myself.configEpoch !== max) {
+      this.currentEpoch++;
+      this.myself.configEpoch = this.currentEpoch;
+      this.changed();
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * clusterHandleConfigEpochCollision: two masters with one configEpoch; the
+   * one with the smaller id takes a new epoch, so epochs converge.
+   */
+  handleEpochCollision(sender: ClusterNode): boolean {
+    const me = this.myself;
+    if (sender.configEpoch !== me.configEpoch || !sender.isMaster || !me.isMaster) return false;
+    if (sender.id <= me.id) return false;
+    this.currentEpoch++;
+    me.configEpoch = this.currentEpoch;
+    this.changed();
+    return true;
+  }
+
+  // ---- cluster state ----
+
+  /** clusterUpdateState: ok only with every slot served (if required) and a reachable majority of masters. */
+  updateState(now = Date.now()): boolean {
+    const before = this.state;
+    if (this.myself.isMaster && this.state === 'fail' && now - this.startedAt < WRITABLE_DELAY) return false;
+    let next: 'ok' | 'fail' = 'ok';
+    if (this.options.requireFullCoverage) {
+      for (let s = 0; s < SLOTS; s++) {
+        const o = this.owner[s];
+        if (o === null || o.failed) {
+          next = 'fail';
+          break;
+        }
+      }
+    }
+    const size = this.mastersServingSlots();
+    const reachable = size.filter((n) => !(n.flags & (NodeFlag.Fail | NodeFlag.PFail))).length;
+    if (reachable < Math.floor(size.length / 2) + 1) next = 'fail';
+    this.state = next;
+    if (before !== next) this.topologyDirty = true;
+    return before !== next;
+  }
+
+  /** Slots assigned, and those whose owner is PFAIL or FAIL (CLUSTER INFO). */
+  slotCounts(): { assigned: number; ok: number; pfail: number; fail: number } {
+    let assigned = 0;
+    let pfail = 0;
+    let fail = 0;
+    for (let s = 0; s < SLOTS; s++) {
+      const o = this.owner[s];
+      if (!o) continue;
+      assigned++;
+      if (o.flags & NodeFlag.Fail) fail++;
+      else if (o.flags & NodeFlag.PFail) pfail++;
+    }
+    return { assigned, ok: assigned - pfail - fail, pfail, fail };
+  }
+
+  countMessage(map: Map<string, number>, type: string): void {
+    map.set(type, (map.get(type) ?? 0) + 1);
+  }
+
+  /** Whether a forgotten node is still banned from being re-added; expired bans are dropped. */
+  isForgotten(id: string, now = Date.now()): boolean {
+    const until = this.forgotten.get(id);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.forgotten.delete(id);
+    return false;
+  }
+}

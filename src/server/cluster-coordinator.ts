@@ -1,0 +1,166 @@
+/**
+ * Cluster mode on the coordinator thread: loads or creates nodes.conf, owns
+ * the ClusterState and the bus, answers the CLUSTER subcommands workers
+ * forward, saves nodes.conf when the configuration changes, and publishes
+ * the slot table the workers route by.
+ */
+import path from 'node:path';
+import type { Config } from './config.js';
+import { Keyspace, type KeyspaceBuffers } from '../store/keyspace.js';
+import { ClusterState, type ClusterOptions } from '../cluster/cluster-state.js';
+import { loadNodesConf, saveNodesConf } from '../cluster/nodes-conf.js';
+import { allocateSlotTable, MAX_NODES, SlotTable, SlotTableFlag } from '../cluster/slot-table.js';
+import { executeClusterCommand, type ClusterCommandEnvironment } from '../cluster/cluster-commands.js';
+import type { ClusterNode } from '../cluster/cluster-node.js';
+import type { ReplyValue } from '../protocol/reply-value.js';
+import { log } from './log.js';
+
+/** What the coordinator needs of the cluster bus. */
+export interface ClusterBusPort {
+  start(): Promise<void>;
+  stop(): void;
+  meet(ip: string, port: number, cport: number): boolean;
+  links(): [string, ReplyValue][][];
+  broadcastPong(): void;
+}
+
+export function clusterOptions(config: Config): ClusterOptions {
+  const port = config.number('port');
+  const cport = config.number('cluster-port') || port + 10000;
+  return {
+    port: config.number('cluster-announce-port') || port,
+    cport: config.number('cluster-announce-bus-port') || cport,
+    announceIp: config.get('cluster-announce-ip')!,
+    announceHostname: config.get('cluster-announce-hostname')!,
+    nodeTimeout: config.number('cluster-node-timeout'),
+    requireFullCoverage: config.bool('cluster-require-full-coverage'),
+    allowReadsWhenDown: config.bool('cluster-allow-reads-when-down'),
+  };
+}
+
+export class ClusterCoordinator {
+  readonly state: ClusterState;
+  readonly table: SlotTable;
+  readonly file: string;
+  bus: ClusterBusPort | null = null;
+  private readonly ks: Keyspace;
+  private readonly nodeIndex = new Map<ClusterNode, number>();
+  private cron: NodeJS.Timeout | undefined;
+  private readonly env: ClusterCommandEnvironment;
+
+  constructor(private readonly config: Config, keyspace: KeyspaceBuffers) {
+    // cluster-config-file is relative to dir, where the server runs.
+    this.file = path.resolve(config.get('cluster-config-file')!);
+    const options = clusterOptions(config);
+    const loaded = loadNodesConf(this.file, options);
+    this.state = loaded ?? new ClusterState(options);
+    log('notice', loaded ? `Node configuration loaded, I'm ${this.state.myself.id}` : `No cluster configuration found, I'm ${this.state.myself.id}`);
+    this.save();
+    this.ks = new Keyspace(keyspace);
+    // The main thread may not block in Atomics.wait: its locks only spin.
+    for (const s of this.ks.shards) s.canWait = false;
+    this.table = new SlotTable(allocateSlotTable());
+    this.table.clear();
+    this.env = {
+      state: this.state,
+      meet: (ip, port, cport) => this.bus?.meet(ip, port, cport) ?? false,
+      links: () => this.bus?.links() ?? [],
+      keysInSlot: (slot) => this.ks.shardOf(slot).slotKeys(this.ks.dbMap[0], this.ks.slotIndex(slot)),
+      totalKeys: () => {
+        let n = 0;
+        for (let db = 0; db < this.ks.databases; db++) n += this.ks.keyCount(db);
+        return n;
+      },
+      flushAll: () => {
+        this.ks.lockAll();
+        for (const s of this.ks.shards) s.flushAll();
+        this.ks.unlockAll();
+      },
+      saveConfig: () => this.save(),
+      broadcastPong: () => this.bus?.broadcastPong(),
+      replicationOffset: () => 0,
+    };
+    this.state.updateState();
+    this.publish();
+  }
+
+  async start(bus: ClusterBusPort | null): Promise<void> {
+    this.bus = bus;
+    if (bus) await bus.start();
+    this.cron = setInterval(() => this.tick(), 100);
+    this.cron.unref();
+  }
+
+  stop(): void {
+    if (this.cron) clearInterval(this.cron);
+    this.bus?.stop();
+    if (this.state.configDirty) this.save();
+  }
+
+  /** CONFIG SET changed a cluster-* option. */
+  reconfigure(): void {
+    this.state.options = clusterOptions(this.config);
+    this.state.applyMyAddress();
+    this.state.changed();
+    this.tick();
+  }
+
+  execute(args: string[]): ReplyValue {
+    const reply = executeClusterCommand(this.env, args);
+    this.tick();
+    return reply;
+  }
+
+  /** Every 100 ms, and after each command: state, nodes.conf, slot table. */
+  tick(): void {
+    this.state.updateState();
+    if (this.state.configDirty) this.save();
+    if (this.state.topologyDirty) this.publish();
+  }
+
+  save(): void {
+    try {
+      saveNodesConf(this.file, this.state);
+      this.state.configDirty = false;
+    } catch (e) {
+      log('warning', `Could not save the cluster configuration to ${this.file}: ${(e as Error).message}`);
+    }
+  }
+
+  private indexOf(node: ClusterNode): number {
+    let i = this.nodeIndex.get(node);
+    if (i === undefined) {
+      if (this.nodeIndex.size >= MAX_NODES) this.compactIndexes();
+      i = this.nodeIndex.size;
+      this.nodeIndex.set(node, i);
+    }
+    return i;
+  }
+
+  /** Forgotten nodes leave holes: renumber when the table is full. */
+  private compactIndexes(): void {
+    this.nodeIndex.clear();
+    for (const n of this.state.nodes.values()) this.nodeIndex.set(n, this.nodeIndex.size);
+  }
+
+  /** Writes the topology for the workers: node records first, then the slots that refer to them. */
+  publish(): void {
+    const { state, table } = this;
+    for (const node of [...this.nodeIndex.keys()]) if (!state.nodes.has(node.id) || state.nodes.get(node.id) !== node) this.nodeIndex.delete(node);
+    for (const node of state.nodes.values()) {
+      const master = node.isReplica && node.masterId ? state.node(node.masterId) : undefined;
+      table.setNode(this.indexOf(node), `${node.ip}:${node.port}`, master ? this.indexOf(master) : -1);
+    }
+    for (let s = 0; s < 16384; s++) {
+      const o = state.owner[s];
+      table.owner[s] = o ? this.indexOf(o) : -1;
+      const m = state.migratingTo[s];
+      table.migrating[s] = m ? this.indexOf(m) : -1;
+      const i = state.importingFrom[s];
+      table.importing[s] = i ? this.indexOf(i) : -1;
+    }
+    table.setHeader(state.state === 'ok', this.indexOf(state.myself), this.config.bool('cluster-allow-reads-when-down') ? SlotTableFlag.AllowReadsWhenDown : 0);
+    table.bumpVersion();
+    state.topologyDirty = false;
+  }
+}

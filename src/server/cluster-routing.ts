@@ -1,0 +1,110 @@
+/**
+ * Cluster redirection for one command on a worker, as Redis's getNodeByQuery
+ * and clusterRedirectClient (cluster.c): every key must hash to one slot
+ * (CROSSSLOT); an unserved slot is CLUSTERDOWN; a down cluster serves reads
+ * only if allowed; a slot migrating away sends missing keys to the target
+ * (ASK) or asks to retry a partly moved multi-key request (TRYAGAIN); an
+ * importing slot serves clients that sent ASKING; READONLY clients read
+ * their master's slots on a replica; anything else is MOVED. Commands
+ * without keys are never redirected.
+ */
+import type { CommandContext } from '../commands/context.js';
+import type { CommandSpec } from '../commands/command-spec.js';
+import { findKeys } from '../commands/introspection.js';
+import { keyHashSlot, hashBytes } from '../store/key-hash.js';
+import type { SlotTable } from '../cluster/slot-table.js';
+
+const CROSSSLOT = '-CROSSSLOT Keys in request don\'t hash to the same slot';
+const TRYAGAIN = '-TRYAGAIN Multiple keys request during rehashing of slot';
+const DOWN = '-CLUSTERDOWN The cluster is down';
+const DOWN_READONLY = '-CLUSTERDOWN The cluster is down and only accepts read commands';
+const UNBOUND = '-CLUSTERDOWN Hash slot not served';
+
+/** Key argument positions of the command: the legacy triple, or the key finder for movable keys. */
+function keyPositions(c: CommandContext, spec: CommandSpec, out: number[]): number {
+  out.length = 0;
+  if (spec.movableKeys) {
+    for (const k of findKeys(spec, c) ?? []) out.push(k.pos);
+    return out.length;
+  }
+  if (spec.firstKey <= 0) return 0;
+  const last = spec.lastKey < 0 ? c.argc + spec.lastKey : spec.lastKey;
+  for (let i = spec.firstKey; i <= last && i < c.argc; i += spec.keyStep) out.push(i);
+  return out.length;
+}
+
+const positions: number[] = [];
+
+/** Whether a key is present in this node's keyspace (expired keys count as missing). */
+function keyExists(c: CommandContext, i: number, slot: number): boolean {
+  const ks = c.ks;
+  const shard = ks.shardOf(slot);
+  const start = c.argStart[i];
+  const len = c.argLen[i];
+  shard.lock();
+  try {
+    const e = shard.lookup(ks.dbMap[0], ks.slotIndex(slot), c.buf, start, len, hashBytes(c.buf, start, len));
+    return e !== 0 && !shard.isExpired(e, c.now);
+  } finally {
+    shard.unlock();
+  }
+}
+
+/**
+ * Returns true when this node serves the command; otherwise it has written
+ * the redirection or error reply.
+ */
+export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTable, asking: boolean): boolean {
+  const n = keyPositions(c, spec, positions);
+  if (n === 0) return true;
+  const slot = keyHashSlot(c.buf, c.argStart[positions[0]], c.argLen[positions[0]]);
+  for (let k = 1; k < n; k++) {
+    const p = positions[k];
+    if (keyHashSlot(c.buf, c.argStart[p], c.argLen[p]) !== slot) {
+      c.out.error(CROSSSLOT);
+      return false;
+    }
+  }
+  const owner = table.owner[slot];
+  if (owner < 0) {
+    c.out.error(UNBOUND);
+    return false;
+  }
+  const isWrite = spec.isWrite;
+  if (!table.stateOk) {
+    if (!table.allowReadsWhenDown) {
+      c.out.error(DOWN);
+      return false;
+    }
+    if (isWrite) {
+      c.out.error(DOWN_READONLY);
+      return false;
+    }
+  }
+  const me = table.myIndex;
+  const migrating = owner === me && table.migrating[slot] >= 0;
+  const importing = owner !== me && table.importing[slot] >= 0;
+  if (migrating || importing) {
+    let missing = 0;
+    for (let k = 0; k < n; k++) if (!keyExists(c, positions[k], slot)) missing++;
+    if (migrating && missing > 0) {
+      if (missing < n) {
+        c.out.error(TRYAGAIN);
+      } else {
+        c.out.error(`-ASK ${slot} ${table.endpoint(table.migrating[slot])}`);
+      }
+      return false;
+    }
+    if (importing && (asking || spec.flags.includes('asking'))) {
+      if (n > 1 && missing > 0) {
+        c.out.error(TRYAGAIN);
+        return false;
+      }
+      return true;
+    }
+  }
+  if (owner === me) return true;
+  if (c.client.readonlyReplicaReads && !isWrite && table.masterIndex(me) === owner) return true;
+  c.out.error(`-MOVED ${slot} ${table.endpoint(owner)}`);
+  return false;
+}
