@@ -25,7 +25,7 @@ const ALIGNED = [
 ];
 
 /** weft commands Redis 7.0 does not have (CLIENT SETINFO came with 7.2). */
-const WEFT_ONLY = ['client|setinfo'];
+const WEFT_ONLY = ['client|setinfo', 'cluster|myshardid'];
 
 /** A RESP reply as a tree, enough to reorder children and write the bytes back. */
 interface Node {
