@@ -24,7 +24,7 @@ const ALIGNED = [
   'setbit', 'getbit', 'bitcount', 'bitpos', 'bitop', 'bitfield', 'bitfield_ro', 'lcs',
 ];
 
-/** weft commands Redis 7.0 does not have (CLIENT SETINFO came with 7.2). */
+/** weft commands Redis 7.0 does not have (CLIENT SETINFO and CLUSTER MYSHARDID came with 7.2). */
 const WEFT_ONLY = ['client|setinfo', 'cluster|myshardid'];
 
 /** A RESP reply as a tree, enough to reorder children and write the bytes back. */
