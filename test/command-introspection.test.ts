@@ -22,6 +22,7 @@ const ALIGNED = [
   'del', 'unlink', 'exists', 'touch', 'type', 'expire', 'pexpire', 'expireat', 'pexpireat', 'ttl', 'pttl', 'expiretime',
   'pexpiretime', 'persist', 'keys', 'scan', 'randomkey', 'rename', 'renamenx', 'copy', 'object',
   'setbit', 'getbit', 'bitcount', 'bitpos', 'bitop', 'bitfield', 'bitfield_ro', 'lcs',
+  'cluster', 'asking', 'readonly', 'readwrite',
 ];
 
 /** weft commands Redis 7.0 does not have (CLIENT SETINFO and CLUSTER MYSHARDID came with 7.2). */

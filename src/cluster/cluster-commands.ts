@@ -7,6 +7,7 @@
  */
 import net from 'node:net';
 import type { ReplyValue } from '../protocol/reply-value.js';
+import { parseLongLong } from '../protocol/resp-parser.js';
 import { ClusterNode, NodeFlag, randomNodeId, slotRanges, SLOTS } from './cluster-node.js';
 import { FORGET_TTL_SECONDS, type ClusterState } from './cluster-state.js';
 import { describeNode, renderNodes } from './nodes-conf.js';
@@ -31,13 +32,25 @@ export interface ClusterCommandEnvironment {
 
 const ok: ReplyValue = { ok: true };
 const err = (text: string): ReplyValue => ({ error: text });
-const SLOT_RE = /^\d+$/;
-
-function parseSlot(text: string): number | null {
-  if (!SLOT_RE.test(text)) return null;
-  const n = Number(text);
-  return n < SLOTS ? n : null;
+/** getLongLongFromObject: string2ll's grammar, so no leading zeros, no "+", no spaces, no "-0". */
+function longLong(text: string): number | null {
+  const b = Buffer.from(text, 'latin1');
+  return parseLongLong(b, 0, b.length);
 }
+
+/** getSlotOrReply: a valid integer within 0..16383. */
+function parseSlot(text: string): number | null {
+  const n = longLong(text);
+  return n !== null && n >= 0 && n < SLOTS ? n : null;
+}
+
+/**
+ * addReplySubcommandSyntaxError: what clusterCommand answers when a branch's
+ * own argument count check fails (MEET, FAILOVER and RESET accept fewer
+ * arguments than their arity allows), naming the subcommand as typed.
+ */
+const syntaxError = (typed: string): ReplyValue =>
+  err(`unknown subcommand or wrong number of arguments for '${typed.slice(0, 128)}'. Try CLUSTER HELP.`);
 
 const BAD_SLOT = 'Invalid or out of range slot';
 
@@ -50,7 +63,7 @@ function infoText(state: ClusterState): string {
     `cluster_slots_pfail:${counts.pfail}`,
     `cluster_slots_fail:${counts.fail}`,
     `cluster_known_nodes:${state.nodes.size}`,
-    `cluster_size:${state.mastersServingSlots().length}`,
+    `cluster_size:${state.size}`,
     `cluster_current_epoch:${state.currentEpoch}`,
     `cluster_my_epoch:${(state.masterOf(state.myself) ?? state.myself).configEpoch}`,
   ];
@@ -124,7 +137,7 @@ function shardsReply(env: ClusterCommandEnvironment): ReplyValue {
 /** ADDSLOTS / DELSLOTS and their RANGE forms (clusterCommand's addslots branch). */
 function changeSlots(env: ClusterCommandEnvironment, args: string[], add: boolean, ranges: boolean): ReplyValue {
   const state = env.state;
-  const name = `cluster|${args[0]}`;
+  const name = `cluster|${args[0].toLowerCase()}`;
   if (args.length < 2 || (ranges && (args.length - 1) % 2 !== 0)) return err(`wrong number of arguments for '${name}' command`);
   const slots: number[] = [];
   if (ranges) {
@@ -273,8 +286,8 @@ function replicate(env: ClusterCommandEnvironment, id: string): ReplyValue {
 
 function setConfigEpoch(env: ClusterCommandEnvironment, text: string): ReplyValue {
   const state = env.state;
-  const epoch = /^-?\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(epoch)) return err('value is not an integer or out of range');
+  const epoch = longLong(text);
+  if (epoch === null) return err('value is not an integer or out of range');
   if (epoch < 0) return err(`Invalid config epoch specified: ${epoch}`);
   if (state.nodes.size > 1) return err('The user can assign a config epoch only when the node does not know any other node.');
   if (state.myself.configEpoch !== 0) return err('Node config epoch is already non-zero');
@@ -286,10 +299,10 @@ function setConfigEpoch(env: ClusterCommandEnvironment, text: string): ReplyValu
   return ok;
 }
 
-/** Runs `CLUSTER <args...>` (args[0] is the lowercased subcommand); arity was checked by the worker. */
+/** Runs `CLUSTER <args...>` (args[0] is the subcommand as typed); arity was checked by the worker. */
 export function executeClusterCommand(env: ClusterCommandEnvironment, args: string[]): ReplyValue {
   const state = env.state;
-  const sub = args[0];
+  const sub = args[0].toLowerCase();
   switch (sub) {
     case 'info':
       return { verbatim: infoText(state) };
@@ -304,16 +317,18 @@ export function executeClusterCommand(env: ClusterCommandEnvironment, args: stri
     case 'shards':
       return shardsReply(env);
     case 'meet': {
-      const port = /^\d+$/.test(args[2]) ? Number(args[2]) : NaN;
-      if (!Number.isInteger(port) || port > 65535) return err(`Invalid base port specified: ${args[2]}`);
+      if (args.length > 4) return syntaxError(args[0]);
+      const port = longLong(args[2]);
+      if (port === null) return err(`Invalid TCP base port specified: ${args[2]}`);
       let cport = port + 10000;
       if (args.length === 4) {
-        cport = /^\d+$/.test(args[3]) ? Number(args[3]) : NaN;
-        if (!Number.isInteger(cport) || cport > 65535) return err(`Invalid bus port specified: ${args[3]}`);
-      } else if (args.length > 4) {
-        return err("wrong number of arguments for 'cluster|meet' command");
+        const bus = longLong(args[3]);
+        if (bus === null) return err(`Invalid TCP bus port specified: ${args[3]}`);
+        cport = bus;
       }
-      if (net.isIP(args[1]) === 0 || port === 0 || cport === 0 || !env.meet(args[1], port, cport)) {
+      // clusterStartHandshake refuses a bad address or a port outside 1..65535 (EINVAL).
+      const valid = (p: number) => p > 0 && p <= 65535;
+      if (net.isIP(args[1]) === 0 || !valid(port) || !valid(cport) || !env.meet(args[1], port, cport)) {
         return err(`Invalid node address specified: ${args[1]}:${args[2]}`);
       }
       return ok;
@@ -336,7 +351,7 @@ export function executeClusterCommand(env: ClusterCommandEnvironment, args: stri
     case 'forget':
       return forget(env, args[1]);
     case 'reset': {
-      if (args.length > 2) return err('syntax error');
+      if (args.length > 2) return syntaxError(args[0]);
       const mode = (args[1] ?? 'soft').toLowerCase();
       if (mode !== 'soft' && mode !== 'hard') return err('syntax error');
       return reset(env, mode === 'hard');
@@ -373,6 +388,8 @@ export function executeClusterCommand(env: ClusterCommandEnvironment, args: stri
     case 'links':
       return { array: env.links().map((row) => ({ map: row })) };
     case 'failover':
+      if (args.length > 2) return syntaxError(args[0]);
+      if (args.length === 2 && !['force', 'takeover'].includes(args[1].toLowerCase())) return err('syntax error');
       if (state.myself.isMaster) return err('You should send CLUSTER FAILOVER to a replica');
       return err('CLUSTER FAILOVER needs replication, which this weft version does not have yet');
     default:

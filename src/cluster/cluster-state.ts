@@ -9,6 +9,9 @@ import { ClusterNode, NodeFlag, randomNodeId, SLOTS } from './cluster-node.js';
 
 /** Redis's CLUSTER_WRITABLE_DELAY: a master waits this long after start before the state can be ok. */
 const WRITABLE_DELAY = 2000;
+/** Redis's CLUSTER_MIN_REJOIN_DELAY and CLUSTER_MAX_REJOIN_DELAY: the bounds of the wait after a minority partition. */
+const MIN_REJOIN_DELAY = 500;
+const MAX_REJOIN_DELAY = 5000;
 /** Redis's CLUSTER_BLACKLIST_TTL: a forgotten node is not re-added by gossip for this long (s). */
 export const FORGET_TTL_SECONDS = 60;
 
@@ -31,6 +34,14 @@ export class ClusterState {
   readonly migratingTo: (ClusterNode | null)[] = new Array(SLOTS).fill(null);
   readonly importingFrom: (ClusterNode | null)[] = new Array(SLOTS).fill(null);
   state: 'ok' | 'fail' = 'fail';
+  /**
+   * Masters serving at least one slot, as last counted by updateState
+   * (server.cluster->size). It starts at 1, as clusterInit sets it, so
+   * CLUSTER INFO says cluster_size:1 until the writable delay has passed.
+   */
+  size = 1;
+  /** Unix ms of the last updateState that found this node in a minority (among_minority_time). */
+  private amongMinorityTime = 0;
   /** Forgotten node ids and when their ban ends (unix ms). */
   readonly forgotten = new Map<string, number>();
   readonly messagesSent = new Map<string, number>();
@@ -64,9 +75,13 @@ export class ClusterState {
     return this.nodes.get(id);
   }
 
-  /** Finds a node by a prefix-free full id, as CLUSTER commands take them. */
+  /**
+   * Finds a node by its full id as CLUSTER commands take it: exactly, as
+   * clusterLookupNode does (verifyClusterNodeId accepts lowercase hex only,
+   * so an uppercased id is an unknown node).
+   */
   lookup(id: string): ClusterNode | undefined {
-    return this.nodes.get(id.toLowerCase());
+    return this.nodes.get(id);
   }
 
   addNode(node: ClusterNode): void {
@@ -172,12 +187,23 @@ export class ClusterState {
         }
       }
     }
-    const size = this.mastersServingSlots();
-    const reachable = size.filter((n) => !(n.flags & (NodeFlag.Fail | NodeFlag.PFail))).length;
-    if (reachable < Math.floor(size.length / 2) + 1) next = 'fail';
+    const masters = this.mastersServingSlots();
+    this.size = masters.length;
+    const reachable = masters.filter((n) => !(n.flags & (NodeFlag.Fail | NodeFlag.PFail))).length;
+    // A node that knows no slot-serving master is a minority too: given its
+    // first slots after the writable delay, it waits the rejoin delay, as Redis does.
+    if (reachable < Math.floor(this.size / 2) + 1) {
+      next = 'fail';
+      this.amongMinorityTime = now;
+    }
+    if (before === next) return false;
+    // A master back from a minority waits node_timeout (clamped to 0.5..5 s)
+    // for a configuration update before it serves again (clusterUpdateState).
+    const rejoinDelay = Math.min(MAX_REJOIN_DELAY, Math.max(MIN_REJOIN_DELAY, this.options.nodeTimeout));
+    if (next === 'ok' && this.myself.isMaster && now - this.amongMinorityTime < rejoinDelay) return false;
     this.state = next;
-    if (before !== next) this.topologyDirty = true;
-    return before !== next;
+    this.topologyDirty = true;
+    return true;
   }
 
   /** Slots assigned, and those whose owner is PFAIL or FAIL (CLUSTER INFO). */

@@ -4,7 +4,7 @@
  * GETKEYSINSLOT) run here; the others read or change the topology, which the
  * coordinator thread owns, and are forwarded to it.
  */
-import { defineCommand, type CommandFlag, type CommandSpec } from './command-spec.js';
+import { arg, block, defineCommand, oneOf, tokenArg, type CommandFlag, type CommandSpec, type DefineOptions } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { NOT_INTEGER } from './errors.js';
 import { replyHelp } from './connection.js';
@@ -139,8 +139,9 @@ function forward(c: CommandContext): Promise<(c: CommandContext) => void> | void
     c.out.error(DISABLED);
     return;
   }
-  const args = [c.spec.name];
-  for (let i = 2; i < c.argc; i++) args.push(c.argLatin1(i));
+  // The subcommand goes as typed: Redis names it so in its syntax errors.
+  const args: string[] = [];
+  for (let i = 1; i < c.argc; i++) args.push(c.argLatin1(i));
   return cluster.execute(args).then((reply) => (cc: CommandContext) => writeReplyValue(cc.out, reply));
 }
 
@@ -163,43 +164,73 @@ function readwrite(c: CommandContext): void {
 }
 
 const admin: CommandFlag[] = ['admin', 'stale', 'no_async_loading'];
-const sub = (name: string, arity: number, flags: CommandFlag[], summary: string, handler: CommandSpec['handler'], o: { since?: string; tips?: string[] } = {}) =>
-  defineCommand({ name, arity, flags, group, summary, since: o.since ?? '3.0.0', tips: o.tips, handler });
-const nondeterministic = { tips: ['nondeterministic_output'] };
+/** A CLUSTER subcommand; the documentation is Redis 7.0.15's (src/commands/cluster-*.json). */
+const sub = (name: string, arity: number, flags: CommandFlag[], summary: string, complexity: string, handler: CommandSpec['handler'],
+  o: Omit<DefineOptions, 'name' | 'arity' | 'flags' | 'group' | 'summary' | 'complexity' | 'handler'> = {}) =>
+  defineCommand({ name, arity, flags, group, summary, since: '3.0.0', complexity, handler, ...o });
+const nondeterministic = ['nondeterministic_output'];
+const nodeId = [arg('node-id', 'string')];
+const slotRanges = [block('start-slot_end-slot', [arg('start-slot', 'integer'), arg('end-slot', 'integer')], { multiple: true })];
+const allNodes = 'O(N) where N is the total number of Cluster nodes';
+const rangeComplexity = 'O(N) where N is the total number of the slots between the start slot and end slot arguments.';
 
 export const clusterCommands: CommandSpec[] = [
-  defineCommand({ name: 'cluster', arity: -2, group, summary: 'A container for Redis Cluster commands.', since: '3.0.0',
+  defineCommand({ name: 'cluster', arity: -2, group, summary: 'A container for cluster commands', since: '3.0.0',
     complexity: 'Depends on subcommand.', subcommands: [
-      sub('addslots', -3, admin, 'Assigns new hash slots to a node.', forward),
-      sub('addslotsrange', -4, admin, 'Assigns new hash slot ranges to a node.', forward, { since: '7.0.0' }),
-      sub('bumpepoch', 2, admin, 'Advances the cluster config epoch.', forward, nondeterministic),
-      sub('count-failure-reports', 3, ['admin', 'stale'], 'Returns the number of active failure reports active for a node.', forward, nondeterministic),
-      sub('countkeysinslot', 3, ['stale'], 'Returns the number of keys in a hash slot.', countkeysinslot),
-      sub('delslots', -3, admin, 'Sets hash slots as unbound for a node.', forward),
-      sub('delslotsrange', -4, admin, 'Sets hash slot ranges as unbound for a node.', forward, { since: '7.0.0' }),
-      sub('failover', -2, admin, 'Forces a replica to perform a manual failover of its master.', forward),
-      sub('flushslots', 2, admin, "Deletes all slots information from a node.", forward),
-      sub('forget', 3, admin, 'Removes a node from the nodes table.', forward),
-      sub('getkeysinslot', 4, ['stale'], 'Returns the key names in a hash slot.', getkeysinslot, nondeterministic),
-      sub('help', 2, ['loading', 'stale'], 'Returns helpful text about the different subcommands.', (c) => {
+      sub('addslots', -3, admin, 'Assign new hash slots to receiving node', 'O(N) where N is the total number of hash slot arguments', forward,
+        { arguments: [arg('slot', 'integer', { multiple: true })] }),
+      sub('addslotsrange', -4, admin, 'Assign new hash slots to receiving node', rangeComplexity, forward,
+        { since: '7.0.0', arguments: slotRanges }),
+      sub('bumpepoch', 2, admin, 'Advance the cluster config epoch', 'O(1)', forward, { tips: nondeterministic }),
+      sub('count-failure-reports', 3, ['admin', 'stale'], 'Return the number of failure reports active for a given node',
+        'O(N) where N is the number of failure reports', forward, { tips: nondeterministic, arguments: nodeId }),
+      sub('countkeysinslot', 3, ['stale'], 'Return the number of local keys in the specified hash slot', 'O(1)', countkeysinslot,
+        { arguments: [arg('slot', 'integer')] }),
+      sub('delslots', -3, admin, 'Set hash slots as unbound in receiving node', 'O(N) where N is the total number of hash slot arguments',
+        forward, { arguments: [arg('slot', 'integer', { multiple: true })] }),
+      sub('delslotsrange', -4, admin, 'Set hash slots as unbound in receiving node', rangeComplexity, forward,
+        { since: '7.0.0', arguments: slotRanges }),
+      sub('failover', -2, admin, 'Forces a replica to perform a manual failover of its master.', 'O(1)', forward,
+        { arguments: [oneOf('options', [tokenArg('force', 'FORCE'), tokenArg('takeover', 'TAKEOVER')], { optional: true })] }),
+      sub('flushslots', 2, admin, "Delete a node's own slots information", 'O(1)', forward),
+      sub('forget', 3, admin, 'Remove a node from the nodes table', 'O(1)', forward, { arguments: nodeId }),
+      sub('getkeysinslot', 4, ['stale'], 'Return local key names in the specified hash slot', 'O(log(N)) where N is the number of requested keys',
+        getkeysinslot, { tips: nondeterministic, arguments: [arg('slot', 'integer'), arg('count', 'integer')] }),
+      sub('help', 2, ['loading', 'stale'], 'Show helpful text about the different subcommands', 'O(1)', (c) => {
         if (enabled(c)) replyHelp(c, CLUSTER_HELP);
       }, { since: '5.0.0' }),
-      sub('info', 2, ['stale'], 'Returns information about the state of a node.', forward, nondeterministic),
-      sub('keyslot', 3, ['stale'], 'Returns the hash slot for a key.', keyslot),
-      sub('links', 2, ['stale'], 'Returns a list of all TCP links to and from peer nodes.', forward, { since: '7.0.0', ...nondeterministic }),
-      sub('meet', -4, admin, 'Forces a node to handshake with another node.', forward),
-      sub('myid', 2, ['stale'], 'Returns the ID of a node.', forward),
-      sub('myshardid', 2, ['stale'], 'Returns the shard ID of a node.', forward, { since: '7.2.0', ...nondeterministic }),
-      sub('nodes', 2, ['stale'], 'Returns the cluster configuration for a node.', forward, nondeterministic),
-      sub('replicas', 3, ['admin', 'stale'], 'Lists the replica nodes of a master node.', forward, { since: '5.0.0', ...nondeterministic }),
-      sub('replicate', 3, admin, 'Configure a node as replica of a master node.', forward),
-      sub('reset', -2, ['admin', 'noscript', 'stale'], 'Resets a node.', forward),
-      sub('saveconfig', 2, admin, 'Forces a node to save the cluster configuration to disk.', forward),
-      sub('set-config-epoch', 3, admin, 'Sets the configuration epoch for a new node.', forward),
-      sub('setslot', -4, admin, 'Binds a hash slot to a node.', forward),
-      sub('shards', 2, ['stale'], 'Returns the mapping of cluster slots to shards.', forward, { since: '7.0.0', ...nondeterministic }),
-      sub('slaves', 3, ['admin', 'stale'], 'Lists the replica nodes of a master node.', forward, nondeterministic),
-      sub('slots', 2, ['stale'], 'Returns the mapping of cluster slots to nodes.', forward, nondeterministic),
+      sub('info', 2, ['stale'], 'Provides info about Redis Cluster node state', 'O(1)', forward, { tips: nondeterministic }),
+      sub('keyslot', 3, ['stale'], 'Returns the hash slot of the specified key', 'O(N) where N is the number of bytes in the key', keyslot,
+        { arguments: [arg('key', 'string')] }),
+      sub('links', 2, ['stale'], 'Returns a list of all TCP links to and from peer nodes in cluster', allNodes, forward,
+        { since: '7.0.0', tips: nondeterministic }),
+      sub('meet', -4, admin, 'Force a node cluster to handshake with another node', 'O(1)', forward, {
+        history: [['4.0.0', 'Added the optional `cluster_bus_port` argument.']],
+        arguments: [arg('ip', 'string'), arg('port', 'integer'), arg('cluster_bus_port', 'integer', { since: '4.0.0', optional: true })] }),
+      sub('myid', 2, ['stale'], 'Return the node id', 'O(1)', forward),
+      // A Redis 7.2 addition: 7.0 has no documentation to match.
+      defineCommand({ name: 'myshardid', arity: 2, flags: ['stale'], group, summary: 'Returns the shard ID of a node.', since: '7.2.0',
+        tips: nondeterministic, handler: forward }),
+      sub('nodes', 2, ['stale'], 'Get Cluster config for the node', allNodes, forward, { tips: nondeterministic }),
+      sub('replicas', 3, ['admin', 'stale'], 'List replica nodes of the specified master node', 'O(1)', forward,
+        { since: '5.0.0', tips: nondeterministic, arguments: nodeId }),
+      sub('replicate', 3, admin, 'Reconfigure a node as a replica of the specified master node', 'O(1)', forward, { arguments: nodeId }),
+      sub('reset', -2, ['admin', 'noscript', 'stale'], 'Reset a Redis Cluster node',
+        'O(N) where N is the number of known nodes. The command may execute a FLUSHALL as a side effect.', forward,
+        { arguments: [oneOf('hard_soft', [tokenArg('hard', 'HARD'), tokenArg('soft', 'SOFT')], { optional: true })] }),
+      sub('saveconfig', 2, admin, 'Forces the node to save cluster state on disk', 'O(1)', forward),
+      sub('set-config-epoch', 3, admin, 'Set the configuration epoch in a new node', 'O(1)', forward,
+        { arguments: [arg('config-epoch', 'integer')] }),
+      sub('setslot', -4, admin, 'Bind a hash slot to a specific node', 'O(1)', forward, { arguments: [arg('slot', 'integer'),
+        oneOf('subcommand', [arg('node-id', 'string', { token: 'IMPORTING' }), arg('node-id', 'string', { token: 'MIGRATING' }),
+          arg('node-id', 'string', { token: 'NODE' }), tokenArg('stable', 'STABLE')])] }),
+      sub('shards', 2, ['stale'], 'Get array of cluster slots to node mappings', 'O(N) where N is the total number of cluster nodes', forward,
+        { since: '7.0.0', tips: nondeterministic }),
+      sub('slaves', 3, ['admin', 'stale'], 'List replica nodes of the specified master node', 'O(1)', forward, { tips: nondeterministic,
+        docFlags: ['deprecated'], deprecatedSince: '5.0.0', replacedBy: '`CLUSTER REPLICAS`', arguments: nodeId }),
+      sub('slots', 2, ['stale'], 'Get array of Cluster slot to node mappings', allNodes, forward, { tips: nondeterministic,
+        docFlags: ['deprecated'], deprecatedSince: '7.0.0', replacedBy: '`CLUSTER SHARDS`',
+        history: [['4.0.0', 'Added node IDs.'], ['7.0.0', 'Added additional networking metadata field.']] }),
     ] }),
   defineCommand({ name: 'asking', arity: 1, flags: ['fast'], categories: ['connection'], group, since: '3.0.0',
     summary: 'Sent by cluster clients after an -ASK redirect', complexity: 'O(1)', handler: asking }),

@@ -35,6 +35,16 @@ function keyPositions(c: CommandContext, spec: CommandSpec, out: number[]): numb
 
 const positions: number[] = [];
 
+/** Whether the arguments at i and j are the same bytes (equalStringObjects). */
+function sameKey(c: CommandContext, i: number, j: number): boolean {
+  const len = c.argLen[i];
+  if (c.argLen[j] !== len) return false;
+  const a = c.argStart[i];
+  const b = c.argStart[j];
+  for (let k = 0; k < len; k++) if (c.buf[a + k] !== c.buf[b + k]) return false;
+  return true;
+}
+
 /** Whether a key is present in this node's keyspace (expired keys count as missing). */
 function keyExists(c: CommandContext, i: number, slot: number): boolean {
   const ks = c.ks;
@@ -58,21 +68,29 @@ export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTa
   const n = keyPositions(c, spec, positions);
   if (n === 0) return true;
   const slot = keyHashSlot(c.buf, c.argStart[positions[0]], c.argLen[positions[0]]);
+  const owner = table.owner[slot];
+  // getNodeByQuery looks at the first key's slot before it compares the
+  // others: an unserved first slot wins over CROSSSLOT.
+  if (owner < 0) {
+    c.out.error(UNBOUND);
+    return false;
+  }
+  // Whether two different keys are named (the same key twice is one key).
+  let multiple = false;
   for (let k = 1; k < n; k++) {
     const p = positions[k];
     if (keyHashSlot(c.buf, c.argStart[p], c.argLen[p]) !== slot) {
       c.out.error(CROSSSLOT);
       return false;
     }
-  }
-  const owner = table.owner[slot];
-  if (owner < 0) {
-    c.out.error(UNBOUND);
-    return false;
+    if (!multiple && !sameKey(c, positions[0], p)) multiple = true;
   }
   const isWrite = spec.isWrite;
   if (!table.stateOk) {
-    if (!table.allowReadsWhenDown) {
+    // This thread's own configuration, not the coordinator's copy in the slot
+    // table: a CONFIG SET applies to the very next command of its connection,
+    // as in Redis.
+    if (c.server.configGet('cluster-allow-reads-when-down') !== 'yes') {
       c.out.error(DOWN);
       return false;
     }
@@ -83,20 +101,23 @@ export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTa
   }
   const me = table.myIndex;
   const migrating = owner === me && table.migrating[slot] >= 0;
-  const importing = owner !== me && table.importing[slot] >= 0;
+  const importing = !migrating && table.importing[slot] >= 0;
   if (migrating || importing) {
     let missing = 0;
     for (let k = 0; k < n; k++) if (!keyExists(c, positions[k], slot)) missing++;
     if (migrating && missing > 0) {
       if (missing < n) {
         c.out.error(TRYAGAIN);
-      } else {
-        c.out.error(`-ASK ${slot} ${table.endpoint(table.migrating[slot])}`);
+        return false;
       }
+      // processCommand redirects only to another node: a slot "migrating"
+      // to this node itself is served here.
+      if (table.migrating[slot] === me) return true;
+      c.out.error(`-ASK ${slot} ${table.endpoint(table.migrating[slot])}`);
       return false;
     }
     if (importing && (asking || spec.flags.includes('asking'))) {
-      if (n > 1 && missing > 0) {
+      if (multiple && missing > 0) {
         c.out.error(TRYAGAIN);
         return false;
       }
