@@ -22,7 +22,6 @@ export interface ClusterOptions {
   announceHostname: string;
   nodeTimeout: number;
   requireFullCoverage: boolean;
-  allowReadsWhenDown: boolean;
 }
 
 export class ClusterState {

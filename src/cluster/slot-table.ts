@@ -16,11 +16,6 @@ const enum Header {
   Version = 0,
   StateOk = 1,
   MyIndex = 2,
-  Flags = 3,
-}
-
-export const enum SlotTableFlag {
-  AllowReadsWhenDown = 1,
 }
 
 export function allocateSlotTable(): SharedArrayBuffer {
@@ -65,10 +60,6 @@ export class SlotTable {
     return this.header[Header.MyIndex];
   }
 
-  get allowReadsWhenDown(): boolean {
-    return (this.header[Header.Flags] & SlotTableFlag.AllowReadsWhenDown) !== 0;
-  }
-
   /** "ip:port" of a node, for MOVED and ASK. */
   endpoint(index: number): string {
     const at = index * RECORD_BYTES;
@@ -90,10 +81,9 @@ export class SlotTable {
     this.recordView.setInt16(at + 58, masterIndex, true);
   }
 
-  setHeader(stateOk: boolean, myIndex: number, flags: number): void {
+  setHeader(stateOk: boolean, myIndex: number): void {
     this.header[Header.StateOk] = stateOk ? 1 : 0;
     this.header[Header.MyIndex] = myIndex;
-    this.header[Header.Flags] = flags;
   }
 
   /** Marks a publication complete (workers may compare versions to cache derived data). */

@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import { Keyspace, type KeyspaceBuffers } from '../store/keyspace.js';
 import { ClusterState, type ClusterOptions } from '../cluster/cluster-state.js';
 import { loadNodesConf, saveNodesConf } from '../cluster/nodes-conf.js';
-import { allocateSlotTable, MAX_NODES, SlotTable, SlotTableFlag } from '../cluster/slot-table.js';
+import { allocateSlotTable, MAX_NODES, SlotTable } from '../cluster/slot-table.js';
 import { executeClusterCommand, type ClusterCommandEnvironment } from '../cluster/cluster-commands.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { ReplyValue } from '../protocol/reply-value.js';
@@ -34,7 +34,6 @@ export function clusterOptions(config: Config): ClusterOptions {
     announceHostname: config.get('cluster-announce-hostname')!,
     nodeTimeout: config.number('cluster-node-timeout'),
     requireFullCoverage: config.bool('cluster-require-full-coverage'),
-    allowReadsWhenDown: config.bool('cluster-allow-reads-when-down'),
   };
 }
 
@@ -159,7 +158,7 @@ export class ClusterCoordinator {
       const i = state.importingFrom[s];
       table.importing[s] = i ? this.indexOf(i) : -1;
     }
-    table.setHeader(state.state === 'ok', this.indexOf(state.myself), this.config.bool('cluster-allow-reads-when-down') ? SlotTableFlag.AllowReadsWhenDown : 0);
+    table.setHeader(state.state === 'ok', this.indexOf(state.myself));
     table.bumpVersion();
     state.topologyDirty = false;
   }
