@@ -10,6 +10,7 @@
  * field's type and range and reports a malformed frame as an error string,
  * so the link owner can close that link without anything being thrown.
  */
+import net from 'node:net';
 import { Packr, Unpackr } from 'msgpackr';
 import { SLOTS } from './cluster-node.js';
 
@@ -17,9 +18,11 @@ import { SLOTS } from './cluster-node.js';
 export const BUS_PROTOCOL_VERSION = 1;
 /** The largest body accepted; a real message is about 2.5 KiB plus 100 bytes a gossip entry. */
 export const MAX_FRAME_BYTES = 1 << 20;
-const LENGTH_BYTES = 4;
+export const FRAME_LENGTH_BYTES = 4;
 /** Redis's NET_IP_STR_LEN minus the terminator. */
 const MAX_IP_CHARS = 45;
+/** A DNS name's longest text form. */
+const MAX_HOSTNAME_CHARS = 255;
 /** More gossip entries than any sane cluster sends in one ping (Redis caps the cluster at ~1000 nodes). */
 const MAX_GOSSIP_ENTRIES = 4096;
 const MAX_PUBLISH_BYTES = MAX_FRAME_BYTES;
@@ -102,7 +105,14 @@ export interface UpdatePayload {
 
 export type BusMessage = MessageHeader &
   (
-    | { type: typeof MessageType.Ping | typeof MessageType.Pong | typeof MessageType.Meet; gossip: GossipEntry[] }
+    | {
+        type: typeof MessageType.Ping | typeof MessageType.Pong | typeof MessageType.Meet;
+        gossip: GossipEntry[];
+        /** Redis's HOSTNAME ping extension (cluster-announce-hostname), empty when none. */
+        hostname: string;
+        /** Redis's SHARDID ping extension. */
+        shardId: string;
+      }
     | { type: typeof MessageType.Fail; failing: string }
     | { type: typeof MessageType.Publish | typeof MessageType.PublishShard; channel: Uint8Array; message: Uint8Array }
     | {
@@ -110,6 +120,9 @@ export type BusMessage = MessageHeader &
       }
     | { type: typeof MessageType.Update; update: UpdatePayload }
   );
+
+/** PING, PONG and MEET share one format (clusterMsgDataGossip section). */
+export type PingMessage = Extract<BusMessage, { gossip: GossipEntry[] }>;
 
 const packer = new Packr({ useRecords: false, variableMapSize: true });
 const unpacker = new Unpackr({ useRecords: false, mapsAsObjects: true });
@@ -137,6 +150,8 @@ function toWire(message: BusMessage): Record<string, unknown> {
     case MessageType.Pong:
     case MessageType.Meet:
       wire.gossip = message.gossip.map((g) => [g.id, g.pingSent, g.pongReceived, g.ip, g.port, g.cport, g.flags]);
+      wire.hostname = message.hostname;
+      wire.shardId = message.shardId;
       break;
     case MessageType.Fail:
       wire.failing = message.failing;
@@ -162,9 +177,9 @@ export function encodeFrame(message: BusMessage): Buffer {
 
 /** Prefixes an already encoded body with its length (tests use it to frame arbitrary bodies). */
 export function frameBody(body: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(LENGTH_BYTES + body.length);
+  const frame = Buffer.allocUnsafe(FRAME_LENGTH_BYTES + body.length);
   frame.writeUInt32BE(body.length, 0);
-  frame.set(body, LENGTH_BYTES);
+  frame.set(body, FRAME_LENGTH_BYTES);
   return frame;
 }
 
@@ -189,8 +204,17 @@ function nodeId(value: unknown, what: string): string {
   return value;
 }
 
+/** An IPv4/IPv6 address in text form, or empty for "unknown". */
 function ip(value: unknown, what: string): string {
-  if (typeof value !== 'string' || value.length > MAX_IP_CHARS || /[\s\0]/.test(value)) fail(`bad ${what}`);
+  if (typeof value !== 'string' || value.length > MAX_IP_CHARS) fail(`bad ${what}`);
+  if (value !== '' && net.isIP(value) === 0) fail(`bad ${what}`);
+  return value;
+}
+
+function hostname(value: unknown): string {
+  if (typeof value !== 'string' || value.length > MAX_HOSTNAME_CHARS || !/^[A-Za-z0-9._-]*$/.test(value)) {
+    fail('bad hostname');
+  }
   return value;
 }
 
@@ -253,7 +277,13 @@ function fromWire(decoded: unknown): BusMessage {
     case MessageType.Meet: {
       const gossip = own(wire, 'gossip');
       if (!Array.isArray(gossip) || gossip.length > MAX_GOSSIP_ENTRIES) fail('bad gossip section');
-      return { ...header, type, gossip: gossip.map(gossipEntry) };
+      return {
+        ...header,
+        type,
+        gossip: gossip.map(gossipEntry),
+        hostname: hostname(own(wire, 'hostname')),
+        shardId: nodeId(own(wire, 'shardId'), 'shard id'),
+      };
     }
     case MessageType.Fail:
       return { ...header, type, failing: nodeId(own(wire, 'failing'), 'failing node id') };
@@ -333,16 +363,16 @@ export class FrameDecoder {
     if (this.failure !== null) return messages;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    while (this.buffered >= LENGTH_BYTES) {
-      const head = this.peek(LENGTH_BYTES);
+    while (this.buffered >= FRAME_LENGTH_BYTES) {
+      const head = this.peek(FRAME_LENGTH_BYTES);
       const length = head.readUInt32BE(0);
       if (length === 0 || length > this.maxFrameBytes) {
         this.failWith(`bad frame length ${length}`);
         break;
       }
-      if (this.buffered < LENGTH_BYTES + length) break;
-      const frame = this.take(LENGTH_BYTES + length);
-      const result = decodeBody(frame.subarray(LENGTH_BYTES));
+      if (this.buffered < FRAME_LENGTH_BYTES + length) break;
+      const frame = this.take(FRAME_LENGTH_BYTES + length);
+      const result = decodeBody(frame.subarray(FRAME_LENGTH_BYTES));
       if (typeof result === 'string') {
         this.failWith(result);
         break;

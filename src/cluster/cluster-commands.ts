@@ -19,6 +19,10 @@ export interface ClusterCommandEnvironment {
   meet(ip: string, port: number, cport: number): boolean;
   /** CLUSTER LINKS rows. */
   links(): [string, ReplyValue][][];
+  /** Valid failure reports about a node (CLUSTER COUNT-FAILURE-REPORTS). */
+  failureReports(node: ClusterNode): number;
+  /** Links dropped for exceeding cluster-link-sendbuf-limit (CLUSTER INFO). */
+  linksFreedForBufferLimit(): number;
   /** Keys this node holds in a slot, and in all (the store is shared memory). */
   keysInSlot(slot: number): number;
   totalKeys(): number;
@@ -54,7 +58,8 @@ const syntaxError = (typed: string): ReplyValue =>
 
 const BAD_SLOT = 'Invalid or out of range slot';
 
-function infoText(state: ClusterState): string {
+function infoText(env: ClusterCommandEnvironment): string {
+  const state = env.state;
   const counts = state.slotCounts();
   const lines = [
     `cluster_state:${state.state}`,
@@ -78,7 +83,7 @@ function infoText(state: ClusterState): string {
     }
     lines.push(`cluster_stats_messages_${dir}:${total}`);
   }
-  lines.push('total_cluster_links_buffer_limit_exceeded:0');
+  lines.push(`total_cluster_links_buffer_limit_exceeded:${env.linksFreedForBufferLimit()}`);
   return lines.map((l) => l + '\r\n').join('');
 }
 
@@ -305,7 +310,7 @@ export function executeClusterCommand(env: ClusterCommandEnvironment, args: stri
   const sub = args[0].toLowerCase();
   switch (sub) {
     case 'info':
-      return { verbatim: infoText(state) };
+      return { verbatim: infoText(env) };
     case 'nodes':
       return { verbatim: renderNodes(state) };
     case 'myid':
@@ -368,8 +373,7 @@ export function executeClusterCommand(env: ClusterCommandEnvironment, args: stri
     case 'count-failure-reports': {
       const node = state.lookup(args[1]);
       if (!node) return err(`Unknown node ${args[1]}`);
-      const validSince = Date.now() - state.options.nodeTimeout * 2;
-      return { int: [...node.failReports.values()].filter((t) => t >= validSince).length };
+      return { int: env.failureReports(node) };
     }
     case 'saveconfig':
       try {

@@ -74,8 +74,6 @@ export class ClusterNode {
   linkConnected = false;
   replicationOffset = 0;
   shardId: string;
-  /** Failure reports from masters: reporter id -> unix ms of the report (clusterNodeAddFailureReport). */
-  readonly failReports = new Map<string, number>();
   /** The slots this node claims, as a bitmap (Redis's node->slots). */
   readonly slots = new Uint8Array(SLOTS / 8);
   slotCount = 0;

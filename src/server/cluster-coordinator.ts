@@ -5,24 +5,16 @@
  * the slot table the workers route by.
  */
 import path from 'node:path';
-import type { Config } from './config.js';
+import { bindAddresses, type Config } from './config.js';
 import { Keyspace, type KeyspaceBuffers } from '../store/keyspace.js';
 import { ClusterState, type ClusterOptions } from '../cluster/cluster-state.js';
 import { loadNodesConf, saveNodesConf } from '../cluster/nodes-conf.js';
 import { allocateSlotTable, MAX_NODES, SlotTable } from '../cluster/slot-table.js';
 import { executeClusterCommand, type ClusterCommandEnvironment } from '../cluster/cluster-commands.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
+import { ClusterBus } from '../cluster/cluster-bus.js';
 import type { ReplyValue } from '../protocol/reply-value.js';
-import { log } from './log.js';
-
-/** What the coordinator needs of the cluster bus. */
-export interface ClusterBusPort {
-  start(): Promise<void>;
-  stop(): void;
-  meet(ip: string, port: number, cport: number): boolean;
-  links(): [string, ReplyValue][][];
-  broadcastPong(): void;
-}
+import { log, type LogLevel } from './log.js';
 
 export function clusterOptions(config: Config): ClusterOptions {
   const port = config.number('port');
@@ -41,7 +33,7 @@ export class ClusterCoordinator {
   readonly state: ClusterState;
   readonly table: SlotTable;
   readonly file: string;
-  bus: ClusterBusPort | null = null;
+  readonly bus: ClusterBus;
   private readonly ks: Keyspace;
   private readonly nodeIndex = new Map<ClusterNode, number>();
   private cron: NodeJS.Timeout | undefined;
@@ -62,8 +54,18 @@ export class ClusterCoordinator {
     this.table.clear();
     this.env = {
       state: this.state,
-      meet: (ip, port, cport) => this.bus?.meet(ip, port, cport) ?? false,
-      links: () => this.bus?.links() ?? [],
+      meet: (ip, port, cport) => this.bus.meet(ip, port, cport),
+      // CLUSTER LINKS fields, in Redis's order (addReplyClusterLinkDescription).
+      links: () => this.bus.links().map((l) => [
+        ['direction', { bulk: l.direction }],
+        ['node', { bulk: l.node }],
+        ['create-time', { int: l.createTime }],
+        ['events', { bulk: l.events }],
+        ['send-buffer-allocated', { int: l.sendBufferAllocated }],
+        ['send-buffer-used', { int: l.sendBufferUsed }],
+      ]),
+      failureReports: (node) => this.bus.failureReportCount(node),
+      linksFreedForBufferLimit: () => this.bus.linksFreedForBufferLimit,
       keysInSlot: (slot) => this.ks.shardOf(slot).slotKeys(this.ks.dbMap[0], this.ks.slotIndex(slot)),
       totalKeys: () => {
         let n = 0;
@@ -76,23 +78,29 @@ export class ClusterCoordinator {
         this.ks.unlockAll();
       },
       saveConfig: () => this.save(),
-      broadcastPong: () => this.bus?.broadcastPong(),
+      broadcastPong: () => this.bus.broadcastPong(),
       replicationOffset: () => 0,
     };
+    this.bus = new ClusterBus(this.state, {
+      port: config.number('cluster-port') || config.number('port') + 10000,
+      listen: bindAddresses(config.get('bind')!),
+      log: (level, message) => log(level as LogLevel, message),
+    });
+    // Slots another master took over: their keys here are stale (Redis deletes them).
+    this.bus.on('slots-lost', (slots: number[]) => this.deleteKeysInSlots(slots));
     this.state.updateState();
     this.publish();
   }
 
-  async start(bus: ClusterBusPort | null): Promise<void> {
-    this.bus = bus;
-    if (bus) await bus.start();
+  async start(): Promise<void> {
+    await this.bus.start();
     this.cron = setInterval(() => this.tick(), 100);
     this.cron.unref();
   }
 
   stop(): void {
     if (this.cron) clearInterval(this.cron);
-    this.bus?.stop();
+    void this.bus.stop();
     if (this.state.configDirty) this.save();
   }
 
@@ -115,6 +123,20 @@ export class ClusterCoordinator {
     this.state.updateState();
     if (this.state.configDirty) this.save();
     if (this.state.topologyDirty) this.publish();
+  }
+
+  private deleteKeysInSlots(slots: number[]): void {
+    let deleted = 0;
+    for (const slot of slots) {
+      const shard = this.ks.shardOf(slot);
+      shard.lock();
+      try {
+        deleted += shard.flushSlot(this.ks.dbMap[0], this.ks.slotIndex(slot));
+      } finally {
+        shard.unlock();
+      }
+    }
+    if (deleted > 0) log('notice', `Deleted ${deleted} keys from ${slots.length} slots now served by another master`);
   }
 
   save(): void {

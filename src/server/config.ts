@@ -396,3 +396,14 @@ export function parseCommandLine(argv: string[]): { file: string | null; options
   }
   return { file, options };
 }
+
+/** The listen addresses of a `bind` value: '*' and '::*' mean any, a leading '-' marks one that may be unavailable. */
+export function bindAddresses(bind: string): { host: string; optional: boolean }[] {
+  return bind.split(/\s+/).filter(Boolean).map((a) => {
+    const optional = a.startsWith('-');
+    let host = optional ? a.slice(1) : a;
+    if (host === '*') host = '0.0.0.0';
+    if (host === '::*') host = '::';
+    return { host, optional };
+  });
+}

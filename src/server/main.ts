@@ -8,7 +8,7 @@ import net from 'node:net';
 import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { Worker, type TransferListItem } from 'node:worker_threads';
-import { Config, ConfigError, parseCommandLine, type LoadResult } from './config.js';
+import { bindAddresses, Config, ConfigError, parseCommandLine, type LoadResult } from './config.js';
 import { allocateKeyspace } from '../store/keyspace.js';
 import { allocateStats, StatField, StatsTable } from './worker-stats.js';
 import type { FromWorker, ToWorker, WorkerInit } from './thread-messages.js';
@@ -49,16 +49,6 @@ function daemonize(argv: string[]): void {
   });
   child.unref();
   process.exit(0);
-}
-
-function listenAddresses(bind: string): { host: string; optional: boolean }[] {
-  return bind.split(/\s+/).filter(Boolean).map((a) => {
-    const optional = a.startsWith('-');
-    let host = optional ? a.slice(1) : a;
-    if (host === '*') host = '0.0.0.0';
-    if (host === '::*') host = '::';
-    return { host, optional };
-  });
 }
 
 async function main(): Promise<void> {
@@ -217,7 +207,7 @@ async function main(): Promise<void> {
   const servers: net.Server[] = [];
   const port = config.number('port');
   if (port !== 0) {
-    for (const { host, optional } of listenAddresses(config.get('bind')!)) {
+    for (const { host, optional } of bindAddresses(config.get('bind')!)) {
       const server = net.createServer({ pauseOnConnect: true, noDelay: true }, handOff);
       try {
         await new Promise<void>((resolve, reject) => {
@@ -234,7 +224,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  if (cluster) await cluster.start(null);
+  if (cluster) await cluster.start();
   log('notice', `Server initialized with ${threads} worker thread(s) over ${1 << shardBits} store shards`);
   log('notice', 'Ready to accept connections tcp');
 
