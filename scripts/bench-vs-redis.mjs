@@ -10,98 +10,29 @@
 //
 // Usage: scripts/bench-vs-redis [--requests N] [--rounds R] [--tests set,get,incr,mset]
 //        [--keys N] [--skip-memory] [--threads T]      (WEFT_DIST=dir: benchmark another build)
-import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import {
+  dist, flag, fmt, freePort, median, nodeBin, opt, pin, redisCli, requireTools, rssBytes, runBenchmark, startServer,
+} from './bench-lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-// WEFT_DIST points at another build of weft (e.g. to compare two versions).
-const dist = path.resolve(process.env.WEFT_DIST ?? path.join(root, 'dist'));
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
 const requests = Number(opt('requests', '200000'));
 const rounds = Number(opt('rounds', '2'));
 const tests = opt('tests', 'set,get,incr,mset').split(',');
 const memoryKeys = Number(opt('keys', '1000000'));
-const skipMemory = args.includes('--skip-memory');
+const skipMemory = flag('skip-memory');
 const allThreads = Number(opt('threads', String(os.availableParallelism())));
-const cores = os.availableParallelism();
-const pin = cores >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-const serverPin = pin ? ['taskset', '-c', '0'] : [];
-const clientPin = pin ? ['taskset', '-c', '1'] : [];
-const TICK = 100; // USER_HZ: /proc reports CPU time in 1/100 s
-
-for (const tool of ['redis-server', 'redis-benchmark', 'redis-cli']) {
-  if (spawnSync(tool, ['--version']).status !== 0) {
-    console.error(`${tool} not found: install Debian's redis-server and redis-tools (apt-get install redis-server redis-tools).`);
-    process.exit(1);
-  }
-}
-if (!fs.existsSync(path.join(dist, 'server', 'main.js'))) {
-  console.error('dist/ is missing: run npm ci (or npm run build) first.');
-  process.exit(1);
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+requireTools();
 
 async function start(name, argv) {
   const port = await freePort();
-  const [cmd, ...rest] = [...serverPin, ...argv(port)];
-  const proc = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout.on('data', (d) => (out += d));
-  proc.stderr.on('data', (d) => (out += d));
-  const deadline = Date.now() + 20000;
-  while (!/Ready to accept connections/.test(out)) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`${name} did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { name, port, proc, pid: proc.pid };
-}
-
-function cpuTicks(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
-
-function rssBytes(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
+  return startServer(name, argv(port), port);
 }
 
 function benchmark(server, test, pipeline) {
-  const before = cpuTicks(server.pid);
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(clientPin[0] ?? 'redis-benchmark', [...clientPin.slice(1), ...(pin ? ['redis-benchmark'] : []),
-    '-p', String(server.port), '-t', test, '-c', '50', '-r', '1000000', '-d', '32', '-n', String(requests), '-P', String(pipeline), '--csv'],
-  // redis-benchmark spins forever against a server that died: bound it.
-  { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 600000 });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const ticks = cpuTicks(server.pid) - before;
-  const line = r.stdout.split('\n').find((l) => l.startsWith('"') && !l.startsWith('"test"'));
-  if (r.status !== 0 || !line) throw new Error(`redis-benchmark failed against ${server.name}: ${r.stderr}${r.stdout}`);
-  const rps = Number(JSON.parse(`[${line}]`)[1]);
-  return { rps, cpuPerOpUs: ((ticks / TICK) * 1e6) / requests, seconds };
-}
-
-function redisCli(port, ...cmd) {
-  return spawnSync('redis-cli', ['-p', String(port), ...cmd], { encoding: 'utf8' }).stdout.trim();
+  return runBenchmark({ name: server.name, port: server.port, pids: [server.pid], test, pipeline, requests });
 }
 
 function infoField(port, field) {
@@ -133,10 +64,8 @@ async function loadKeys(port, count) {
   socket.destroy();
 }
 
-const fmt = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
-
 async function main() {
-  const weftArgs = (threads) => (port) => [path.join(root, 'node_modules', 'node', 'bin', 'node'), path.join(dist, 'server', 'main.js'),
+  const weftArgs = (threads) => (port) => [nodeBin, path.join(dist, 'server', 'main.js'),
     '--port', String(port), '--bind', '127.0.0.1', '--threads', String(threads), '--save', ''];
   const startAll = async () => {
     const list = [
@@ -167,7 +96,6 @@ async function main() {
           }
         }
         // The median of the rounds for each server.
-        const median = (xs, f) => xs.map(f).sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
         const row = { test: test.toUpperCase(), pipeline };
         for (const s of servers) row[s.name] = { rps: median(samples[s.name], (m) => m.rps), cpu: median(samples[s.name], (m) => m.cpuPerOpUs) };
         results.push(row);
