@@ -11,6 +11,7 @@
  *   weft-cluster status [--dir DIR]
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -118,11 +119,13 @@ function alive(pid: number): boolean {
 
 async function start(o: Options): Promise<void> {
   const total = o.masters * (1 + o.replicas);
+  // By default the masters, which serve the traffic, share the host's cores.
+  const threads = o.threads ?? Math.max(1, Math.floor(os.availableParallelism() / o.masters));
   if (readState(o.dir).some((n) => alive(n.pid))) usage(`a cluster from ${o.dir} is still running: weft-cluster stop --dir ${o.dir}`);
   fs.mkdirSync(o.dir, { recursive: true });
   const nodes: NodeRecord[] = [];
   const children: ChildProcess[] = [];
-  process.stdout.write(`Starting ${total} weft nodes (${o.masters} masters, ${o.replicas} replica(s) each) on ports ${o.port}-${o.port + total - 1}...\n`);
+  process.stdout.write(`Starting ${total} weft nodes (${o.masters} masters, ${o.replicas} replica(s) each, ${threads} worker thread(s) per node) on ports ${o.port}-${o.port + total - 1}...\n`);
   for (let i = 0; i < total; i++) {
     const port = o.port + i;
     const dir = path.join(o.dir, `node-${port}`);
@@ -131,7 +134,7 @@ async function start(o: Options): Promise<void> {
       '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(o.nodeTimeout),
       // memtier matches hosts by their exact text: announce the address clients will use.
       '--cluster-announce-ip', '127.0.0.1', '--dir', dir, '--logfile', path.join(dir, 'weft.log'),
-      '--save', '', ...(o.threads ? ['--threads', String(o.threads)] : []), ...o.passThrough];
+      '--save', '', '--threads', String(threads), ...o.passThrough];
     const child = spawn(process.execPath, args, { detached: !o.foreground, stdio: 'ignore' });
     if (!o.foreground) child.unref();
     children.push(child);
