@@ -7,7 +7,9 @@
  */
 import t from 'tap';
 import { compareScripts, RawClient, requireRedisTools, startRedis, startWeft, type ScriptStep } from './helpers/servers.js';
-import { inProcess, lines, prng } from './helpers/in-process.js';
+import { inProcess, lines } from './helpers/in-process.js';
+import { prngInt } from './helpers/prng.js';
+import { connectPair, startPair } from './helpers/differential.js';
 
 const hex = (h: string) => Buffer.from(h, 'hex');
 // Skips without the Redis tools locally, fails without them under CI.
@@ -58,13 +60,7 @@ if (requireRedisTools(t)) {
     t.equal(wrongType, 10, 'the planted key is seen as the wrong type');
   });
 
-  const [weft, redis] = await Promise.all([startWeft(), startRedis()]);
-  t.teardown(() => Promise.all([weft.stop(), redis.stop()]).then(() => undefined));
-  const [w, r] = await Promise.all([RawClient.connect(weft.port), RawClient.connect(redis.port)]);
-  t.teardown(() => {
-    w.close();
-    r.close();
-  });
+  const [w, r] = await connectPair(t, await startPair(t));
   const run = async (steps: ScriptStep[]) => {
     await compareScripts(w, r, [['FLUSHALL']]);
     return compareScripts(w, r, steps);
@@ -445,7 +441,7 @@ if (requireRedisTools(t)) {
   });
 
   t.test('a seeded random sweep', async (t) => {
-    const rand = prng(20240601);
+    const rand = prngInt(20240601);
     const pick = <T>(xs: T[]): T => xs[rand(xs.length)];
     const num = (lo: number, hi: number) => String(lo + rand(hi - lo + 1));
     const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => pick([0, 0xff, rand(256)])));

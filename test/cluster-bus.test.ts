@@ -1,4 +1,5 @@
 import t from 'tap';
+import { prng } from './helpers/prng.js';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { Packr, Unpackr } from 'msgpackr';
@@ -60,17 +61,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A seeded PRNG (mulberry32) so a failing fuzz run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pingFrom(node: TestNode, type: typeof MessageType.Ping | typeof MessageType.Meet = MessageType.Ping): BusMessage {
   const me = node.state.myself;

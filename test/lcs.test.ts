@@ -7,7 +7,9 @@
  */
 import t from 'tap';
 import { compareScripts, RawClient, requireRedisTools, startRedis, startWeft, type ScriptStep } from './helpers/servers.js';
-import { inProcess, lines, prng } from './helpers/in-process.js';
+import { inProcess, lines } from './helpers/in-process.js';
+import { prngInt } from './helpers/prng.js';
+import { connectPair, startPair } from './helpers/differential.js';
 
 
 // Skips without the Redis tools locally, fails without them under CI.
@@ -39,13 +41,7 @@ if (requireRedisTools(t)) {
     t.same(diffs, []);
   });
 
-  const [weft, redis] = await Promise.all([startWeft(), startRedis()]);
-  t.teardown(() => Promise.all([weft.stop(), redis.stop()]).then(() => undefined));
-  const [w, r] = await Promise.all([RawClient.connect(weft.port), RawClient.connect(redis.port)]);
-  t.teardown(() => {
-    w.close();
-    r.close();
-  });
+  const [w, r] = await connectPair(t, await startPair(t));
   const run = async (steps: ScriptStep[]) => {
     await compareScripts(w, r, [['FLUSHALL']]);
     return compareScripts(w, r, steps);
@@ -140,7 +136,7 @@ if (requireRedisTools(t)) {
   });
 
   t.test('a seeded random sweep', async (t) => {
-    const rand = prng(7031);
+    const rand = prngInt(7031);
     const text = (alphabet: string) => Array.from({ length: rand(41) }, () => alphabet[rand(alphabet.length)]).join('');
     const steps: ScriptStep[] = [];
     for (let k = 0; k < 300; k++) {

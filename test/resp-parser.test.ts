@@ -4,6 +4,7 @@
  * (texts checked against a real Redis 7 when redis-server is installed).
  */
 import t from 'tap';
+import { prng } from './helpers/prng.js';
 import { ParseStatus, parseLongLong, PROTO_INLINE_MAX_SIZE, RespParser, type ParserLimits } from '../src/protocol/resp-parser.js';
 import { ReplyWriter } from '../src/protocol/reply-writer.js';
 import { encodeCommand, requireRedisTools, RawClient, startRedis } from './helpers/servers.js';
@@ -15,16 +16,6 @@ type Event =
   | { kind: 'empty' }
   | { kind: 'error'; message: string };
 
-/** Deterministic PRNG (mulberry32) so random chunkings are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Feeds bytes to a parser the way a connection does: parse what is there,

@@ -11,7 +11,8 @@ import { CLASS_COUNT, classSize, sizeClassOf, SMALL_LIMIT } from '../src/store/s
 import {
   D_VOLATILE, D_VOLATILE_ARRAY, D_VOLATILE_CAPACITY, E_VOLATILE_INDEX, H_LOCK, H_REHASHING, H_TOP, headerLayout,
 } from '../src/store/layout.js';
-import { prng, TestStore, toBytes } from './helpers/store.js';
+import { TestStore, toBytes } from './helpers/store.js';
+import { prng } from './helpers/prng.js';
 
 const ONE_SHARD = { databases: 4, shardBits: 0 };
 

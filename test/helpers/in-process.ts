@@ -14,16 +14,6 @@ import type { ScriptStep } from './servers.js';
 /** Steps written one per line, arguments separated by single spaces. */
 export const lines = (text: string): ScriptStep[] => text.trim().split('\n').map((l) => l.trim().split(' '));
 
-/** A deterministic generator (mulberry32), so a failing sweep can be replayed. */
-export function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n: number) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return Math.floor((((x ^ (x >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
 
 /** Runs commands through weft's handlers in process (locks released after each). */
 export function inProcess() {
