@@ -92,15 +92,30 @@ function nodeEntry(node: ClusterNode): ReplyValue {
   return { array: [{ bulk: node.ip }, { int: node.port }, { bulk: node.id }, { map: meta }] };
 }
 
+/** A node's replication offset as CLUSTER SHARDS and SLOTS see it: myself's own, others' from their pings. */
+function offsetOf(env: ClusterCommandEnvironment, node: ClusterNode): number {
+  return node === env.state.myself ? env.replicationOffset() : node.replicationOffset;
+}
+
+/**
+ * isReplicaAvailable: CLUSTER SLOTS lists a replica only once it is not
+ * failed and has an offset, i.e. has finished its first sync, so clients
+ * never read from a replica that holds nothing yet.
+ */
+function replicaAvailable(env: ClusterCommandEnvironment, node: ClusterNode): boolean {
+  return !node.failed && offsetOf(env, node) !== 0;
+}
+
 /** CLUSTER SLOTS: one entry per contiguous range of one master, in slot order. */
-function slotsReply(state: ClusterState): ReplyValue {
+function slotsReply(env: ClusterCommandEnvironment): ReplyValue {
+  const state = env.state;
   const entries: ReplyValue[] = [];
   let start = -1;
   for (let s = 0; s <= SLOTS; s++) {
     const o = s < SLOTS ? state.owner[s] : null;
     if (start >= 0 && (s === SLOTS || o !== state.owner[start])) {
       const master = state.owner[start]!;
-      const replicas = state.replicasOf(master).filter((r) => !r.failed);
+      const replicas = state.replicasOf(master).filter((r) => replicaAvailable(env, r));
       entries.push({ array: [{ int: start }, { int: s - 1 }, nodeEntry(master), ...replicas.map(nodeEntry)] });
       start = -1;
     }
@@ -109,7 +124,8 @@ function slotsReply(state: ClusterState): ReplyValue {
   return { array: entries };
 }
 
-function shardNode(state: ClusterState, node: ClusterNode, offset: number): ReplyValue {
+function shardNode(env: ClusterCommandEnvironment, node: ClusterNode): ReplyValue {
+  const offset = offsetOf(env, node);
   const fields: [string, ReplyValue][] = [
     ['id', { bulk: node.id }],
     ['port', { int: node.port }],
@@ -119,8 +135,9 @@ function shardNode(state: ClusterState, node: ClusterNode, offset: number): Repl
   if (node.hostname) fields.push(['hostname', { bulk: node.hostname }]);
   fields.push(
     ['role', { bulk: node.isMaster ? 'master' : 'replica' }],
-    ['replication-offset', { int: node === state.myself ? offset : node.replicationOffset }],
-    ['health', { bulk: node.failed ? 'fail' : 'online' }],
+    ['replication-offset', { int: offset }],
+    // A replica without an offset has not finished its first sync (addNodeDetailsToShardReply).
+    ['health', { bulk: node.failed ? 'fail' : node.isReplica && offset === 0 ? 'loading' : 'online' }],
   );
   return { map: fields };
 }
@@ -133,7 +150,7 @@ function shardsReply(env: ClusterCommandEnvironment): ReplyValue {
     if (!master.isMaster) continue;
     const slots: ReplyValue[] = [];
     for (const [a, b] of slotRanges((s) => master.hasSlot(s))) slots.push({ int: a }, { int: b });
-    const nodes = [master, ...state.replicasOf(master)].map((n) => shardNode(state, n, env.replicationOffset()));
+    const nodes = [master, ...state.replicasOf(master)].map((n) => shardNode(env, n));
     shards.push({ map: [['slots', { array: slots }], ['nodes', { array: nodes }]] });
   }
   return { array: shards };
@@ -318,7 +335,7 @@ export function executeClusterCommand(env: ClusterCommandEnvironment, args: stri
     case 'myshardid':
       return { bulk: (state.masterOf(state.myself) ?? state.myself).shardId };
     case 'slots':
-      return slotsReply(state);
+      return slotsReply(env);
     case 'shards':
       return shardsReply(env);
     case 'meet': {
