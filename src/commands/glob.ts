@@ -8,8 +8,22 @@ function lower(c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c;
 }
 
+/**
+ * Set when a '*' found no match for the rest of the pattern at any later
+ * position: no earlier '*' can help then (Redis 7.0.9's skipLongerMatches,
+ * the fix for CVE-2022-36021's exponential backtracking).
+ */
+const search = { skipLongerMatches: false };
+
 export function globMatch(
-  p: Uint8Array, ps: number, pe: number, s: Uint8Array, ss: number, se: number, nocase = false, depth = 0,
+  p: Uint8Array, ps: number, pe: number, s: Uint8Array, ss: number, se: number, nocase = false,
+): boolean {
+  search.skipLongerMatches = false;
+  return matchFrom(p, ps, pe, s, ss, se, nocase, 0);
+}
+
+function matchFrom(
+  p: Uint8Array, ps: number, pe: number, s: Uint8Array, ss: number, se: number, nocase: boolean, depth: number,
 ): boolean {
   // Redis bails out of pathological patterns the same way (nesting limit).
   if (depth > 1000) return false;
@@ -21,7 +35,11 @@ export function globMatch(
     if (pc === 42 /* * */) {
       while (ps + 1 < pe && p[ps + 1] === 42) ps++;
       if (ps + 1 === pe) return true;
-      for (let k = ss; k < se; k++) if (globMatch(p, ps + 1, pe, s, k, se, nocase, depth + 1)) return true;
+      for (let k = ss; k < se; k++) {
+        if (matchFrom(p, ps + 1, pe, s, k, se, nocase, depth + 1)) return true;
+        if (search.skipLongerMatches) return false;
+      }
+      search.skipLongerMatches = true;
       return false;
     } else if (pc === 63 /* ? */) {
       ss++;
