@@ -49,8 +49,9 @@ const DEFS: ConfigDef[] = [
   { name: 'logfile', kind: 'string', default: '', mutable: false },
   { name: 'pidfile', kind: 'string', default: '', mutable: false },
   { name: 'daemonize', kind: 'bool', default: 'no', mutable: false },
-  { name: 'proto-max-bulk-len', kind: 'memory', default: '536870912', min: 1048576, mutable: true },
-  { name: 'client-query-buffer-limit', kind: 'memory', default: '1073741824', min: 1048576, mutable: true },
+  // Redis accepts up to LONG_MAX; weft's request offsets are 32-bit, so 2 GiB is its ceiling.
+  { name: 'proto-max-bulk-len', kind: 'memory', default: '536870912', min: 1048576, max: 2147483647, mutable: true },
+  { name: 'client-query-buffer-limit', kind: 'memory', default: '1073741824', min: 1048576, max: 2147483647, mutable: true },
   { name: 'databases', kind: 'int', default: '16', min: 1, max: 32, mutable: false },
   { name: 'hz', kind: 'int', default: '10', min: 0, max: 2147483647, clamp: [1, 500], mutable: true },
   { name: 'enable-debug-command', kind: 'enum', default: 'no', values: ['no', 'yes', 'local'], mutable: false },
@@ -120,7 +121,9 @@ function normalise(def: ConfigDef, args: string[]): string {
     case 'memory': {
       const n = args.length === 1 ? parseMemory(v) : null;
       if (n === null || n < 0) throw new ConfigError('argument must be a memory value');
+      // Redis's bound is LONG_MAX; a value past weft's own ceiling names that one instead.
       if (def.min !== undefined && n < def.min) throw new ConfigError(`argument must be between ${def.min} and 9223372036854775807 inclusive`);
+      if (def.max !== undefined && n > def.max) throw new ConfigError(`argument must be between ${def.min ?? 0} and ${def.max} inclusive`);
       return String(n);
     }
     case 'enum': {

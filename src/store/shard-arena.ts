@@ -23,6 +23,12 @@ export interface ShardGeometry {
   shardBits: number;
 }
 
+/** The size class of a block, refusing blocks no shard can hold (the class arithmetic is 32-bit). */
+export function checkedSizeClass(size: number): number {
+  if (size > MAX_SHARD_BYTES) throw new StoreFullError();
+  return sizeClassOf(size);
+}
+
 export class ShardArena {
   /*
    * Fixed-length views, re-made when the buffer has grown: V8 accesses
@@ -132,7 +138,7 @@ export class ShardArena {
   // ---- allocator ----
 
   alloc(size: number): number {
-    return this.allocClass(sizeClassOf(size));
+    return this.allocClass(checkedSizeClass(size));
   }
 
   allocClass(c: number): number {

@@ -8,7 +8,7 @@
  * The store knows bytes, entries and slots only: no commands, replies,
  * topology, threads or sockets.
  */
-import { classSize, CLASS_COUNT, sizeClassOf } from './size-classes.js';
+import { classSize, CLASS_COUNT } from './size-classes.js';
 import {
   D_KEYS, D_SLOTS, D_VOLATILE, D_VOLATILE_ARRAY, D_VOLATILE_CAPACITY, E_CLASS, E_ENCODING, E_EXPIRE, E_FIXED, E_FLAGS,
   E_HASH, E_KEYLEN, E_LRU, E_NEXT, E_TTL_SECTION, E_TYPE, E_VALLEN, E_VOLATILE_INDEX, F_TTL_SECTION, F_VOLATILE,
@@ -16,7 +16,7 @@ import {
   SLOT_HEADER_BYTES,
 } from './layout.js';
 import { keyHashSlot } from './key-hash.js';
-import { ShardArena, StoreFullError, type ShardGeometry } from './shard-arena.js';
+import { checkedSizeClass, ShardArena, StoreFullError, type ShardGeometry } from './shard-arena.js';
 
 export { StoreFullError, type ShardGeometry };
 
@@ -242,7 +242,7 @@ export class Shard extends ShardArena {
     const b = this.dbBlock(db);
     const sh = b + D_SLOTS + slotIndex * SLOT_HEADER_BYTES;
     const keyOff = withTtl ? E_FIXED + E_TTL_SECTION : E_FIXED;
-    const c = sizeClassOf(keyOff + kl + valueCapacity);
+    const c = checkedSizeClass(keyOff + kl + valueCapacity);
     // Allocate the entry first: a full arena must leave the table untouched.
     const e = this.allocClass(c);
     if (this.u32[(sh + S_TABLE0) >>> 2] === 0) {
@@ -374,7 +374,7 @@ export class Shard extends ShardArena {
       }
     }
     const newKeyOff = wantSection ? E_FIXED + E_TTL_SECTION : E_FIXED;
-    const c = sizeClassOf(newKeyOff + kl + length);
+    const c = checkedSizeClass(newKeyOff + kl + length);
     const n = this.allocClass(c);
     u8 = this.u8;
     u32 = this.u32;
@@ -502,12 +502,15 @@ export class Shard extends ShardArena {
       si = tries < 32 ? Math.floor(Math.random() * slots) : (si + 1) % slots;
       sh = b + D_SLOTS + si * SLOT_HEADER_BYTES;
     }
-    for (;;) {
-      const rehashing = u32[(sh + S_REHASH) >>> 2] !== 0;
-      const useT1 = rehashing && Math.random() < 0.5;
+    // Random buckets first (as dictGetRandomKey), then a sweep: a bounded search even if counts lie.
+    const rehashing = u32[(sh + S_REHASH) >>> 2] !== 0;
+    const sweep = 2 * (u32[(sh + S_MASK0) >>> 2] + 1 + (rehashing ? u32[(sh + S_MASK1) >>> 2] + 1 : 0));
+    for (let probe = 0; probe < 64 + sweep; probe++) {
+      const useT1 = rehashing && (probe < 64 ? Math.random() < 0.5 : probe - 64 >= sweep / 2);
       const table = u32[(sh + (useT1 ? S_TABLE1 : S_TABLE0)) >>> 2];
       const mask = u32[(sh + (useT1 ? S_MASK1 : S_MASK0)) >>> 2];
-      const head = u32[(table >>> 2) + Math.floor(Math.random() * (mask + 1))];
+      const bucket = probe < 64 ? Math.floor(Math.random() * (mask + 1)) : (probe - 64) % (mask + 1);
+      const head = u32[(table >>> 2) + bucket];
       if (head === 0) continue;
       let len = 0;
       for (let e = head; e !== 0; e = u32[e >>> 2]) len++;
@@ -515,6 +518,7 @@ export class Shard extends ShardArena {
       for (let k = Math.floor(Math.random() * len); k > 0; k--) e = u32[e >>> 2];
       return e;
     }
+    return 0;
   }
 
   // ---- iteration ----
