@@ -48,16 +48,27 @@ export class SlotTable {
     this.header[Header.MyIndex] = -1;
   }
 
-  get version(): number {
-    return Atomics.load(this.header, Header.Version);
-  }
-
   get stateOk(): boolean {
     return this.header[Header.StateOk] === 1;
   }
 
   get myIndex(): number {
     return this.header[Header.MyIndex];
+  }
+
+  /**
+   * The node a slot redirects to and its "ip:port", read consistently: the
+   * version is odd while the coordinator rewrites the table (a seqlock), so
+   * a reader retries rather than pair an index with another node's address.
+   */
+  redirect(slot: number, ask: boolean): { index: number; endpoint: string } {
+    for (;;) {
+      const before = Atomics.load(this.header, Header.Version);
+      if (before & 1) continue;
+      const index = ask ? this.migrating[slot] : this.owner[slot];
+      const endpoint = index >= 0 ? this.endpoint(index) : '';
+      if (Atomics.load(this.header, Header.Version) === before) return { index, endpoint };
+    }
   }
 
   /** "ip:port" of a node, for MOVED and ASK. */
@@ -86,8 +97,12 @@ export class SlotTable {
     this.header[Header.MyIndex] = myIndex;
   }
 
-  /** Marks a publication complete (workers may compare versions to cache derived data). */
-  bumpVersion(): void {
+  /** Starts a rewrite: the version turns odd until endWrite. */
+  beginWrite(): void {
+    Atomics.add(this.header, Header.Version, 1);
+  }
+
+  endWrite(): void {
     Atomics.add(this.header, Header.Version, 1);
   }
 }

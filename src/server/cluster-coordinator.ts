@@ -36,6 +36,8 @@ export class ClusterCoordinator {
   readonly bus: ClusterBus;
   private readonly ks: Keyspace;
   private readonly nodeIndex = new Map<ClusterNode, number>();
+  private readonly freeIndexes: number[] = [];
+  private nextIndex = 0;
   private cron: NodeJS.Timeout | undefined;
   private readonly env: ClusterCommandEnvironment;
 
@@ -148,26 +150,28 @@ export class ClusterCoordinator {
     }
   }
 
+  /** A node's slot-table index: stable while the node is known; released indexes are reused. */
   private indexOf(node: ClusterNode): number {
     let i = this.nodeIndex.get(node);
     if (i === undefined) {
-      if (this.nodeIndex.size >= MAX_NODES) this.compactIndexes();
-      i = this.nodeIndex.size;
+      i = this.freeIndexes.pop() ?? this.nextIndex++;
+      if (i >= MAX_NODES) throw new Error(`more than ${MAX_NODES} cluster nodes`);
       this.nodeIndex.set(node, i);
     }
     return i;
   }
 
-  /** Forgotten nodes leave holes: renumber when the table is full. */
-  private compactIndexes(): void {
-    this.nodeIndex.clear();
-    for (const n of this.state.nodes.values()) this.nodeIndex.set(n, this.nodeIndex.size);
-  }
-
   /** Writes the topology for the workers: node records first, then the slots that refer to them. */
   publish(): void {
     const { state, table } = this;
-    for (const node of [...this.nodeIndex.keys()]) if (!state.nodes.has(node.id) || state.nodes.get(node.id) !== node) this.nodeIndex.delete(node);
+    table.beginWrite();
+    // Forgotten or renamed-away nodes give their index back; no slot refers to them any more.
+    for (const [node, index] of [...this.nodeIndex]) {
+      if (state.nodes.get(node.id) !== node) {
+        this.nodeIndex.delete(node);
+        this.freeIndexes.push(index);
+      }
+    }
     for (const node of state.nodes.values()) {
       const master = node.isReplica && node.masterId ? state.node(node.masterId) : undefined;
       table.setNode(this.indexOf(node), `${node.ip}:${node.port}`, master ? this.indexOf(master) : -1);
@@ -181,7 +185,7 @@ export class ClusterCoordinator {
       table.importing[s] = i ? this.indexOf(i) : -1;
     }
     table.setHeader(state.state === 'ok', this.indexOf(state.myself));
-    table.bumpVersion();
+    table.endWrite();
     state.topologyDirty = false;
   }
 }

@@ -112,8 +112,10 @@ export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTa
       }
       // processCommand redirects only to another node: a slot "migrating"
       // to this node itself is served here.
-      if (table.migrating[slot] === me) return true;
-      c.out.error(`-ASK ${slot} ${table.endpoint(table.migrating[slot])}`);
+      const target = table.redirect(slot, true);
+      if (target.index === me) return true;
+      if (target.index < 0) return true; // the migration ended meanwhile: the slot is ours
+      c.out.error(`-ASK ${slot} ${target.endpoint}`);
       return false;
     }
     if (importing && (asking || spec.flags.includes('asking'))) {
@@ -126,6 +128,11 @@ export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTa
   }
   if (owner === me) return true;
   if (c.client.readonlyReplicaReads && !isWrite && table.masterIndex(me) === owner) return true;
-  c.out.error(`-MOVED ${slot} ${table.endpoint(owner)}`);
+  const target = table.redirect(slot, false);
+  if (target.index < 0) {
+    c.out.error(UNBOUND);
+    return false;
+  }
+  c.out.error(`-MOVED ${slot} ${target.endpoint}`);
   return false;
 }
