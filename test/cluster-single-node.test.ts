@@ -213,6 +213,8 @@ if (requireRedisTools(t)) {
         ['MSET', 'a', '1', 'b', '2'], ['MSET', '{t}a', '1', '{t}b', '2'], ['MSETNX', 'a', '1', 'b', '2'], ['MGET', '{t}a', '{t}b'],
         ['MGET', '{t}a', '{t}b', 'x'], ['DEL', 'a', 'b'], ['EXISTS', 'foo', 'bar'], ['EXISTS', 'foo', '{foo}x'], ['RENAME', 'foo', 'bar'],
         ['RENAME', '{t}a', '{t}c'], ['COPY', '{t}b', '{t}d'], ['COPY', '{t}b', 'x'], ['DEL', '{t}d', '{t}d'],
+        // One database in cluster mode: SWAPDB and COPY ... DB n are refused.
+        ['SWAPDB', '0', '1'], ['COPY', '{t}b', '{t}e', 'DB', '1'], ['COPY', '{t}b', '{t}e', 'DB', '0'], ['DEL', '{t}e'],
         ['CLUSTER', 'COUNTKEYSINSLOT', foo], ['CLUSTER', 'GETKEYSINSLOT', foo, '10'], ['CLUSTER', 'GETKEYSINSLOT', foo, '2'],
         ['CLUSTER', 'FLUSHSLOTS'], ['CLUSTER', 'RESET'], ['CLUSTER', 'RESET', 'HARD'], ['CLUSTER', 'FLUSHSLOTS', 'x'],
         ['ASKING'], ['GET', 'foo'], ['READONLY'], ['GET', 'foo'], ['READWRITE'], ['SET', 'foo', 'bar'],

@@ -315,6 +315,13 @@ if (requireRedisTools(t)) {
     ]), []);
   });
 
+  t.test('SHUTDOWN flag combinations Redis refuses (the servers stay up)', async (t) => {
+    t.same(await run([
+      ['SHUTDOWN', 'NOSAVE', 'SAVE'], ['SHUTDOWN', 'ABORT', 'NOSAVE'], ['SHUTDOWN', 'ABORT', 'NOW'], ['SHUTDOWN', 'BOGUS'],
+      ['SHUTDOWN', 'ABORT'], ['PING'],
+    ]), []);
+  });
+
   t.test('unknown commands and subcommands, arity errors', async (t) => {
     t.same(await run([
       ['FOO'],

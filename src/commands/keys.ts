@@ -229,6 +229,10 @@ function copy(c: CommandContext): void {
       return;
     }
   }
+  if (c.server.cluster !== null && targetDb !== 0) {
+    c.out.error('Copying to another database is not allowed in cluster mode');
+    return;
+  }
   if (targetDb === c.client.db && c.argsEqual(1, 2)) {
     c.out.error('source and destination objects are the same');
     return;

@@ -127,6 +127,10 @@ function flushdb(c: CommandContext): void {
 }
 
 function swapdb(c: CommandContext): void {
+  if (c.server.cluster !== null) {
+    c.out.error('SWAPDB is not allowed in cluster mode');
+    return;
+  }
   // getIntFromObjectOrReply with a message: also for integers beyond a C int.
   const a = c.argInt(1);
   const b = c.argInt(2);
@@ -147,18 +151,26 @@ function swapdb(c: CommandContext): void {
 }
 
 function shutdown(c: CommandContext): Promise<(c: CommandContext) => void> | void {
-  let mode: 'save' | 'nosave' | 'default' = 'default';
+  let save = false;
+  let nosave = false;
+  let otherFlags = false;
   let abort = false;
   for (let i = 1; i < c.argc; i++) {
-    if (c.argIs(i, 'nosave')) mode = 'nosave';
-    else if (c.argIs(i, 'save')) mode = 'save';
-    else if (c.argIs(i, 'now') || c.argIs(i, 'force')) continue;
+    if (c.argIs(i, 'nosave')) nosave = true;
+    else if (c.argIs(i, 'save')) save = true;
+    else if (c.argIs(i, 'now') || c.argIs(i, 'force')) otherFlags = true;
     else if (c.argIs(i, 'abort')) abort = true;
     else {
       c.out.error(SYNTAX);
       return;
     }
   }
+  // shutdownCommand's illegal combinations: ABORT with anything, SAVE with NOSAVE.
+  if ((abort && (save || nosave || otherFlags)) || (save && nosave)) {
+    c.out.error(SYNTAX);
+    return;
+  }
+  const mode = nosave ? 'nosave' : save ? 'save' : 'default';
   if (abort) {
     c.out.error('No shutdown in progress.');
     return;
