@@ -102,7 +102,12 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
         c.spec = spec;
         c.out.resp = client.resp;
         const mark = c.out.mark();
-        reply(c);
+        try {
+          reply(c);
+        } catch (err) {
+          handlerFailed(c, spec, hooks, err, mark);
+          return;
+        }
         finishReply(c, mark);
       },
       (err) => {

@@ -92,7 +92,29 @@ export class Connection implements ClientState {
   }
 
   /** Runs every complete command in buf[pos, end), then keeps the tail and flushes. */
+  /**
+   * Runs the commands of a read. Handlers' own errors are answered by
+   * dispatch; anything else that throws here (eviction, routing, buffer
+   * allocation) drops this client's unsent replies — the reply buffer is
+   * shared by the worker's connections — and closes it, and the node goes on.
+   */
   private process(buf: Buffer, pos: number, end: number): void {
+    const mark = this.rt.out.mark();
+    try {
+      this.processCommands(buf, pos, end);
+    } catch (err) {
+      this.fail(err, mark);
+    }
+  }
+
+  private fail(err: unknown, mark: number): void {
+    this.rt.out.rollback(mark);
+    this.rt.ctx.unlockAll();
+    log('warning', `Closing client id=${this.id} addr=${this.address} after an internal error: ${err instanceof Error ? err.stack : String(err)}`);
+    this.close();
+  }
+
+  private processCommands(buf: Buffer, pos: number, end: number): void {
     const rt = this.rt;
     const ctx = rt.ctx;
     const out = rt.out;
@@ -137,12 +159,21 @@ export class Connection implements ClientState {
     this.keepTail(buf, pos, end);
     this.flush();
     pending.then(() => {
-      this.suspended = false;
-      this.flush();
-      if (this.closed) return;
-      if (this.pending !== null && !this.closeAfterReply) this.process(this.pending, this.resumeAt, this.pendingLen);
-      else if (this.closeAfterReply) this.flush();
-    });
+      const mark = this.rt.out.mark();
+      try {
+        this.resume();
+      } catch (err) {
+        this.fail(err, mark);
+      }
+    }, (err) => this.fail(err, this.rt.out.mark()));
+  }
+
+  private resume(): void {
+    this.suspended = false;
+    this.flush();
+    if (this.closed) return;
+    if (this.pending !== null && !this.closeAfterReply) this.process(this.pending, this.resumeAt, this.pendingLen);
+    else if (this.closeAfterReply) this.flush();
   }
 
   /** Keeps buf[from, end) (and the partial command before it) for the next read. */
