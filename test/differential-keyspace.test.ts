@@ -246,6 +246,12 @@ if (requireRedisTools(t)) {
         t.same(pa.items[1].items.map((i) => i.text).sort(), pb.items[1].items.map((i) => i.text).sort(), `SCAN '${cursor}' keys`);
       }
     }
+    // A cursor past the end of the table (strtoul wraps -1 to 2^64-1): the scan ends, cursor 0.
+    for (const cursor of ['-1', '18446744073709551615']) {
+      const [a, b] = await Promise.all([w.command('SCAN', cursor), r.command('SCAN', cursor)]);
+      t.equal(parseResp(a.toString('latin1')).items[0].text, '0', `weft ends SCAN ${cursor}`);
+      t.equal(parseResp(b.toString('latin1')).items[0].text, '0', `redis ends SCAN ${cursor}`);
+    }
   });
 
   t.test('RANDOMKEY', async (t) => {

@@ -61,6 +61,10 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
   const client = c.client;
   const stats = c.server.stats;
   const replyMark = c.out.mark();
+  // ASKING lasts for the one command after it, whatever that command's fate
+  // (resetClient); the ASKING command sets it again.
+  const asking = client.asking;
+  client.asking = false;
   const spec = resolveCommand(c, table);
   if (spec === undefined) {
     stats.rejectedCalls++;
@@ -72,9 +76,6 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
     stats.rejectedCalls++;
     return finishReply(c, replyMark);
   }
-  // ASKING lasts for one command (resetClient), the one after it.
-  const asking = client.asking;
-  if (spec.name !== 'asking') client.asking = false;
   if (hooks.route !== undefined && !hooks.route(c, spec, asking)) {
     stats.rejectedCalls++;
     return finishReply(c, replyMark);

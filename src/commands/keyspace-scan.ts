@@ -52,7 +52,7 @@ function parseScanCursor(text: string): number | null {
   const v = BigInt(m[2]);
   if (v > 18446744073709551615n) return null;
   const n = m[1] === '-' && v !== 0n ? 18446744073709551616n - v : v;
-  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : 0;
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : Number.MAX_SAFE_INTEGER;
 }
 
 const SLOT_BITS = 14;
@@ -70,6 +70,9 @@ function scan(c: CommandContext): void {
     c.out.error('invalid cursor');
     return;
   }
+  // weft's cursors stay below 2^46 (a 32-bit bucket cursor above the 14 slot
+  // bits); one beyond lies past the last bucket, where Redis's scan ends too.
+  const pastTheEnd = cursor >= SLOTS * 2 ** 32;
   let count = 10;
   let pattern = -1;
   let typeFilter = -1;
@@ -99,8 +102,8 @@ function scan(c: CommandContext): void {
       return;
     }
   }
-  let slot = cursor % SLOTS;
-  let bucket = Math.floor(cursor / SLOTS) >>> 0;
+  let slot = pastTheEnd ? SLOTS : cursor % SLOTS;
+  let bucket = pastTheEnd ? 0 : Math.floor(cursor / SLOTS) >>> 0;
   const db = c.ks.dbMap[c.client.db];
   const names: Buffer[] = [];
   let budget = count * 10;

@@ -187,8 +187,13 @@ function memoryUsage(c: CommandContext): void {
       c.out.error(SYNTAX);
       return;
     }
-    if (c.argInt(4) === null) {
+    const samples = c.argInt(4);
+    if (samples === null) {
       c.out.error(NOT_INTEGER);
+      return;
+    }
+    if (samples < 0) {
+      c.out.error(SYNTAX);
       return;
     }
   } else if (c.argc !== 3) {
@@ -249,11 +254,9 @@ function debug(c: CommandContext): void {
     return;
   }
   if (c.argIs(1, 'sleep') && c.argc === 3) {
-    const seconds = Number(c.argString(2));
-    if (!Number.isFinite(seconds) || seconds < 0) {
-      c.out.error(NOT_INTEGER);
-      return;
-    }
+    // strtod, as Redis reads it: text that is not a number sleeps 0 s.
+    const parsed = parseFloat(c.argLatin1(2));
+    const seconds = Number.isFinite(parsed) && parsed > 0 ? parsed : 0;
     // Like Redis, DEBUG SLEEP blocks the thread that runs it.
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, seconds * 1000);
     c.out.ok();

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REDIS_DIRECTIVES } from './redis-directives.js';
+import { globMatch } from '../commands/glob.js';
 
 import { REDIS_VERSION } from '../commands/server-info.js';
 
@@ -151,29 +152,6 @@ for (const d of DEFS) {
   for (const a of d.aliases ?? []) BY_NAME.set(a, d);
 }
 
-/** A glob as Redis's stringmatchlen (used by CONFIG GET and KEYS on names). */
-export function globToRegExp(glob: string, nocase = false): RegExp {
-  let re = '^';
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i];
-    if (ch === '*') re += '[\\s\\S]*';
-    else if (ch === '?') re += '[\\s\\S]';
-    else if (ch === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end < 0) re += '\\[';
-      else {
-        let body = glob.slice(i + 1, end);
-        const negate = body.startsWith('^');
-        if (negate) body = body.slice(1);
-        re += `[${negate ? '^' : ''}${body.replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else if (ch === '\\' && i + 1 < glob.length) re += '\\' + glob[++i];
-    else re += ch.replace(/[.+^${}()|\]\\/]/g, '\\$&');
-  }
-  return new RegExp(re + '$', nocase ? 'i' : '');
-}
-
 export interface LoadResult {
   config: Config;
   /** Redis directives weft accepts but does not implement (one warning each). */
@@ -221,12 +199,14 @@ export class Config {
     return c;
   }
 
+  /** CONFIG GET's matching: Redis's glob, case-insensitive, on names and aliases. */
   match(pattern: string): [string, string][] {
-    const re = globToRegExp(pattern.toLowerCase(), true);
+    const p = Buffer.from(pattern, 'latin1');
     const out: [string, string][] = [];
     const seen = new Set<string>();
     for (const [alias, def] of BY_NAME) {
-      if (re.test(alias) && !seen.has(def.name)) {
+      const name = Buffer.from(alias, 'latin1');
+      if (globMatch(p, 0, p.length, name, 0, name.length, true) && !seen.has(def.name)) {
         seen.add(def.name);
         out.push([alias, this.render(def)]);
       }
