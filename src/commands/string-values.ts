@@ -37,9 +37,9 @@ export function copyIntoShard(shard: Shard, dst: number, src: Uint8Array, start:
  * bytes from `src`; keeps the TTL only when asked (SET KEEPTTL, INCR...).
  * Returns the entry.
  */
-export function storeString(c: CommandContext, e: number, src: Uint8Array, start: number, len: number, keepTtl: boolean): number {
+export function storeString(c: CommandContext, e: number, src: Uint8Array, start: number, len: number, keepTtl: boolean, withTtl = false): number {
   const shard = c.shard;
-  e = prepareString(c, e, len, keepTtl, 0);
+  e = prepareString(c, e, len, keepTtl, 0, withTtl);
   copyIntoShard(shard, shard.valueStart(e), src, start, len);
   return e;
 }
@@ -49,13 +49,15 @@ export function storeString(c: CommandContext, e: number, src: Uint8Array, start
  * first `keep` bytes of its old value; returns the entry (value bytes are
  * the caller's to write).
  */
-export function prepareString(c: CommandContext, e: number, len: number, keepTtl: boolean, keep: number): number {
+/** `withTtl`: the caller sets an expire time next, so the entry gets room for it now rather than moving. */
+export function prepareString(c: CommandContext, e: number, len: number, keepTtl: boolean, keep: number, withTtl = false): number {
   const shard = c.shard;
   if (e === 0) {
-    e = c.insertKey(ValueType.String, len);
+    e = c.insertKey(ValueType.String, len, withTtl);
   } else {
-    if (!keepTtl) shard.persist(c.db, e);
-    e = shard.resizeValue(c.db, e, len, keep, false);
+    // A TTL set next replaces the old one in place: no need to leave the volatile index and rejoin it.
+    if (!keepTtl && !withTtl) shard.persist(c.db, e);
+    e = shard.resizeValue(c.db, e, len, keep, withTtl);
     shard.u8[e + E_TYPE] = ValueType.String;
     shard.u8[e + E_ENCODING] = 0;
   }

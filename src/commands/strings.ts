@@ -141,7 +141,7 @@ function setGeneric(c: CommandContext, flags: number, when: number): void {
     if (!(flags & SetFlags.GET)) c.out.nullBulk();
     return;
   }
-  e = storeString(c, e, c.buf, c.argStart[2], c.argLen[2], (flags & SetFlags.KEEPTTL) !== 0);
+  e = storeString(c, e, c.buf, c.argStart[2], c.argLen[2], (flags & SetFlags.KEEPTTL) !== 0, when >= 0);
   if (when >= 0) c.shard.setExpire(c.db, e, when);
   if (!(flags & SetFlags.GET)) c.out.ok();
 }
@@ -163,7 +163,7 @@ function setexGeneric(seconds: boolean) {
     const when = expireTime(c, 2, seconds, true);
     if (when === null) return;
     c.openKey(1);
-    const e = storeString(c, c.findWrite(), c.buf, c.argStart[3], c.argLen[3], false);
+    const e = storeString(c, c.findWrite(), c.buf, c.argStart[3], c.argLen[3], false, true);
     c.shard.setExpire(c.db, e, when);
     c.out.ok();
   };

@@ -187,7 +187,7 @@ export class Connection implements ClientState {
       return;
     }
     const len = end - from;
-    if (len > this.rt.config.number('client-query-buffer-limit')) {
+    if (len > this.rt.queryBufferLimit) {
       log('warning', `Closing client that reached max query buffer length: id=${this.id} addr=${this.address} (qbuf initial bytes: ${JSON.stringify(buf.subarray(from, from + 64).toString('latin1'))})`);
       this.close();
       return;

@@ -92,7 +92,13 @@ export class WorkerRuntime {
   }
 
   /** Applies configuration values that live in hot objects. */
+  /** Values read on every command or read, kept out of the config map (a lookup costs ~26 ns). */
+  maxmemory = 0;
+  queryBufferLimit = 0;
+
   applyConfig(): void {
+    this.maxmemory = this.config.number('maxmemory');
+    this.queryBufferLimit = this.config.number('client-query-buffer-limit');
     const policy = this.config.get('maxmemory-policy')!;
     this.ks.policy = policy.endsWith('-lfu') ? AccessPolicy.Lfu : AccessPolicy.Lru;
     this.ks.lfuLogFactor = this.config.number('lfu-log-factor');
@@ -221,7 +227,7 @@ export class WorkerRuntime {
   }
 
   private ensureMemory(c: CommandContext): boolean {
-    const max = this.config.number('maxmemory');
+    const max = this.maxmemory;
     if (max === 0) return true;
     const ks = this.ks;
     if (ks.liveBytes() <= max) return true;
