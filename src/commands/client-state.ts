@@ -41,11 +41,6 @@ export interface ClientState {
   readonly fd: number;
 }
 
-export interface ClientInfoLine {
-  id: number;
-  line: string;
-}
-
 /** Filters of CLIENT KILL (new form) and CLIENT LIST ID. */
 export interface ClientFilter {
   ids?: number[];

@@ -7,22 +7,6 @@ import { parseLongLong } from '../protocol/resp-parser.js';
 
 export { parseLongLong };
 
-const FLOAT_RE = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity)$/i;
-
-/** Parses a float as Redis's string2ld / string2d: no spaces, no trailing junk, no NaN. */
-export function parseFloatStrict(text: string): number | null {
-  if (text.length === 0 || text.length > 5000 || !FLOAT_RE.test(text)) return null;
-  const lower = text.toLowerCase();
-  if (lower.endsWith('inf') || lower.endsWith('infinity')) return lower.startsWith('-') ? -Infinity : Infinity;
-  const v = Number(text);
-  return Number.isNaN(v) ? null : v;
-}
-
-export function parseFloatBytes(buf: Uint8Array, start: number, len: number): number | null {
-  if (len === 0 || len > 5000) return null;
-  return parseFloatStrict(Buffer.from(buf.buffer, buf.byteOffset + start, len).toString('latin1'));
-}
-
 /** Integer value of stored bytes (string2ll), or null. */
 export function bytesToInteger(buf: Uint8Array, start: number, len: number): number | null {
   return parseLongLong(buf, start, start + len);
@@ -201,22 +185,3 @@ export function formatLongDoubleHuman(v: LongDouble): string {
   return v.neg && text !== '0' ? `-${text}` : text;
 }
 
-/**
- * A double as Redis's addReplyDouble prints it in RESP2 (%.17g), and the
- * RESP3 form.
- */
-export function formatDouble17g(v: number): string {
-  if (Number.isNaN(v)) return 'nan';
-  if (v === Infinity) return 'inf';
-  if (v === -Infinity) return '-inf';
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  // C's %g: exponent form when the exponent is < -4 or >= the precision.
-  const [mant, expText] = v.toExponential(16).split('e');
-  const exp = Number(expText);
-  if (exp < -4 || exp >= 17) {
-    const m = mant.includes('.') ? mant.replace(/0+$/, '').replace(/\.$/, '') : mant;
-    return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  }
-  const fixed = v.toFixed(Math.max(0, 16 - exp));
-  return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
-}

@@ -99,7 +99,3 @@ export function storeInteger(c: CommandContext, e: number, n: number | bigint, k
   return e;
 }
 
-/** The current entry's value as a Buffer view (valid until the shard changes). */
-export function valueView(shard: Shard, e: number): Buffer {
-  return Buffer.from(shard.u8.buffer, shard.valueStart(e), shard.valueLength(e));
-}

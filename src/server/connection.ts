@@ -32,7 +32,6 @@ export class Connection implements ClientState {
   readonly localAddress: string;
   readonly fd: number;
   closed = false;
-  killed = false;
   /** Index of the worker thread serving this connection. */
   readonly worker: number;
 

@@ -35,8 +35,7 @@ export type FromWorker =
   | { type: 'rpc'; rid: number; request: RpcRequest }
   | { type: 'rpc-part'; rid: number; part: unknown }
   | { type: 'shutdown'; mode: 'save' | 'nosave' | 'default'; abort: boolean; rid: number }
-  | { type: 'cluster'; rid: number; args: string[] }
-  | { type: 'closed' };
+  | { type: 'cluster'; rid: number; args: string[] };
 
 export type RpcRequest =
   | { kind: 'client-list'; filter: ClientFilter }

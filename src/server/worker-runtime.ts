@@ -161,7 +161,6 @@ export class WorkerRuntime {
         for (const c of [...this.connections]) {
           if (matchesFilter(c, request.filter)) {
             n++;
-            c.killed = true;
             // Like Redis, the killer's own connection is closed after its reply.
             if (c.id === request.filter.self) c.closeAfterReply = true;
             else c.close();
@@ -190,9 +189,7 @@ export class WorkerRuntime {
     t.set(i, StatField.ConnectionsReceived, s.connectionsReceived);
     t.set(i, StatField.ExpireCycles, s.expireCycles);
     t.set(i, StatField.ClientsTimedOut, s.clientsTimedOut);
-    const mem = process.memoryUsage();
-    t.set(i, StatField.HeapUsed, mem.heapUsed);
-    t.set(i, StatField.HeapTotal, mem.heapTotal);
+    t.set(i, StatField.HeapUsed, process.memoryUsage().heapUsed);
   }
 
   private cron(): void {

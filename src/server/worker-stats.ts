@@ -14,11 +14,8 @@ export const enum StatField {
   NetInputBytes,
   NetOutputBytes,
   HeapUsed,
-  HeapTotal,
   ExpireCycles,
   ClientsTimedOut,
-  CpuUserMicros,
-  CpuSystemMicros,
   Count,
 }
 
@@ -46,7 +43,4 @@ export class StatsTable {
     return n;
   }
 
-  resetAll(fields: StatField[]): void {
-    for (let w = 0; w < this.workers; w++) for (const f of fields) this.f64[w * StatField.Count + f] = 0;
-  }
 }
