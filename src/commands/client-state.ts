@@ -75,7 +75,7 @@ export interface ServerServices {
   /** INFO text for the requested sections (already lowercased). */
   info(sections: string[], client: ClientState): Promise<string>;
   shutdown(mode: 'save' | 'nosave' | 'default', abort: boolean): Promise<string | null>;
-  /** Current unix time in ms for this command (cached per read, like Redis's mstime). */
+  /** Unix ms when the server started (INFO uptime). */
   readonly startedAt: number;
   readonly runId: string;
   readonly tcpPort: number;

@@ -7,7 +7,7 @@
 import { arg, block, defineCommand, oneOf, tokenArg, type CommandFlag, type CommandSpec, type DefineOptions } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { NOT_INTEGER } from './errors.js';
-import { replyHelp } from './connection.js';
+import { replyHelp } from './help-reply.js';
 import { keyHashSlot } from '../store/key-hash.js';
 import { E_KEYLEN } from '../store/layout.js';
 import { writeReplyValue } from '../protocol/reply-value.js';

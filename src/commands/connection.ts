@@ -4,7 +4,8 @@
  */
 import { arg, block, defineCommand, oneOf, tokenArg, type CommandSpec, type DefineOptions } from './command-spec.js';
 import type { CommandContext } from './context.js';
-import { DB_RANGE, NOT_INTEGER, SYNTAX } from './errors.js';
+import { DB_RANGE, NOT_INTEGER, SYNTAX, wrongArity } from './errors.js';
+import { replyHelp } from './help-reply.js';
 import { ReplyMode, type ClientFilter } from './client-state.js';
 import { REDIS_VERSION } from './server-info.js';
 import { NOT_INT32 } from './numbers.js';
@@ -14,7 +15,7 @@ const WRONGPASS = '-WRONGPASS invalid username-password pair or user is disabled
 
 function ping(c: CommandContext): void {
   if (c.argc > 2) {
-    c.out.error(`wrong number of arguments for 'ping' command`);
+    c.out.error(wrongArity('ping'));
     return;
   }
   if (c.argc === 2) c.out.bulkBytes(c.buf, c.argStart[1], c.argLen[1]);
@@ -390,12 +391,6 @@ const CLIENT_HELP = [
   'HELP',
   '    Prints this help.',
 ];
-
-/** Replies a HELP text as an array of status lines, as Redis's addReplyHelp. */
-export function replyHelp(c: CommandContext, lines: string[]): void {
-  c.out.arrayHeader(lines.length);
-  for (const l of lines) c.out.simple(l);
-}
 
 /** A CLIENT subcommand: @connection, and noscript/loading/stale unless its flags say otherwise (as in Redis). */
 const sub = (o: Omit<DefineOptions, 'group' | 'categories'>) =>

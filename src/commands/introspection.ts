@@ -12,7 +12,7 @@ import { CommandContext } from './context.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { SYNTAX } from './errors.js';
 import { globMatch } from './glob.js';
-import { replyHelp } from './connection.js';
+import { replyHelp } from './help-reply.js';
 
 const group = 'server';
 

@@ -6,7 +6,7 @@
 import { arg, defineCommand, keyArg, oneOf, rangeKeys, tokenArg, type CommandSpec } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { DB_RANGE, invalidExpire, NO_SUCH_KEY, NOT_INTEGER, SYNTAX } from './errors.js';
-import { replyHelp } from './connection.js';
+import { replyHelp } from './help-reply.js';
 import { E_ENCODING, ENC_RAW, ValueType } from '../store/layout.js';
 import { AccessPolicy } from '../store/keyspace.js';
 import { bytesToInteger, NOT_INT32, secondsOverflow } from './numbers.js';

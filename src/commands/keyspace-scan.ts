@@ -1,7 +1,7 @@
 /**
  * Walking the keyspace (Redis's db.c): KEYS, SCAN and RANDOMKEY. Shards are
- * locked one at a time, slot table by slot table, so a walk never stalls the
- * whole keyspace.
+ * locked one at a time (SCAN: one slot table per lock), so a walk never
+ * stalls the whole keyspace at once.
  */
 import { arg, defineCommand, type CommandSpec } from './command-spec.js';
 import type { CommandContext } from './context.js';

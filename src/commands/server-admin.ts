@@ -5,7 +5,7 @@
 import { arg, block, defineCommand, keyArg, oneOf, tokenArg, type CommandSpec } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { DB_RANGE, NOT_INTEGER, SYNTAX } from './errors.js';
-import { replyHelp } from './connection.js';
+import { replyHelp } from './help-reply.js';
 
 const group = 'server';
 

@@ -5,7 +5,7 @@
 import { arg, block, defineCommand, hasArg, keyArg, oneOf, tokenArg, type CommandSpec } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { ValueType, E_ENCODING, ENC_RAW } from '../store/layout.js';
-import { invalidExpire, NOT_FLOAT, NOT_INTEGER, OVERFLOW, STRING_TOO_LONG, SYNTAX } from './errors.js';
+import { invalidExpire, NOT_FLOAT, NOT_INTEGER, OVERFLOW, STRING_TOO_LONG, SYNTAX, wrongArity } from './errors.js';
 import { copyIntoShard, ENC_NOT_INT, prepareString, storeInteger, storeString } from './string-values.js';
 import {
   addLongDoubles, bytesToInteger, formatLongDoubleHuman, parseBigInt64, parseLongDouble, secondsOverflow, INT64_MAX, INT64_MIN,
@@ -228,7 +228,7 @@ function mget(c: CommandContext): void {
 function msetGeneric(nx: boolean) {
   return (c: CommandContext): void => {
     if (c.argc % 2 === 0) {
-      c.out.error(`wrong number of arguments for '${c.spec.name}' command`);
+      c.out.error(wrongArity(c.spec.name));
       return;
     }
     c.lockKeyRange(1, c.argc - 2, 2);

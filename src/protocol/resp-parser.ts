@@ -42,7 +42,7 @@ export class RespParser {
   error = '';
   /** Bytes still expected by the bulk currently being read (to size the buffer). */
   pendingBulkBytes = 0;
-  /** The inline form was used for the last command (affects nothing but stats). */
+  /** Whether the last command came in the inline form (observable by the parser's tests). */
   inline = false;
 
   private multibulkLen = 0; // arguments still to read of the current multibulk

@@ -140,13 +140,21 @@ export class WorkerRuntime {
     if (this.connections.delete(c)) Atomics.sub(this.connectionCounts, this.index, 1);
   }
 
-  /** Asks every worker (through the coordinator) and gathers their answers. */
-  rpc(request: RpcRequest): Promise<unknown[]> {
+  /**
+   * Sends a request to the coordinator and resolves with the parts of its
+   * 'rpc-result' (request ids carry the worker index, so they never collide).
+   */
+  private request(message: (rid: number) => FromWorker): Promise<unknown[]> {
     const rid = ++this.rpcSeq * 1000 + this.index;
     return new Promise((resolve) => {
       this.rpcWaiting.set(rid, resolve);
-      this.post({ type: 'rpc', rid, request });
+      this.post(message(rid));
     });
+  }
+
+  /** Asks every worker (through the coordinator) and gathers their answers. */
+  rpc(request: RpcRequest): Promise<unknown[]> {
+    return this.request((rid) => ({ type: 'rpc', rid, request }));
   }
 
   private answerRpc(request: RpcRequest): unknown {
@@ -241,13 +249,8 @@ export class WorkerRuntime {
 
   private makeServices(): ServerServices {
     const rt = this;
-    const clusterCall = (args: string[]): Promise<ReplyValue> => {
-      const rid = ++this.rpcSeq * 1000 + this.index;
-      return new Promise((resolve) => {
-        this.rpcWaiting.set(rid, (parts) => resolve(parts[0] as ReplyValue));
-        this.post({ type: 'cluster', rid, args });
-      });
-    };
+    const clusterCall = async (args: string[]): Promise<ReplyValue> =>
+      (await this.request((rid) => ({ type: 'cluster', rid, args })))[0] as ReplyValue;
     return {
       cluster: this.slotTable ? { execute: clusterCall } : null,
       stats: this.stats,
@@ -291,13 +294,8 @@ export class WorkerRuntime {
         this.publishStats();
         return renderInfo(this, sections, client);
       },
-      shutdown: (mode, abort) => {
-        const rid = ++this.rpcSeq * 1000 + this.index;
-        return new Promise((resolve) => {
-          this.rpcWaiting.set(rid, (parts) => resolve((parts[0] as string | null) ?? null));
-          this.post({ type: 'shutdown', mode, abort, rid });
-        });
-      },
+      shutdown: async (mode, abort) =>
+        ((await this.request((rid) => ({ type: 'shutdown', mode, abort, rid })))[0] as string | null) ?? null,
       threadHeaps: () => {
         this.publishStats();
         return Array.from({ length: this.workers }, (_, i) => this.statsTable.get(i, StatField.HeapUsed));
