@@ -80,7 +80,7 @@ async function main() {
   try {
     clusters.push(await startRedisCluster(path.join(tmp, 'redis')));
     clusters.push(await startWeftCluster(path.join(tmp, 'weft')));
-    console.log(`bench-cluster-vs-redis: ${masters} masters each, ${requests} requests per run, ${rounds} round(s), ` +
+    console.log(`bench-cluster-vs-redis: ${masters} masters each, ${requests} requests per run (${requests * 5} at -P 16), ${rounds} round(s), ` +
       `redis-benchmark --cluster -c 50 -r 1000000 -d 32; ${pin ? 'servers on core 0, client on core 1' : 'no pinning'}`);
     const rows = [];
     for (const pipeline of [1, 16]) {

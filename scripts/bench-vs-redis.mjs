@@ -1,7 +1,7 @@
 // Compares weft with redis-server on this machine, in one run, alternating
 // between the servers so that machine noise hits all of them alike.
 //
-// For each redis-benchmark test (-c 50 -r 1000000 -d 32) at -P 1 and -P 16
+// For each redis-benchmark test (-c 50 -r 1000000 -d 32) at -P 1 and -P 16 (5x the requests)
 // it prints ops/s and the server's CPU time per operation (utime + stime of
 // the whole server process over the run, from /proc, divided by operations),
 // then loads 1,000,000 memtier-shaped keys (memtier-<n> -> 32 random bytes)
@@ -81,7 +81,7 @@ async function main() {
     stop();
     process.exit(1);
   });
-  console.log(`bench-vs-redis: ${requests} requests per run, ${rounds} round(s), -c 50 -r 1000000 -d 32, ` +
+  console.log(`bench-vs-redis: ${requests} requests per run (${requests * 5} at -P 16), ${rounds} round(s), -c 50 -r 1000000 -d 32, ` +
     `${pin ? 'servers on core 0, client on core 1' : 'no pinning'}; ${os.cpus()[0]?.model ?? ''}`);
   const results = [];
   try {
