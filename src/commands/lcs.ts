@@ -131,9 +131,11 @@ function lcs(c: CommandContext): void {
     c.out.error('Insufficient memory, failed allocating transient memory for LCS');
     return;
   }
-  // Fixed-length views: V8 reads the shard's length-tracking views far slower in a hot loop.
-  const a = new Uint8Array(sa.sab, ea === 0 ? 0 : sa.valueStart(ea), alen);
-  const b = new Uint8Array(sb.sab, eb === 0 ? 0 : sb.valueStart(eb), blen);
+  // Copies of both values: the O(N*M) table is filled after the shard locks
+  // are released, so LCS on big strings stalls no other client of the shards.
+  const a = new Uint8Array(new Uint8Array(sa.sab, ea === 0 ? 0 : sa.valueStart(ea), alen));
+  const b = new Uint8Array(new Uint8Array(sb.sab, eb === 0 ? 0 : sb.valueStart(eb), blen));
+  c.unlockAll();
   const width = blen + 1;
   // Row 0 and column 0 stay zero: the LCS with an empty prefix is empty.
   for (let i = 1; i <= alen; i++) {
