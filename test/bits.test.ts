@@ -6,8 +6,8 @@
  * non-string key while weft has no other value types.
  */
 import t from 'tap';
-import { compareScripts, RawClient, requireRedisTools, startRedis, startWeft, type ScriptStep } from './helpers/servers.js';
-import { inProcess, lines } from './helpers/in-process.js';
+import { compareScripts, requireRedisTools, type ScriptStep } from './helpers/servers.js';
+import { inProcess, lines, wrongTypeFixture } from './helpers/in-process.js';
 import { prngInt } from './helpers/prng.js';
 import { connectPair, startPair } from './helpers/differential.js';
 
@@ -15,15 +15,7 @@ const hex = (h: string) => Buffer.from(h, 'hex');
 // Skips without the Redis tools locally, fails without them under CI.
 if (requireRedisTools(t)) {
   t.test('WRONGTYPE and its place among the argument errors', async (t) => {
-    const redis = await startRedis();
-    t.teardown(() => redis.stop());
-    const r = await RawClient.connect(redis.port);
-    t.teardown(() => r.close());
-    const weft = inProcess();
-    weft.plantList('l');
-    weft.run('SET', 's', 'abc');
-    await r.command('LPUSH', 'l', 'x');
-    await r.command('SET', 's', 'abc');
+    const { r, weft } = await wrongTypeFixture(t);
     const steps = lines(`
       SETBIT l 1 1
       SETBIT l -1 1

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { setArgs } from './helpers/in-process.js';
 import { CommandTable } from '../src/commands/command-table.js';
 import { defineCommand } from '../src/commands/command-spec.js';
 import { CommandContext } from '../src/commands/context.js';
@@ -18,17 +19,7 @@ function setup() {
   const errors: string[] = [];
   const hooks: DispatchHooks = { ensureMemory: () => true, onHandlerError: (spec, err) => errors.push(`${spec.name}: ${(err as Error).message}`) };
   const run = (table: CommandTable, ...args: string[]) => {
-    const buf = Buffer.from(args.join(''));
-    c.buf = buf;
-    c.argc = args.length;
-    c.argStart = new Int32Array(args.length);
-    c.argLen = new Int32Array(args.length);
-    let p = 0;
-    args.forEach((a, i) => {
-      c.argStart[i] = p;
-      c.argLen[i] = a.length;
-      p += a.length;
-    });
+    setArgs(c, args);
     dispatch(c, hooks, table);
     return out.take().toString();
   };
