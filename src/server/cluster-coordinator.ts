@@ -15,6 +15,7 @@ import type { ClusterNode } from '../cluster/cluster-node.js';
 import { ClusterBus } from '../cluster/cluster-bus.js';
 import type { ReplyValue } from '../protocol/reply-value.js';
 import { log, type LogLevel } from './log.js';
+import type { ReplicationControl } from '../replication/replication-control.js';
 
 export function clusterOptions(config: Config): ClusterOptions {
   const port = config.number('port');
@@ -41,7 +42,7 @@ export class ClusterCoordinator {
   private cron: NodeJS.Timeout | undefined;
   private readonly env: ClusterCommandEnvironment;
 
-  constructor(private readonly config: Config, keyspace: KeyspaceBuffers) {
+  constructor(private readonly config: Config, keyspace: KeyspaceBuffers, private readonly replication: ReplicationControl) {
     // cluster-config-file is relative to dir, where the server runs.
     this.file = path.resolve(config.get('cluster-config-file')!);
     const options = clusterOptions(config);
@@ -81,7 +82,7 @@ export class ClusterCoordinator {
       },
       saveConfig: () => this.save(),
       broadcastPong: () => this.bus.broadcastPong(),
-      replicationOffset: () => 0,
+      replicationOffset: () => replication.offset(),
     };
     this.bus = new ClusterBus(this.state, {
       port: config.number('cluster-port') || config.number('port') + 10000,
@@ -90,6 +91,7 @@ export class ClusterCoordinator {
     });
     // Slots another master took over: their keys here are stale (Redis deletes them).
     this.bus.on('slots-lost', (slots: number[]) => this.deleteKeysInSlots(slots));
+    this.bus.on('replicate', (master: ClusterNode) => replication.replicateFrom(master.ip, master.port));
     this.state.updateState();
     this.publish();
   }

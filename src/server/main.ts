@@ -16,6 +16,7 @@ import { configureLog, log } from './log.js';
 import { WEFT_VERSION } from './version.js';
 import { ClusterCoordinator } from './cluster-coordinator.js';
 import { NodesConfError } from '../cluster/nodes-conf.js';
+import { ReplicationManager } from '../replication/replication-manager.js';
 
 function loadConfig(argv: string[]): LoadResult {
   const { file, options } = parseCommandLine(argv);
@@ -89,10 +90,11 @@ async function main(): Promise<void> {
   const flagsSab = new SharedArrayBuffer(16);
   new Int32Array(flagsSab)[0] = 1;
   const runId = crypto.randomBytes(20).toString('hex');
+  const replication = new ReplicationManager();
   let cluster: ClusterCoordinator | null = null;
   if (config.bool('cluster-enabled')) {
     try {
-      cluster = new ClusterCoordinator(config, keyspace);
+      cluster = new ClusterCoordinator(config, keyspace, replication);
     } catch (e) {
       if (e instanceof NodesConfError) {
         log('warning', e.message);
