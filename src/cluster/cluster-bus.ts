@@ -205,23 +205,41 @@ export class ClusterBus extends EventEmitter<BusEventMap> {
     );
   }
 
-  /** clusterBroadcastPong: after SETSLOT NODE, a failover or an epoch bump, tell everyone (or my shard) now. */
-  broadcastPong(onlyMyShard = false): void {
-    const shardMaster = this.myShardMaster();
+  /**
+   * clusterBroadcastPong: after SETSLOT NODE, a failover or an epoch bump, tell
+   * everyone now; or only the other replicas of my master
+   * (CLUSTER_BROADCAST_LOCAL_SLAVES), when an election is scheduled.
+   */
+  broadcastPong(target: 'all' | 'local-replicas' = 'all'): void {
+    const me = this.state.myself;
     for (const node of this.state.nodes.values()) {
       if (node.flags & (NodeFlag.Myself | NodeFlag.Handshake)) continue;
-      if (onlyMyShard && !this.inShardOf(node, shardMaster)) continue;
+      if (target === 'local-replicas') {
+        const localReplica = node.isReplica && node.masterId !== null && (node.masterId === me.id || node.masterId === me.masterId);
+        if (!localReplica) continue;
+      }
       const link = this.outbound.get(node);
       if (link) this.gossip.sendPing(link, MessageType.Pong);
     }
   }
 
-  /** Sends a failover message to every node (auth requests) or to one (ack, MFSTART). */
+  /** Sends a PING to one node now, if it has a link. */
+  ping(node: ClusterNode): void {
+    const link = this.outbound.get(node);
+    if (link) this.gossip.sendPing(link, MessageType.Ping);
+  }
+
+  /**
+   * Sends a failover message to every node (auth requests) or to one (ack,
+   * MFSTART); `mflags` carries FORCEACK on a manual failover's auth request.
+   */
   sendFailoverMessage(
     type: typeof MessageType.FailoverAuthRequest | typeof MessageType.FailoverAuthAck | typeof MessageType.MfStart,
     to?: ClusterNode,
+    mflags = 0,
   ): void {
-    const message: BusMessage = { ...this.gossip.header(), type };
+    const header = this.gossip.header();
+    const message: BusMessage = { ...header, mflags: header.mflags | mflags, type };
     if (!to) {
       this.broadcast(message);
       return;
@@ -420,7 +438,9 @@ export class ClusterBus extends EventEmitter<BusEventMap> {
 
   private tick(): void {
     try {
-      this.cronOnce(Date.now());
+      const now = Date.now();
+      this.cronOnce(now);
+      this.emit('cron', now);
       this.state.updateState();
     } catch (e) {
       this.log('warning', `Cluster cron failed: ${(e as Error).stack ?? String(e)}`);

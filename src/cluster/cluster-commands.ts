@@ -10,6 +10,7 @@ import type { ReplyValue } from '../protocol/reply-value.js';
 import { parseLongLong } from '../protocol/resp-parser.js';
 import { ClusterNode, NodeFlag, randomNodeId, slotRanges, SLOTS } from './cluster-node.js';
 import { FORGET_TTL_SECONDS, type ClusterState } from './cluster-state.js';
+import type { ManualFailoverMode } from './manual-failover.js';
 import { describeNode, renderNodes } from './nodes-conf.js';
 
 /** What the CLUSTER commands need from the rest of the coordinator. */
@@ -32,6 +33,8 @@ export interface ClusterCommandEnvironment {
   /** Tells the other nodes about a change right away (clusterBroadcastPong). */
   broadcastPong(): void;
   replicationOffset(): number;
+  /** CLUSTER FAILOVER [FORCE|TAKEOVER] on this node: an error text, or null once started. */
+  failover(mode: ManualFailoverMode): string | null;
 }
 
 const ok: ReplyValue = { ok: true };
@@ -73,7 +76,7 @@ function infoText(env: ClusterCommandEnvironment): string {
     `cluster_my_epoch:${(state.masterOf(state.myself) ?? state.myself).configEpoch}`,
   ];
   // Redis lists the message types in bus type order, only those seen.
-  const order = ['ping', 'pong', 'meet', 'fail', 'publish', 'publishshard', 'auth-req', 'auth-ack', 'update', 'mfstart', 'module'];
+  const order = ['ping', 'pong', 'meet', 'fail', 'publish', 'auth-req', 'auth-ack', 'update', 'mfstart', 'module', 'publishshard'];
   for (const [map, dir] of [[state.messagesSent, 'sent'], [state.messagesReceived, 'received']] as const) {
     let total = 0;
     for (const type of order) {
@@ -299,6 +302,8 @@ function replicate(env: ClusterCommandEnvironment, id: string): ReplyValue {
   }
   me.flags = (me.flags & ~NodeFlag.Master) | NodeFlag.Replica;
   me.masterId = master.id;
+  // clusterSetMaster adds me to the master's replicas, which makes it a replica migration target.
+  master.flags |= NodeFlag.MigrateTo;
   state.changed();
   state.updateState();
   env.saveConfig();
@@ -408,11 +413,13 @@ export function executeClusterCommand(env: ClusterCommandEnvironment, args: stri
       return setConfigEpoch(env, args[1]);
     case 'links':
       return { array: env.links().map((row) => ({ map: row })) };
-    case 'failover':
+    case 'failover': {
       if (args.length > 2) return syntaxError(args[0]);
-      if (args.length === 2 && !['force', 'takeover'].includes(args[1].toLowerCase())) return err('syntax error');
-      if (state.myself.isMaster) return err('You should send CLUSTER FAILOVER to a replica');
-      return err('CLUSTER FAILOVER needs replication, which this weft version does not have yet');
+      const option = args.length === 2 ? args[1].toLowerCase() : null;
+      if (option !== null && option !== 'force' && option !== 'takeover') return err('syntax error');
+      const refusal = env.failover(option ?? 'default');
+      return refusal === null ? ok : err(refusal);
+    }
     default:
       return err(`unknown subcommand '${sub}'. Try CLUSTER HELP.`);
   }

@@ -70,6 +70,10 @@ export class ClusterNode {
   dataReceived = 0;
   /** Unix ms when the node entered FAIL. */
   failTime = 0;
+  /** Unix ms of the last failover vote this node gave to a replica of this master (voted_time). */
+  votedTime = 0;
+  /** Unix ms since when this master has had no working replica, as replica migration tracks it (orphaned_time). */
+  orphanedTime = 0;
   /** Whether an outbound bus link to the node is connected. */
   linkConnected = false;
   replicationOffset = 0;

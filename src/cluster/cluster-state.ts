@@ -22,6 +22,30 @@ export interface ClusterOptions {
   announceHostname: string;
   nodeTimeout: number;
   requireFullCoverage: boolean;
+  /** cluster-replica-validity-factor: how stale a replica's data may be for it to fail over (0: any). */
+  replicaValidityFactor: number;
+  /** repl-ping-replica-period in seconds: part of the data-age allowance (clusterHandleSlaveFailover). */
+  replPingReplicaPeriod: number;
+  /** cluster-migration-barrier: replicas a master keeps before one of them may migrate. */
+  migrationBarrier: number;
+  /** cluster-allow-replica-migration: replicas migrate to orphaned masters, and a master left without slots follows their new owner. */
+  allowReplicaMigration: boolean;
+  /** cluster-replica-no-failover: this replica never starts an automatic failover. */
+  replicaNoFailover: boolean;
+}
+
+/** Manual failover progress (the mf_* fields of Redis's clusterState). */
+export interface ManualFailoverProgress {
+  /** Unix ms when it times out (mf_end); 0 when no manual failover is in progress. */
+  end: number;
+  /** Replica: the election may start, the master's paused offset being reached or FORCE given (mf_can_start). */
+  canStart: boolean;
+  /** Master: the replica that asked for it with MFSTART (mf_slave). */
+  replica: ClusterNode | null;
+  /** Replica: the offset the paused master advertised; null until it arrives (mf_master_offset -1). */
+  masterOffset: number | null;
+  /** Master: the offset writes were paused at, once the pause took effect; advertised with the PAUSED flag. */
+  pausedOffset: number | null;
 }
 
 export class ClusterState {
@@ -32,7 +56,15 @@ export class ClusterState {
   readonly owner: (ClusterNode | null)[] = new Array(SLOTS).fill(null);
   readonly migratingTo: (ClusterNode | null)[] = new Array(SLOTS).fill(null);
   readonly importingFrom: (ClusterNode | null)[] = new Array(SLOTS).fill(null);
+  /**
+   * The owner of a slot that it no longer claims (owner_not_claiming_slot): the slot stays
+   * bound to it, but counts as unclaimed. Valid only while that node still owns the slot.
+   */
+  readonly ownerNotClaiming: (ClusterNode | null)[] = new Array(SLOTS).fill(null);
+  readonly manualFailover: ManualFailoverProgress = { end: 0, canStart: false, replica: null, masterOffset: null, pausedOffset: null };
   state: 'ok' | 'fail' = 'fail';
+  /** Called when updateState changes the state (Redis logs "Cluster state changed: ..."). */
+  onStateChange: ((state: 'ok' | 'fail') => void) | null = null;
   /**
    * Masters serving at least one slot, as last counted by updateState
    * (server.cluster->size). It starts at 1, as clusterInit sets it, so
@@ -132,6 +164,12 @@ export class ClusterState {
     return [...this.nodes.values()].filter((n) => n.isReplica && n.masterId === master.id);
   }
 
+  /** Whether a slot has no owner, or an owner that stopped claiming it (isSlotUnclaimed). */
+  slotUnclaimed(slot: number): boolean {
+    const owner = this.owner[slot];
+    return owner === null || this.ownerNotClaiming[slot] === owner;
+  }
+
   /** The master whose slots a node serves: itself, or its master. */
   masterOf(node: ClusterNode): ClusterNode | undefined {
     return node.isReplica && node.masterId ? this.nodes.get(node.masterId) : node;
@@ -202,6 +240,7 @@ export class ClusterState {
     if (next === 'ok' && this.myself.isMaster && now - this.amongMinorityTime < rejoinDelay) return false;
     this.state = next;
     this.topologyDirty = true;
+    this.onStateChange?.(next);
     return true;
   }
 

@@ -13,6 +13,7 @@ import {
   type MessageHeader,
   type PingMessage,
   MESSAGE_TYPE_NAMES,
+  MessageFlag,
   MessageType,
 } from './bus-frames.js';
 
@@ -48,6 +49,10 @@ export interface BusEventMap {
   'slots-lost': [slots: number[]];
   /** A failover message (auth request/ack, MFSTART) from a known node, for the failover logic. */
   failover: [message: BusMessage, sender: ClusterNode];
+  /** A master paused for a manual failover advertised the offset its writes stopped at (CLUSTERMSG_FLAG0_PAUSED). */
+  'master-paused': [sender: ClusterNode, offset: number];
+  /** Every cron run (10 per second), after liveness checks and before the cluster state is updated. */
+  cron: [now: number];
 }
 
 export interface GossipTransport {
@@ -75,11 +80,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export class Gossip {
   /** Failure reports: failing node -> reporting master -> when reported (clusterNodeAddFailureReport). */
   private readonly failureReports = new Map<ClusterNode, Map<ClusterNode, number>>();
-  /**
-   * The owner of a slot that it no longer claims (Redis's owner_not_claiming_slot): the slot stays
-   * bound to it, but counts as unclaimed. Valid only while that node still owns the slot.
-   */
-  private readonly ownerNotClaiming: (ClusterNode | null)[] = new Array(SLOTS).fill(null);
 
   constructor(
     private readonly state: ClusterState,
@@ -88,16 +88,22 @@ export class Gossip {
 
   // ---- building messages ----
 
-  /** clusterBuildMessageHdr: a replica advertises its master's slots and configEpoch. */
+  /**
+   * clusterBuildMessageHdr: a replica advertises its master's slots and configEpoch.
+   * A master paused for a manual failover advertises the offset its writes
+   * stopped at, with the PAUSED flag, for the replica to catch up to.
+   */
   header(): MessageHeader {
     const state = this.state;
     const me = state.myself;
     const master = (me.isReplica && me.masterId && state.node(me.masterId)) || me;
+    const mf = state.manualFailover;
+    const pausedOffset = me.isMaster && mf.end !== 0 ? mf.pausedOffset : null;
     return {
       sender: me.id,
       currentEpoch: state.currentEpoch,
       configEpoch: master.configEpoch,
-      replicationOffset: me.replicationOffset,
+      replicationOffset: pausedOffset ?? me.replicationOffset,
       slots: master.slots,
       masterId: me.isReplica ? me.masterId : null,
       ip: state.options.announceIp,
@@ -105,7 +111,7 @@ export class Gossip {
       cport: me.cport,
       flags: me.flags,
       stateOk: state.state === 'ok',
-      mflags: 0,
+      mflags: pausedOffset !== null ? MessageFlag.Paused : 0,
     };
   }
 
@@ -206,8 +212,12 @@ export class Gossip {
     this.state.changed();
   }
 
-  /** clusterSetMaster: myself becomes a replica of `master`; the coordinator starts replicating. */
-  private setMyMaster(master: ClusterNode): void {
+  /**
+   * clusterSetMaster: myself becomes a replica of `master` (which, as in
+   * clusterNodeAddSlave, becomes a possible replica migration target); the
+   * coordinator starts replicating and ends any manual failover.
+   */
+  setMyMaster(master: ClusterNode): void {
     const state = this.state;
     const me = state.myself;
     if (me.isMaster) {
@@ -219,6 +229,7 @@ export class Gossip {
     }
     me.masterId = master.id;
     me.shardId = master.shardId;
+    master.flags |= NodeFlag.MigrateTo;
     state.changed();
     this.transport.events.emit('replicate', master);
   }
@@ -264,11 +275,13 @@ export class Gossip {
   /** clearNodeFailureIfNeeded: a reachable FAIL node is cleared unless it is a master someone should replace. */
   private clearNodeFailureIfNeeded(node: ClusterNode, now: number): void {
     const timeout = this.state.options.nodeTimeout;
+    // A replica, or a master with no slots, has nothing for anyone to take over.
     if (node.isReplica || node.slotCount === 0) {
       this.transport.log('notice', `Clear FAIL state for node ${node.id}: ${node.isReplica ? 'replica' : 'master without slots'} is reachable again.`);
       node.flags &= ~NodeFlag.Fail;
       this.state.changed();
     } else if (node.isMaster && now - node.failTime > timeout * FAIL_UNDO_TIME_MULT) {
+      // Failed long enough ago that a replica would have been promoted by now: nobody will.
       this.transport.log('notice', `Clear FAIL state for node ${node.id}: is reachable again and nobody is serving its slots after some time.`);
       node.flags &= ~NodeFlag.Fail;
       this.state.changed();
@@ -315,6 +328,7 @@ export class Gossip {
         state.changed();
       }
       sender.replicationOffset = message.replicationOffset;
+      if (message.mflags & MessageFlag.Paused) this.transport.events.emit('master-paused', sender, message.replicationOffset);
     }
 
     switch (message.type) {
@@ -425,6 +439,8 @@ export class Gossip {
       const master = state.node(message.masterId);
       if (master && sender.masterId !== master.id) {
         sender.masterId = master.id;
+        // clusterNodeAddSlave: a master that has had a replica is a replica migration target.
+        master.flags |= NodeFlag.MigrateTo;
         state.changed();
       }
     }
@@ -439,7 +455,7 @@ export class Gossip {
       for (let s = 0; s < SLOTS; s++) {
         if (!hasBit(message.slots, s)) continue;
         const owner = state.owner[s];
-        if (owner === sender || this.slotUnclaimed(s)) continue;
+        if (owner === sender || state.slotUnclaimed(s)) continue;
         if (owner && owner.configEpoch > message.configEpoch) {
           this.transport.log('verbose', `Node ${sender.id} has old slots configuration, sending an UPDATE message about ${owner.id}`);
           this.sendUpdate(this.transport.outboundLink(sender), owner);
@@ -454,12 +470,6 @@ export class Gossip {
       }
     }
     this.processGossipSection(message.gossip, sender, now);
-  }
-
-  /** Whether a slot has no owner, or an owner that stopped claiming it (isSlotUnclaimed). */
-  private slotUnclaimed(slot: number): boolean {
-    const owner = this.state.owner[slot];
-    return owner === null || this.ownerNotClaiming[slot] === owner;
   }
 
   /**
@@ -477,33 +487,43 @@ export class Gossip {
     const myMaster = me.isMaster ? me : me.masterId ? state.node(me.masterId) : undefined;
     let newMaster: ClusterNode | null = null;
     const lostSlots: number[] = [];
+    // Whether the sender is the new master of my shard: it took all my (master's) slots and claims no others.
+    let senderSlots = 0;
+    let migratedOurSlots = 0;
     for (let s = 0; s < SLOTS; s++) {
       const owner = state.owner[s];
       if (!hasBit(slots, s)) {
-        if (owner === sender) this.ownerNotClaiming[s] = sender;
+        if (owner === sender) state.ownerNotClaiming[s] = sender;
         continue;
       }
+      senderSlots++;
       if (owner === sender) {
-        this.ownerNotClaiming[s] = null;
+        state.ownerNotClaiming[s] = null;
         continue;
       }
       if (state.importingFrom[s]) continue;
-      if (this.slotUnclaimed(s) || owner!.configEpoch < senderConfigEpoch) {
+      if (state.slotUnclaimed(s) || owner!.configEpoch < senderConfigEpoch) {
         if (owner === me) lostSlots.push(s);
-        if (owner && owner === myMaster) newMaster = sender;
+        if (owner && owner === myMaster) {
+          newMaster = sender;
+          migratedOurSlots++;
+        }
         state.assignSlot(sender, s);
-        this.ownerNotClaiming[s] = null;
+        state.ownerNotClaiming[s] = null;
       }
     }
-    // Redis's cluster-allow-replica-migration defaults to yes, so a master left with
-    // no slots follows the node that took them, and so do its replicas.
-    if (newMaster && myMaster && myMaster.slotCount === 0) {
-      this.transport.log('notice', `Configuration change detected. Reconfiguring myself as a replica of ${sender.id}`);
+    // A master failed over (or a replica whose master was) follows the node that
+    // took the last of its slots; without replica migration only when that node
+    // took exactly our slots, i.e. is the new master of our shard.
+    const followNewMaster = state.options.allowReplicaMigration || senderSlots === migratedOurSlots;
+    if (newMaster && myMaster && myMaster.slotCount === 0 && followNewMaster) {
+      this.transport.log('warning', `Configuration change detected. Reconfiguring myself as a replica of ${sender.id}`);
       this.setMyMaster(sender);
     } else if (me.isReplica && myMaster?.isReplica && myMaster.masterId && myMaster.masterId !== me.id) {
+      // A replica's master that lost its last slot became a replica itself: follow its master.
       const grandMaster = state.node(myMaster.masterId);
       if (grandMaster) {
-        this.transport.log('notice', `I'm a sub-replica! Reconfiguring myself as a replica of ${grandMaster.id}`);
+        this.transport.log('notice', `I'm a sub-replica! Reconfiguring myself as a replica of grandmaster ${grandMaster.id}`);
         this.setMyMaster(grandMaster);
       }
     } else if (lostSlots.length > 0) {

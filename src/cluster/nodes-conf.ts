@@ -137,6 +137,9 @@ export function loadNodesConf(file: string, options: ClusterOptions): ClusterSta
   state.myself = myself;
   for (const p of pending) state.nodes.set(p.node.id, p.node);
   for (const p of pending) {
+    // clusterLoadConfig adds each replica to its master (clusterNodeAddSlave), a replica migration target.
+    const master = p.node.masterId ? state.node(p.node.masterId) : undefined;
+    if (master) master.flags |= NodeFlag.MigrateTo;
     for (const s of p.slots) state.assignSlot(p.node, s);
     for (const [s, id] of p.migrating) state.migratingTo[s] = state.node(id) ?? null;
     for (const [s, id] of p.importing) state.importingFrom[s] = state.node(id) ?? null;

@@ -31,6 +31,12 @@ export interface ClientState {
   asking: boolean;
   /** READONLY: a replica serves this client's reads of its master's slots. */
   readonlyReplicaReads: boolean;
+  /** The replication stream from this node's master: never refused as a client write, never paused. */
+  readonly fromMaster?: boolean;
+  /** A replica's connection, after its PSYNC: it gets the stream, not replies. */
+  isReplica: boolean;
+  /** REPLCONF listening-port: the port the replica serves clients on (0 until told). */
+  replicaListeningPort: number;
   /** Set by QUIT / protocol errors: close after the pending replies. */
   closeAfterReply: boolean;
   readonly createdAt: number;
@@ -53,6 +59,19 @@ export interface ClientFilter {
   self?: number;
 }
 
+/** Replication as commands reach it: the coordinator owns it. */
+export interface ReplicationAccess {
+  role(): Promise<ReplyValue>;
+  /** WAIT: replicas that acknowledged, or an error text. */
+  wait(replicas: number, timeoutMs: number): Promise<number | string>;
+  /** REPLICAOF host port, or NO ONE (null): the reply line. */
+  replicaof(target: { host: string; port: number } | null): Promise<string>;
+  /** PSYNC from a replica's connection: the reply line (+FULLRESYNC, +CONTINUE or an error). */
+  psync(client: ClientState, replid: string, offset: number): Promise<string>;
+  /** REPLCONF ACK from a replica's connection. */
+  ack(client: ClientState, offset: number): void;
+}
+
 /** The cluster as commands reach it: the coordinator answers CLUSTER subcommands. */
 export interface ClusterAccess {
   execute(args: string[]): Promise<ReplyValue>;
@@ -61,6 +80,7 @@ export interface ClusterAccess {
 export interface ServerServices {
   /** Null when cluster mode is off. */
   readonly cluster: ClusterAccess | null;
+  readonly replication: ReplicationAccess;
   /** The running configuration: get one value (as a string). */
   configGet(name: string): string | undefined;
   /** All names matching a glob, with values. */

@@ -192,6 +192,8 @@ export interface CommandSpec {
   noAuth: boolean;
   denyOom: boolean;
   isWrite: boolean;
+  /** A write that may lock several shards (keyless, like FLUSHALL, or with several keys): the snapshot gate applies. */
+  spansShards: boolean;
   movableKeys: boolean;
   parent?: CommandSpec;
 }
@@ -308,6 +310,7 @@ export function defineCommand(o: DefineOptions): CommandSpec {
     noAuth: flags.includes('no_auth'),
     denyOom: flags.includes('denyoom'),
     isWrite: flags.includes('write'),
+    spansShards: flags.includes('write') && (firstKey === 0 || lastKey !== firstKey),
     movableKeys: flags.includes('movablekeys'),
     subcommands: o.subcommands,
     getKeys: o.getKeys,

@@ -12,6 +12,7 @@ import { connectionCommands } from './connection.js';
 import { serverCommands } from './server-admin.js';
 import { introspectionCommands } from './introspection.js';
 import { clusterCommands } from './cluster.js';
+import { replicationCommands } from './replication.js';
 
 function lowerHash(buf: Uint8Array, start: number, len: number): number {
   let h = 0x811c9dc5;
@@ -102,6 +103,7 @@ export function commandTable(): CommandTable {
     ...serverCommands,
     ...introspectionCommands,
     ...clusterCommands,
+    ...replicationCommands,
   ]);
   return table;
 }

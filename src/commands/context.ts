@@ -33,8 +33,14 @@ export class CommandContext {
   hash = 0;
   /** Bit i set: shard i is locked by this command. */
   lockedShards = 0;
-  /** Set when the command changed the dataset (for stats and, later, replication). */
+  /** Set when the command changed the dataset: it is then propagated to replicas. */
   dirty = 0;
+  /**
+   * The command to propagate instead of the one received, when replaying
+   * that would not give the same result (relative expiry times, floats,
+   * GETDEL...): Redis's rewriteClientCommandVector / alsoPropagate.
+   */
+  propagateAs: (string | Uint8Array | number)[] | null = null;
 
   constructor(readonly out: ReplyWriter, readonly ks: Keyspace) {}
 

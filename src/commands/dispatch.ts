@@ -21,6 +21,27 @@ export interface DispatchHooks {
   route?: (c: CommandContext, spec: CommandSpec, asking: boolean) => boolean;
   /** A handler threw: log it. */
   onHandlerError(spec: CommandSpec, err: unknown): void;
+  /** Replication's part in write commands. */
+  writes?: WriteHooks;
+}
+
+/**
+ * What replication adds around a write command: Redis's processCommand
+ * refuses writes on a read-only replica and holds them while clients are
+ * paused; call() then propagates the command's effect.
+ */
+export interface WriteHooks {
+  /** The error a client's write gets here (a read-only replica), or null. */
+  refusal(): string | null;
+  /** Client writes are paused (a manual failover): resolves when they may go on; null when not paused. */
+  paused(): Promise<void> | null;
+  /** Whether the write stream is wanted (a replica or the backlog). */
+  readonly propagating: boolean;
+  /** Around a write that may lock several shards (see ReplicationLog's snapshot gate). */
+  enterMultiShard(): void;
+  leaveMultiShard(): void;
+  /** Appends the command's effect to the stream; called with its shard locks still held. */
+  propagate(c: CommandContext): void;
 }
 
 function argPreview(c: CommandContext, i: number, max: number): string {
@@ -85,16 +106,33 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
     stats.rejectedCalls++;
     return finishReply(c, replyMark);
   }
+  const writes = spec.isWrite ? hooks.writes : undefined;
+  if (writes !== undefined && !client.fromMaster) {
+    const refusal = writes.refusal();
+    if (refusal !== null) {
+      c.out.error(refusal);
+      stats.rejectedCalls++;
+      return finishReply(c, replyMark);
+    }
+    const pause = writes.paused();
+    if (pause !== null) return dispatchAfterPause(c, hooks, table, pause, asking);
+  }
   stats.commands++;
   client.lastCommand = spec.fullName ?? spec.name;
+  c.propagateAs = null;
+  const gated = writes !== undefined && spec.spansShards && writes.propagating;
+  if (gated) writes.enterMultiShard();
   let result: void | Promise<ReplyFunction>;
   try {
     result = spec.handler!(c);
+    if (c.dirty > 0 && writes !== undefined && writes.propagating) writes.propagate(c);
   } catch (err) {
     c.unlockAll();
+    if (gated) writes.leaveMultiShard();
     return handlerFailed(c, spec, hooks, err, replyMark);
   }
   if (c.lockedShards !== 0) c.unlockAll();
+  if (gated) writes.leaveMultiShard();
   if (result instanceof Promise) {
     return result.then(
       (reply) => {
@@ -119,6 +157,23 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
     );
   }
   return finishReply(c, replyMark);
+}
+
+/** Runs a write held by a client pause once the pause ends, as Redis unblocks paused clients. */
+function dispatchAfterPause(c: CommandContext, hooks: DispatchHooks, table: CommandTable, pause: Promise<void>, asking: boolean): Promise<void> {
+  const { client, buf, argc, argStart, argLen } = c;
+  return pause.then(() => {
+    c.client = client;
+    c.buf = buf;
+    c.argc = argc;
+    c.argStart = argStart;
+    c.argLen = argLen;
+    c.now = Date.now();
+    c.dirty = 0;
+    c.out.resp = client.resp;
+    client.asking = asking;
+    return dispatch(c, hooks, table);
+  });
 }
 
 function handlerFailed(c: CommandContext, spec: CommandSpec, hooks: DispatchHooks, err: unknown, replyMark: number): void {

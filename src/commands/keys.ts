@@ -129,10 +129,13 @@ function expireGeneric(seconds: boolean, relative: boolean) {
         return;
       }
     }
+    // Replicas get the absolute time, or the deletion when it is already past (expireGenericCommand).
     if (when <= c.now) {
       c.shard.remove(c.db, e);
+      c.propagateAs = ['DEL', c.argBuffer(1)];
     } else {
       e = c.shard.setExpire(c.db, e, when);
+      c.propagateAs = ['PEXPIREAT', c.argBuffer(1), when];
     }
     c.dirty++;
     c.out.integer(1);

@@ -111,7 +111,7 @@ function flushall(c: CommandContext): void {
   if (!flushOption(c)) return;
   c.lockAllShards();
   for (const s of c.ks.shards) s.flushAll();
-  c.unlockAll();
+  // The dispatcher unlocks, after the flush is in the replication stream.
   c.dirty++;
   c.out.ok();
 }
@@ -121,7 +121,6 @@ function flushdb(c: CommandContext): void {
   c.lockAllShards();
   const db = c.ks.dbMap[c.client.db];
   for (const s of c.ks.shards) s.flushDb(db);
-  c.unlockAll();
   c.dirty++;
   c.out.ok();
 }
@@ -146,7 +145,10 @@ function swapdb(c: CommandContext): void {
     c.out.error(DB_RANGE);
     return;
   }
-  if (a !== b) c.ks.swapDatabases(a, b);
+  // Under every shard lock, so that the swap takes its place in the replication stream.
+  c.lockAllShards();
+  if (a !== b) c.ks.swapDatabasesLocked(a, b);
+  c.dirty++;
   c.out.ok();
 }
 

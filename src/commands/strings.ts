@@ -142,7 +142,11 @@ function setGeneric(c: CommandContext, flags: number, when: number): void {
     return;
   }
   e = storeString(c, e, c.buf, c.argStart[2], c.argLen[2], (flags & SetFlags.KEEPTTL) !== 0, when >= 0);
-  if (when >= 0) c.shard.setExpire(c.db, e, when);
+  if (when >= 0) {
+    c.shard.setExpire(c.db, e, when);
+    // Redis 7 propagates relative expiries as SET key value PXAT <unix ms>.
+    c.propagateAs = ['SET', c.argBuffer(1), c.argBuffer(2), 'PXAT', when];
+  }
   if (!(flags & SetFlags.GET)) c.out.ok();
 }
 
@@ -165,6 +169,7 @@ function setexGeneric(seconds: boolean) {
     c.openKey(1);
     const e = storeString(c, c.findWrite(), c.buf, c.argStart[3], c.argLen[3], false, true);
     c.shard.setExpire(c.db, e, when);
+    c.propagateAs = ['SET', c.argBuffer(1), c.argBuffer(3), 'PXAT', when];
     c.out.ok();
   };
 }
@@ -182,6 +187,7 @@ function getdel(c: CommandContext): void {
   const e = c.findRead();
   if (!replyValue(c, e) || e === 0) return;
   c.shard.remove(c.db, e);
+  c.propagateAs = ['DEL', c.argBuffer(1)];
   c.dirty++;
 }
 
@@ -202,15 +208,21 @@ function getex(c: CommandContext): void {
   const when = parsedExpireTime(c, args);
   if (when === null) return;
   replyValue(c, e);
+  // getexCommand propagates PEXPIREAT with the absolute time, DEL when it is past, or PERSIST.
   if (when >= 0) {
     if (when <= c.now) {
       c.shard.remove(c.db, e);
+      c.propagateAs = ['DEL', c.argBuffer(1)];
     } else {
       e = c.shard.setExpire(c.db, e, when);
+      c.propagateAs = ['PEXPIREAT', c.argBuffer(1), when];
     }
     c.dirty++;
   } else if (args.flags & SetFlags.PERSIST) {
-    if (c.shard.persist(c.db, e)) c.dirty++;
+    if (c.shard.persist(c.db, e)) {
+      c.propagateAs = ['PERSIST', c.argBuffer(1)];
+      c.dirty++;
+    }
   }
 }
 
@@ -348,6 +360,8 @@ function incrbyfloat(c: CommandContext): void {
   const stored = storeString(c, e, bytes, 0, bytes.length, true);
   // createStringObjectFromLongDouble makes a plain string object: never int-encoded, even for "3".
   c.shard.u8[stored + E_ENCODING] = ENC_NOT_INT;
+  // The float result, not the increment, so that replicas cannot round differently (incrbyfloatCommand).
+  c.propagateAs = ['SET', c.argBuffer(1), bytes, 'KEEPTTL'];
   c.out.bulkBytes(bytes, 0, bytes.length);
 }
 

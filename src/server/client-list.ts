@@ -5,7 +5,7 @@ import type { Connection } from './connection.js';
 export function clientInfoLine(c: Connection, now: number): string {
   const age = Math.floor((now - c.createdAt) / 1000);
   const idle = Math.floor((now - c.lastInteraction) / 1000);
-  return `id=${c.id} addr=${c.address} laddr=${c.localAddress} fd=${c.fd} name=${c.name} age=${age} idle=${idle} flags=N ` +
+  return `id=${c.id} addr=${c.address} laddr=${c.localAddress} fd=${c.fd} name=${c.name} age=${age} idle=${idle} flags=${c.isReplica ? 'S' : 'N'} ` +
     `db=${c.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 ` +
     `tot-mem=0 events=r cmd=${c.lastCommand} user=${c.user} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVersion} ` +
     // The worker thread serving the connection, named as newer Redis and Valkey name their I/O threads.
@@ -17,7 +17,11 @@ export function matchesFilter(c: Connection, f: ClientFilter): boolean {
   if (f.address !== undefined && c.address !== f.address) return false;
   if (f.localAddress !== undefined && c.localAddress !== f.localAddress) return false;
   if (f.user !== undefined && c.user !== f.user) return false;
-  if (f.type !== undefined && f.type !== 'normal') return false;
+  if (f.type !== undefined) {
+    // getClientType: a replica's connection is of type replica (alias slave), every other one here normal.
+    const type = c.isReplica ? 'replica' : 'normal';
+    if ((f.type === 'slave' ? 'replica' : f.type) !== type) return false;
+  }
   if (f.skipMe && f.self === c.id) return false;
   return true;
 }

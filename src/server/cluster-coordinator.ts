@@ -13,6 +13,9 @@ import { allocateSlotTable, MAX_NODES, SlotTable } from '../cluster/slot-table.j
 import { executeClusterCommand, type ClusterCommandEnvironment } from '../cluster/cluster-commands.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import { ClusterBus } from '../cluster/cluster-bus.js';
+import { MessageFlag, MessageType } from '../cluster/bus-frames.js';
+import { FailoverController } from '../cluster/failover-controller.js';
+import type { FailoverHost } from '../cluster/failover.js';
 import type { ReplyValue } from '../protocol/reply-value.js';
 import { log, type LogLevel } from './log.js';
 import type { ReplicationControl } from '../replication/replication-control.js';
@@ -27,6 +30,12 @@ export function clusterOptions(config: Config): ClusterOptions {
     announceHostname: config.get('cluster-announce-hostname')!,
     nodeTimeout: config.number('cluster-node-timeout'),
     requireFullCoverage: config.bool('cluster-require-full-coverage'),
+    replicaValidityFactor: config.number('cluster-replica-validity-factor'),
+    // Redis's default (10 s) until the configuration has the option.
+    replPingReplicaPeriod: Number(config.get('repl-ping-replica-period') ?? '10'),
+    migrationBarrier: config.number('cluster-migration-barrier'),
+    allowReplicaMigration: config.bool('cluster-allow-replica-migration'),
+    replicaNoFailover: config.bool('cluster-replica-no-failover'),
   };
 }
 
@@ -35,6 +44,7 @@ export class ClusterCoordinator {
   readonly table: SlotTable;
   readonly file: string;
   readonly bus: ClusterBus;
+  readonly failover: FailoverController;
   private readonly ks: Keyspace;
   private readonly nodeIndex = new Map<ClusterNode, number>();
   private readonly freeIndexes: number[] = [];
@@ -49,6 +59,7 @@ export class ClusterCoordinator {
     const loaded = loadNodesConf(this.file, options);
     this.state = loaded ?? new ClusterState(options);
     log('notice', loaded ? `Node configuration loaded, I'm ${this.state.myself.id}` : `No cluster configuration found, I'm ${this.state.myself.id}`);
+    this.state.onStateChange = (next) => log('warning', `Cluster state changed: ${next}`);
     this.save();
     this.ks = new Keyspace(keyspace);
     // The main thread may not block in Atomics.wait: its locks only spin.
@@ -83,15 +94,32 @@ export class ClusterCoordinator {
       saveConfig: () => this.save(),
       broadcastPong: () => this.bus.broadcastPong(),
       replicationOffset: () => replication.offset(),
+      failover: (mode) => this.failover.failoverCommand(mode),
     };
     this.bus = new ClusterBus(this.state, {
       port: config.number('cluster-port') || config.number('port') + 10000,
       listen: bindAddresses(config.get('bind')!),
       log: (level, message) => log(level as LogLevel, message),
     });
+    const failoverHost: FailoverHost = {
+      state: this.state,
+      replication,
+      requestVotes: (forceAck) => this.bus.sendFailoverMessage(MessageType.FailoverAuthRequest, undefined, forceAck ? MessageFlag.ForceAck : 0),
+      sendVote: (to) => this.bus.sendFailoverMessage(MessageType.FailoverAuthAck, to),
+      sendManualFailoverStart: (to) => this.bus.sendFailoverMessage(MessageType.MfStart, to),
+      ping: (node) => this.bus.ping(node),
+      broadcastPong: (target) => this.bus.broadcastPong(target),
+      commit: () => this.tick(),
+      log: (level, message) => log(level, message),
+    };
+    this.failover = new FailoverController(failoverHost, (master) => this.bus.gossip.setMyMaster(master));
     // Slots another master took over: their keys here are stale (Redis deletes them).
     this.bus.on('slots-lost', (slots: number[]) => this.deleteKeysInSlots(slots));
-    this.bus.on('replicate', (master: ClusterNode) => replication.replicateFrom(master.ip, master.port));
+    // Myself follows a new master, or my master moved: replication follows at once.
+    this.bus.on('replicate', () => this.failover.syncReplication());
+    this.bus.on('failover', (message, sender) => this.failover.handleMessage(message, sender));
+    this.bus.on('master-paused', (sender, offset) => this.failover.handlePausedOffset(sender, offset));
+    this.bus.on('cron', (now) => this.failover.cron(now));
     this.state.updateState();
     this.publish();
   }

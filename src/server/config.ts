@@ -72,6 +72,18 @@ const DEFS: ConfigDef[] = [
   { name: 'lazyfree-lazy-user-del', kind: 'bool', default: 'no', mutable: true },
   { name: 'lazyfree-lazy-user-flush', kind: 'bool', default: 'no', mutable: true },
   { name: 'active-expire-effort', kind: 'int', default: '1', min: 1, max: 10, mutable: true },
+  // Replication (redis.conf's REPLICATION section; Redis's defaults).
+  { name: 'replicaof', aliases: ['slaveof'], kind: 'string', default: '', mutable: false },
+  { name: 'masterauth', kind: 'string', default: '', mutable: true },
+  { name: 'masteruser', kind: 'string', default: '', mutable: true },
+  { name: 'replica-read-only', aliases: ['slave-read-only'], kind: 'bool', default: 'yes', mutable: true },
+  { name: 'replica-serve-stale-data', aliases: ['slave-serve-stale-data'], kind: 'bool', default: 'yes', mutable: true },
+  { name: 'replica-priority', aliases: ['slave-priority'], kind: 'int', default: '100', min: 0, max: 2147483647, mutable: true },
+  { name: 'replica-announced', kind: 'bool', default: 'yes', mutable: true },
+  { name: 'repl-backlog-size', kind: 'memory', default: '1048576', mutable: true },
+  { name: 'repl-backlog-ttl', kind: 'int', default: '3600', min: 0, max: 2147483647, mutable: true },
+  { name: 'repl-timeout', kind: 'int', default: '60', min: 1, max: 2147483647, mutable: true },
+  { name: 'repl-ping-replica-period', aliases: ['repl-ping-slave-period'], kind: 'int', default: '10', min: 1, max: 2147483647, mutable: true },
   // Cluster mode (redis.conf's CLUSTER section; Redis's defaults).
   { name: 'cluster-enabled', kind: 'bool', default: 'no', mutable: false },
   { name: 'cluster-config-file', kind: 'string', default: 'nodes.conf', mutable: false },

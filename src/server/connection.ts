@@ -23,6 +23,8 @@ export class Connection implements ClientState {
   replyMode = ReplyMode.On;
   asking = false;
   readonlyReplicaReads = false;
+  isReplica = false;
+  replicaListeningPort = 0;
   noEvict = false;
   closeAfterReply = false;
   readonly createdAt = Date.now();

@@ -43,7 +43,7 @@ export function memoryFigures(rt: WorkerRuntime): { used: number; dataset: numbe
   return { used, dataset, rss: process.memoryUsage.rss(), heap };
 }
 
-export function renderInfo(rt: WorkerRuntime, requested: string[], _client: ClientState): string {
+export function renderInfo(rt: WorkerRuntime, requested: string[], _client: ClientState, replication: [string, string | number][]): string {
   let sections: string[];
   if (requested.length === 0 || requested.includes('default')) sections = [...DEFAULT_SECTIONS];
   else if (requested.includes('all') || requested.includes('everything')) sections = [...DEFAULT_SECTIONS];
@@ -162,17 +162,7 @@ export function renderInfo(rt: WorkerRuntime, requested: string[], _client: Clie
         break;
       }
       case 'replication':
-        add('role', 'master');
-        add('connected_slaves', 0);
-        add('master_failover_state', 'no-failover');
-        add('master_replid', rt.init.runId);
-        add('master_replid2', '0000000000000000000000000000000000000000');
-        add('master_repl_offset', 0);
-        add('second_repl_offset', -1);
-        add('repl_backlog_active', 0);
-        add('repl_backlog_size', 1048576);
-        add('repl_backlog_first_byte_offset', 0);
-        add('repl_backlog_histlen', 0);
+        for (const [k, v] of replication) add(k, v);
         break;
       case 'cpu': {
         const u = process.cpuUsage();

@@ -11,12 +11,16 @@ import { Worker, type TransferListItem } from 'node:worker_threads';
 import { bindAddresses, Config, ConfigError, parseCommandLine, type LoadResult } from './config.js';
 import { allocateKeyspace } from '../store/keyspace.js';
 import { allocateStats, StatField, StatsTable } from './worker-stats.js';
-import type { FromWorker, ToWorker, WorkerInit } from './thread-messages.js';
+import type { FromWorker, ReplicationRequest, ToWorker, WorkerInit } from './thread-messages.js';
 import { configureLog, log } from './log.js';
 import { WEFT_VERSION } from './version.js';
 import { ClusterCoordinator } from './cluster-coordinator.js';
 import { NodesConfError } from '../cluster/nodes-conf.js';
 import { ReplicationManager } from '../replication/replication-manager.js';
+import { allocateReplicationLog, ReplicationLog } from '../replication/replication-log.js';
+import type { SnapshotResult } from '../replication/replication-master.js';
+import type { SnapshotTask } from '../replication/snapshot-task.js';
+import { Piscina } from 'piscina';
 
 function loadConfig(argv: string[]): LoadResult {
   const { file, options } = parseCommandLine(argv);
@@ -90,11 +94,56 @@ async function main(): Promise<void> {
   const flagsSab = new SharedArrayBuffer(16);
   new Int32Array(flagsSab)[0] = 1;
   const runId = crypto.randomBytes(20).toString('hex');
-  const replication = new ReplicationManager();
+  let startsAsReplica = config.get('replicaof') !== '';
+  const replicationLogSab = allocateReplicationLog();
+  const replicationLog = new ReplicationLog(replicationLogSab);
+  // The main thread may not block in Atomics.wait.
+  replicationLog.canWait = false;
+  const workers: Worker[] = [];
+  // Snapshots for full synchronisations are read on a background thread, which may wait for shard locks.
+  let snapshotPool: Piscina | null = null;
+  const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void; left: number }>();
+  let nextPendingId = 1;
+  const awaitWorkers = (count: number, post: (id: number) => void): Promise<void> => new Promise((resolve, reject) => {
+    const id = nextPendingId++;
+    pending.set(id, { resolve, reject, left: count });
+    post(id);
+  });
+  const replication = new ReplicationManager({
+    log: replicationLog,
+    shardCount: keyspace.shards.length,
+    sendToReplica: (w, clientId, data) => workers[w]?.postMessage({ type: 'replica-out', clientId, data } satisfies ToWorker),
+    closeClient: (w, clientId) => workers[w]?.postMessage({ type: 'replica-close', clientId } satisfies ToWorker),
+    snapshot: (shard, begin, end) => {
+      snapshotPool ??= new Piscina({ filename: new URL('../replication/snapshot-task.js', import.meta.url).href, minThreads: 0, maxThreads: 1, idleTimeout: 30000 });
+      return snapshotPool.run({ keyspace, log: replicationLogSab, shard, begin, end } satisfies SnapshotTask) as Promise<SnapshotResult>;
+    },
+    applyOnWorker: (op, data) => awaitWorkers(1, (id) => workers[0].postMessage({ type: 'repl-apply', id, op, data } satisfies ToWorker)),
+    setWorkersRole: (replica) => {
+      for (const w of workers) w.postMessage({ type: 'replication-role', replica } satisfies ToWorker);
+    },
+    workersBarrier: () => awaitWorkers(workers.length, (id) => {
+      for (const w of workers) w.postMessage({ type: 'barrier', id } satisfies ToWorker);
+    }),
+    config: (name) => config.get(name) ?? '',
+    log_: (level, message) => log(level, message),
+  });
+  const settle = (id: number, error: string | null): void => {
+    const p = pending.get(id);
+    if (!p) return;
+    if (error !== null) {
+      pending.delete(id);
+      p.reject(new Error(error));
+    } else if (--p.left === 0) {
+      pending.delete(id);
+      p.resolve();
+    }
+  };
   let cluster: ClusterCoordinator | null = null;
   if (config.bool('cluster-enabled')) {
     try {
       cluster = new ClusterCoordinator(config, keyspace, replication);
+      if (cluster.state.myself.isReplica) startsAsReplica = true;
     } catch (e) {
       if (e instanceof NodesConfError) {
         log('warning', e.message);
@@ -105,7 +154,6 @@ async function main(): Promise<void> {
   }
   const startedAt = Date.now();
 
-  const workers: Worker[] = [];
   const rpcParts = new Map<number, { from: number; parts: unknown[] }>();
   let shuttingDown = false;
 
@@ -115,6 +163,8 @@ async function main(): Promise<void> {
     log('warning', `${reason}: scheduling shutdown...`);
     for (const s of servers) s.close();
     cluster?.stop();
+    replication.stop();
+    void snapshotPool?.destroy();
     for (const w of workers) w.postMessage({ type: 'shutdown' } satisfies ToWorker);
     if (pidfile) {
       try {
@@ -126,6 +176,23 @@ async function main(): Promise<void> {
     log('warning', 'weft is now ready to exit, bye bye...');
     setTimeout(() => process.exit(0), 50).unref();
     Promise.all(workers.map((w) => w.terminate())).then(() => process.exit(0));
+  };
+
+  const answerReplication = async (r: ReplicationRequest): Promise<unknown> => {
+    switch (r.kind) {
+      case 'info':
+        return replication.infoFields();
+      case 'role':
+        return replication.role();
+      case 'wait':
+        return replication.wait(r.replicas, r.timeoutMs);
+      case 'replicaof':
+        return replication.replicaof({ host: r.host, port: r.port });
+      case 'replicaof-no-one':
+        return replication.replicaof(null);
+      case 'psync':
+        return replication.psync(r.worker, r.clientId, r.ip, r.port, r.replid, r.offset);
+    }
   };
 
   const onWorkerMessage = (index: number, m: FromWorker): void => {
@@ -154,6 +221,20 @@ async function main(): Promise<void> {
         workers[index].postMessage({ type: 'rpc-result', rid: m.rid, parts: [reply] } satisfies ToWorker);
         break;
       }
+      case 'replication':
+        void answerReplication(m.request).then((reply) =>
+          workers[index].postMessage({ type: 'rpc-result', rid: m.rid, parts: [reply] } satisfies ToWorker));
+        break;
+      case 'replica-ack':
+        replication.master.ack(m.clientId, m.offset);
+        break;
+      case 'replica-closed':
+        replication.master.replicaClosed(m.clientId);
+        break;
+      case 'repl-applied':
+      case 'barrier-done':
+        settle(m.id, m.type === 'repl-applied' ? m.error : null);
+        break;
       case 'shutdown':
         // No persistence yet: SAVE and NOSAVE shut down the same way.
         shutdown('User requested shutdown');
@@ -168,6 +249,7 @@ async function main(): Promise<void> {
       const init: WorkerInit = {
         index, workers: threads, keyspace, stats: statsSab, config: config.snapshot(), configFile: config.configFile, configForeign: config.foreign,
         startedAt, runId, connectionCounts: connectionCountsSab, flags: flagsSab, slotTable: cluster?.table.sab ?? null,
+        replicationLog: replicationLogSab, replica: startsAsReplica,
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
       workers.push(w);
@@ -227,6 +309,11 @@ async function main(): Promise<void> {
     }
   }
   if (cluster) await cluster.start();
+  const replicaof = config.get('replicaof')!;
+  if (replicaof !== '') {
+    const [host, port] = replicaof.split(/\s+/);
+    replication.replicaof({ host, port: Number(port) });
+  }
   log('notice', `Server initialized with ${threads} worker thread(s) over ${1 << shardBits} store shards`);
   log('notice', 'Ready to accept connections tcp');
 

@@ -20,6 +20,10 @@ export interface WorkerInit {
   flags: SharedArrayBuffer;
   /** The topology workers route by (cluster mode), or null. */
   slotTable: SharedArrayBuffer | null;
+  /** The ReplicationLog every worker appends its writes to. */
+  replicationLog: SharedArrayBuffer;
+  /** Whether this node starts as a replica. */
+  replica: boolean;
 }
 
 export type ToWorker =
@@ -27,6 +31,14 @@ export type ToWorker =
   | { type: 'config'; pairs: [string, string][] }
   | { type: 'rpc'; rid: number; request: RpcRequest }
   | { type: 'rpc-result'; rid: number; parts: unknown[] }
+  /** Replication stream bytes for a replica's connection served by this worker. */
+  | { type: 'replica-out'; clientId: number; data: Uint8Array }
+  | { type: 'replica-close'; clientId: number }
+  /** For the worker that applies the master's stream (worker 0). */
+  | { type: 'repl-apply'; id: number; op: 'flush' | 'load' | 'apply'; data: Uint8Array | null }
+  | { type: 'replication-role'; replica: boolean }
+  /** Answered once the worker has finished what it was running. */
+  | { type: 'barrier'; id: number }
   | { type: 'shutdown' };
 
 export type FromWorker =
@@ -35,7 +47,21 @@ export type FromWorker =
   | { type: 'rpc'; rid: number; request: RpcRequest }
   | { type: 'rpc-part'; rid: number; part: unknown }
   | { type: 'shutdown'; mode: 'save' | 'nosave' | 'default'; abort: boolean; rid: number }
-  | { type: 'cluster'; rid: number; args: string[] };
+  | { type: 'cluster'; rid: number; args: string[] }
+  | { type: 'replication'; rid: number; request: ReplicationRequest }
+  | { type: 'replica-ack'; clientId: number; offset: number }
+  | { type: 'replica-closed'; clientId: number }
+  | { type: 'repl-applied'; id: number; error: string | null }
+  | { type: 'barrier-done'; id: number };
+
+/** What commands ask of the coordinator's replication. */
+export type ReplicationRequest =
+  | { kind: 'info' }
+  | { kind: 'role' }
+  | { kind: 'wait'; replicas: number; timeoutMs: number }
+  | { kind: 'replicaof'; host: string; port: number }
+  | { kind: 'replicaof-no-one' }
+  | { kind: 'psync'; worker: number; clientId: number; ip: string; port: number; replid: string; offset: number };
 
 export type RpcRequest =
   | { kind: 'client-list'; filter: ClientFilter }

@@ -11,10 +11,11 @@ import { CommandContext } from '../commands/context.js';
 import type { DispatchHooks } from '../commands/dispatch.js';
 import type { ClientFilter, ServerServices, WorkerStats, ClientState } from '../commands/client-state.js';
 import { AccessPolicy, Keyspace } from '../store/keyspace.js';
+import { E_KEYLEN } from '../store/layout.js';
 import { activeExpireCycle, evictOne, type EvictionPolicy } from '../store/maintenance.js';
 import { Config, ConfigError } from './config.js';
 import { StatField, StatsTable } from './worker-stats.js';
-import type { FromWorker, RpcRequest, ToWorker, WorkerInit } from './thread-messages.js';
+import type { FromWorker, ReplicationRequest, RpcRequest, ToWorker, WorkerInit } from './thread-messages.js';
 import type { Connection } from './connection.js';
 import { log, setLogLevel } from './log.js';
 import { renderInfo } from './info.js';
@@ -22,6 +23,10 @@ import { clientInfoLine, matchesFilter } from './client-list.js';
 import { SlotTable } from '../cluster/slot-table.js';
 import { routeCommand } from './cluster-routing.js';
 import type { ReplyValue } from '../protocol/reply-value.js';
+import { ReplicationLog } from '../replication/replication-log.js';
+import { shardTag, WritePropagator } from '../replication/write-propagation.js';
+import { StreamApplier } from './stream-applier.js';
+import type { WriteHooks } from '../commands/dispatch.js';
 
 export interface LocalStats extends WorkerStats {
   netInput: number;
@@ -55,6 +60,14 @@ export class WorkerRuntime {
   private readonly rpcWaiting = new Map<number, (parts: unknown[]) => void>();
   private cronTimer: NodeJS.Timeout | undefined;
   private readonly cpuStart = process.cpuUsage();
+  readonly replicationLog: ReplicationLog;
+  private readonly propagator: WritePropagator;
+  /** This node is a replica: clients' writes are refused (replica-read-only), expired keys wait for the master's DEL. */
+  isReplica = false;
+  private replicaReadOnly = true;
+  /** Replica connections on this worker, by client id (the coordinator sends them the stream). */
+  private readonly replicaConnections = new Map<number, Connection>();
+  private applier: StreamApplier | null = null;
 
   constructor(readonly init: WorkerInit) {
     this.index = init.index;
@@ -69,11 +82,20 @@ export class WorkerRuntime {
     for (let i = this.index; i < this.ks.shards.length; i += this.workers) this.ownedShards.push(i);
     this.slotTable = init.slotTable ? new SlotTable(init.slotTable) : null;
     this.parserLimits = { protoMaxBulkLen: this.config.number('proto-max-bulk-len'), authRequired: false };
+    this.replicationLog = new ReplicationLog(init.replicationLog);
+    this.propagator = new WritePropagator(this.replicationLog);
+    for (const shard of this.ks.shards) {
+      shard.onRemoval = (physicalDb, e) => {
+        if (this.replicationLog.active) this.propagateRemoval(shard.index, physicalDb, e);
+      };
+    }
+    this.setRole(init.replica);
     this.applyConfig();
     this.hooks = {
       ensureMemory: (c) => this.ensureMemory(c),
       route: this.slotTable ? (c, spec, asking) => routeCommand(c, spec, this.slotTable!, asking) : undefined,
       onHandlerError: (spec, err) => log('warning', `Command '${spec.fullName}' failed: ${err instanceof Error ? err.stack : String(err)}`),
+      writes: this.writeHooks(),
     };
     this.services = this.makeServices();
     this.ctx = new CommandContext(this.out, this.ks);
@@ -104,6 +126,7 @@ export class WorkerRuntime {
     this.ks.lfuLogFactor = this.config.number('lfu-log-factor');
     this.ks.lfuDecayTime = this.config.number('lfu-decay-time');
     if (this.parserLimits) this.parserLimits.protoMaxBulkLen = this.config.number('proto-max-bulk-len');
+    this.replicaReadOnly = this.config.bool('replica-read-only');
     setLogLevel(this.config.get('loglevel')!);
   }
 
@@ -115,6 +138,23 @@ export class WorkerRuntime {
         break;
       case 'rpc':
         this.post({ type: 'rpc-part', rid: m.rid, part: this.answerRpc(m.request) });
+        break;
+      case 'replica-out': {
+        const conn = this.replicaConnections.get(m.clientId);
+        if (conn) this.sendToReplica(conn, m.data);
+        break;
+      }
+      case 'replica-close':
+        this.replicaConnections.get(m.clientId)?.close();
+        break;
+      case 'repl-apply':
+        this.runApply(m.id, m.op, m.data);
+        break;
+      case 'replication-role':
+        this.setRole(m.replica);
+        break;
+      case 'barrier':
+        this.post({ type: 'barrier-done', id: m.id });
         break;
       case 'rpc-result': {
         const resolve = this.rpcWaiting.get(m.rid);
@@ -138,6 +178,68 @@ export class WorkerRuntime {
 
   connectionClosed(c: Connection): void {
     if (this.connections.delete(c)) Atomics.sub(this.connectionCounts, this.index, 1);
+    if (this.replicaConnections.delete(c.id)) this.post({ type: 'replica-closed', clientId: c.id });
+  }
+
+  // ---- replication ----
+
+  private setRole(replica: boolean): void {
+    this.isReplica = replica;
+    for (const shard of this.ks.shards) shard.keepExpired = replica;
+  }
+
+  private writeHooks(): WriteHooks {
+    const rt = this;
+    const log = this.replicationLog;
+    const propagator = this.propagator;
+    return {
+      refusal: () => (rt.isReplica && rt.replicaReadOnly ? "-READONLY You can't write against a read only replica." : null),
+      paused: () => log.whenWritesResume(),
+      get propagating() {
+        return log.active;
+      },
+      enterMultiShard: () => log.enterMultiShardWrite(),
+      leaveMultiShard: () => log.leaveMultiShardWrite(),
+      propagate: (c) => {
+        const tag = shardTag(c.lockedShards);
+        if (c.propagateAs !== null) propagator.rewritten(tag, c.client.db, c.propagateAs);
+        else propagator.command(tag, c.client.db, c.buf, c.argc, c.argStart, c.argLen);
+      },
+    };
+  }
+
+  /** DEL for a key the store removed (expired or evicted): Redis's propagateDeletion. */
+  private propagateRemoval(shardIndex: number, physicalDb: number, e: number): void {
+    const shard = this.ks.shards[shardIndex];
+    let db = 0;
+    while (db < this.ks.databases && this.ks.dbMap[db] !== physicalDb) db++;
+    this.propagator.deletion(shardIndex, db, shard.u8, shard.keyStart(e), shard.u32[(e + E_KEYLEN) >>> 2]);
+  }
+
+  private sendToReplica(conn: Connection, data: Uint8Array): void {
+    if (conn.closed) return;
+    // client-output-buffer-limit replica 256mb: a replica that cannot keep up is dropped, as Redis does.
+    if (conn.socket.writableLength > 256 * 1024 * 1024) {
+      log('warning', `Client id=${conn.id} addr=${conn.address} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+      conn.close();
+      return;
+    }
+    this.stats.netOutput += data.length;
+    conn.socket.write(data);
+  }
+
+  private runApply(id: number, op: 'flush' | 'load' | 'apply', data: Uint8Array | null): void {
+    this.applier ??= new StreamApplier(this.ks, this.services, this.hooks);
+    let error: string | null = null;
+    try {
+      if (op === 'flush') this.applier.flush();
+      else if (op === 'load') this.applier.load(data!);
+      else this.applier.apply(data!);
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+      log('warning', `Replication ${op} failed: ${e instanceof Error ? e.stack : error}`);
+    }
+    this.post({ type: 'repl-applied', id, error });
   }
 
   /**
@@ -251,8 +353,24 @@ export class WorkerRuntime {
     const rt = this;
     const clusterCall = async (args: string[]): Promise<ReplyValue> =>
       (await this.request((rid) => ({ type: 'cluster', rid, args })))[0] as ReplyValue;
+    const replicationCall = async (request: ReplicationRequest): Promise<unknown> =>
+      (await this.request((rid) => ({ type: 'replication', rid, request })))[0];
     return {
       cluster: this.slotTable ? { execute: clusterCall } : null,
+      replication: {
+        role: async () => ({ array: (await replicationCall({ kind: 'role' })) as ReplyValue[] }),
+        wait: async (replicas, timeoutMs) => (await replicationCall({ kind: 'wait', replicas, timeoutMs })) as number | string,
+        replicaof: async (target) => (await replicationCall(target ? { kind: 'replicaof', ...target } : { kind: 'replicaof-no-one' })) as string,
+        psync: async (client, replid, offset) => {
+          const conn = client as Connection;
+          this.replicaConnections.set(conn.id, conn);
+          const ip = conn.address.slice(0, conn.address.lastIndexOf(':'));
+          const line = (await replicationCall({ kind: 'psync', worker: this.index, clientId: conn.id, ip, port: conn.replicaListeningPort, replid, offset })) as string;
+          if (!line.startsWith('+')) this.replicaConnections.delete(conn.id);
+          return line;
+        },
+        ack: (client, offset) => this.post({ type: 'replica-ack', clientId: client.id, offset }),
+      },
       stats: this.stats,
       startedAt: this.init.startedAt,
       runId: this.init.runId,
@@ -292,7 +410,9 @@ export class WorkerRuntime {
       },
       info: async (sections: string[], client: ClientState) => {
         this.publishStats();
-        return renderInfo(this, sections, client);
+        const wantsReplication = sections.length === 0 || sections.some((s) => s === 'replication' || s === 'default' || s === 'all' || s === 'everything');
+        const replication = wantsReplication ? (await replicationCall({ kind: 'info' })) as [string, string | number][] : [];
+        return renderInfo(this, sections, client, replication);
       },
       shutdown: async (mode, abort) =>
         ((await this.request((rid) => ({ type: 'shutdown', mode, abort, rid })))[0] as string | null) ?? null,

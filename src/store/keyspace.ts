@@ -74,12 +74,11 @@ export class Keyspace {
   }
 
   /** SWAPDB: O(1), under every shard lock so no command sees a half swap. */
-  swapDatabases(a: number, b: number): void {
-    this.lockAll();
+  /** SWAPDB; the caller holds every shard lock. */
+  swapDatabasesLocked(a: number, b: number): void {
     const t = this.dbMap[a];
     this.dbMap[a] = this.dbMap[b];
     this.dbMap[b] = t;
-    this.unlockAll();
   }
 
   keyCount(db: number): number {

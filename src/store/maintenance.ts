@@ -6,7 +6,6 @@
  */
 import type { Keyspace } from './keyspace.js';
 import type { Shard } from './shard.js';
-import { H_EXPIRED } from './layout.js';
 
 const KEYS_PER_LOOP = 20;
 
@@ -33,8 +32,7 @@ export function activeExpireCycle(ks: Keyspace, shardIndices: number[], now: num
             if (e === 0) break;
             sampled++;
             if (shard.isExpired(e, now) && !shard.keepExpired && shard.locate(db, e)) {
-              shard.remove(db, e);
-              shard.u32[H_EXPIRED]++;
+              shard.expireEntry(db, e);
               expired++;
             }
           }
@@ -111,8 +109,7 @@ export function evictOne(ks: Keyspace, policy: EvictionPolicy, samples: number, 
       }
     }
     if (best === 0 || !shard.locate(db, best)) return false;
-    shard.remove(db, best);
-    shard.countEvicted();
+    shard.evictEntry(db, best);
     return true;
   } finally {
     shard.unlock();

@@ -131,10 +131,6 @@ export class ShardArena {
   get epoch(): number {
     return this.u32[H_EPOCH];
   }
-  countEvicted(): void {
-    this.u32[H_EVICTED]++;
-  }
-
   // ---- allocator ----
 
   alloc(size: number): number {

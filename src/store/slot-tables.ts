@@ -11,7 +11,7 @@ import { classSize } from './size-classes.js';
 import {
   D_KEYS, D_SLOTS, D_VOLATILE, D_VOLATILE_ARRAY, D_VOLATILE_CAPACITY, E_CLASS, E_ENCODING, E_EXPIRE, E_FIXED, E_FLAGS,
   E_HASH, E_KEYLEN, E_LRU, E_NEXT, E_TTL_SECTION, E_TYPE, E_VALLEN, E_VOLATILE_INDEX, F_TTL_SECTION, F_VOLATILE,
-  H_BYTES, H_EXPIRED, H_KEYS, H_REHASHING, S_MASK0, S_MASK1, S_REHASH, S_TABLE0, S_TABLE1, S_USED,
+  H_BYTES, H_EVICTED, H_EXPIRED, H_KEYS, H_REHASHING, S_MASK0, S_MASK1, S_REHASH, S_TABLE0, S_TABLE1, S_USED,
   SLOT_HEADER_BYTES,
 } from './layout.js';
 import { keyHashSlot } from './key-hash.js';
@@ -24,6 +24,12 @@ export class SlotTables extends ShardArena {
   readonly slotsPerShard: number;
   /** Replicas report expired keys as missing but leave their deletion to the master. */
   keepExpired = false;
+  /**
+   * Told about every key the store itself removes (expired or evicted), under
+   * the shard lock and before the entry goes, so that the deletion can be
+   * propagated as Redis propagates a DEL for expired and evicted keys.
+   */
+  onRemoval: ((db: number, e: number) => void) | null = null;
 
   /** Set by lookup/insert: byte offset of the u32 cell pointing at the entry. */
   link = 0;
@@ -217,14 +223,25 @@ export class SlotTables extends ShardArena {
     return (this.u8[e + E_FLAGS] & F_VOLATILE) !== 0 && this.f64[(e + E_EXPIRE) >>> 3] <= now;
   }
 
+  /** Removes an expired entry (located by lookup/locate): lazy and active expiry. */
+  expireEntry(db: number, e: number): void {
+    this.onRemoval?.(db, e);
+    this.remove(db, e);
+    this.u32[H_EXPIRED]++;
+  }
+
+  /** Removes an entry chosen by maxmemory's policy (located by locate). */
+  evictEntry(db: number, e: number): void {
+    this.onRemoval?.(db, e);
+    this.remove(db, e);
+    this.u32[H_EVICTED]++;
+  }
+
   /** lookup, but a key whose TTL has passed is deleted (lazy expiry) and reported missing. */
   find(db: number, slotIndex: number, key: Uint8Array, ks: number, kl: number, hash: number, now: number): number {
     const e = this.lookup(db, slotIndex, key, ks, kl, hash);
     if (e !== 0 && this.isExpired(e, now)) {
-      if (!this.keepExpired) {
-        this.remove(db, e);
-        this.u32[H_EXPIRED]++;
-      }
+      if (!this.keepExpired) this.expireEntry(db, e);
       return 0;
     }
     return e;

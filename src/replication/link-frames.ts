@@ -1,0 +1,85 @@
+/**
+ * What a weft master sends a weft replica after "+FULLRESYNC <replid>
+ * <offset>" or "+CONTINUE <replid>": length-prefixed binary frames (the
+ * replica answers with Redis's "REPLCONF ACK <offset>" commands).
+ *
+ * Frame: u32 payload length · u8 kind · payload (little endian).
+ */
+
+export const enum FrameKind {
+  /** u16 master shard · f64 entry count of the log when the shard was read · records (snapshot-codec). */
+  Snapshot = 1,
+  /** The snapshot is complete: u16 number of master shards. */
+  SnapshotEnd = 2,
+  /** f64 cumulative entry number of the first entry · f64 replication offset it starts at · log entries. */
+  Stream = 3,
+  /** The master is alive (repl-ping-replica-period, but every second: it feeds the replica's data age). */
+  Ping = 4,
+  /** Answer with REPLCONF ACK now (WAIT). */
+  GetAck = 5,
+}
+
+export const FRAME_HEADER_BYTES = 5;
+
+export function frame(kind: FrameKind, head: Buffer | null, body: Uint8Array | null): Buffer {
+  const headLen = head?.length ?? 0;
+  const bodyLen = body?.length ?? 0;
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + headLen + bodyLen);
+  out.writeUInt32LE(headLen + bodyLen, 0);
+  out[4] = kind;
+  if (head) out.set(head, FRAME_HEADER_BYTES);
+  if (body) out.set(body, FRAME_HEADER_BYTES + headLen);
+  return out;
+}
+
+export function snapshotFrame(shard: number, entrySeq: number, records: Uint8Array): Buffer {
+  const head = Buffer.allocUnsafe(10);
+  head.writeUInt16LE(shard, 0);
+  head.writeDoubleLE(entrySeq, 2);
+  return frame(FrameKind.Snapshot, head, records);
+}
+
+export function snapshotEndFrame(shards: number): Buffer {
+  const head = Buffer.allocUnsafe(2);
+  head.writeUInt16LE(shards, 0);
+  return frame(FrameKind.SnapshotEnd, head, null);
+}
+
+export function streamFrame(firstSeq: number, firstOffset: number, entries: Uint8Array): Buffer {
+  const head = Buffer.allocUnsafe(16);
+  head.writeDoubleLE(firstSeq, 0);
+  head.writeDoubleLE(firstOffset, 8);
+  return frame(FrameKind.Stream, head, entries);
+}
+
+/** Splits a byte stream into frames (chunks are joined once a whole frame is there). */
+export class FrameReader {
+  private chunks: Buffer[] = [];
+  private total = 0;
+
+  feed(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.total += chunk.length;
+  }
+
+  /** The next whole frame, or null. */
+  next(): { kind: FrameKind; payload: Buffer } | null {
+    if (this.total < FRAME_HEADER_BYTES) return null;
+    if (this.chunks[0].length < FRAME_HEADER_BYTES) this.join();
+    const len = this.chunks[0].readUInt32LE(0);
+    if (this.total < FRAME_HEADER_BYTES + len) return null;
+    if (this.chunks[0].length < FRAME_HEADER_BYTES + len) this.join();
+    const head = this.chunks[0];
+    const kind = head[4] as FrameKind;
+    const payload = head.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + len);
+    const rest = head.subarray(FRAME_HEADER_BYTES + len);
+    this.total -= FRAME_HEADER_BYTES + len;
+    if (rest.length > 0) this.chunks[0] = rest;
+    else this.chunks.shift();
+    return { kind, payload };
+  }
+
+  private join(): void {
+    this.chunks = [Buffer.concat(this.chunks, this.total)];
+  }
+}
