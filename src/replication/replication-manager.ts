@@ -154,7 +154,7 @@ export class ReplicationManager implements ReplicationControl {
 
   /** WAIT numreplicas timeout; an error text on a replica. */
   async wait(needed: number, timeoutMs: number): Promise<number | string> {
-    if (this.link) return 'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.';
+    if (this.link) return 'WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.';
     return this.master.wait(needed, timeoutMs);
   }
 

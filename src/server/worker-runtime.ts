@@ -67,6 +67,8 @@ export class WorkerRuntime {
   private replicaReadOnly = true;
   /** Replica connections on this worker, by client id (the coordinator sends them the stream). */
   private readonly replicaConnections = new Map<number, Connection>();
+  /** Replication output for a connection whose PSYNC reply is not written yet. */
+  private readonly replicaHeld = new Map<number, Uint8Array[]>();
   private applier: StreamApplier | null = null;
 
   constructor(readonly init: WorkerInit) {
@@ -140,6 +142,11 @@ export class WorkerRuntime {
         this.post({ type: 'rpc-part', rid: m.rid, part: this.answerRpc(m.request) });
         break;
       case 'replica-out': {
+        const held = this.replicaHeld.get(m.clientId);
+        if (held) {
+          held.push(m.data);
+          break;
+        }
         const conn = this.replicaConnections.get(m.clientId);
         if (conn) this.sendToReplica(conn, m.data);
         break;
@@ -365,8 +372,20 @@ export class WorkerRuntime {
           const conn = client as Connection;
           this.replicaConnections.set(conn.id, conn);
           const ip = conn.address.slice(0, conn.address.lastIndexOf(':'));
+          // The stream the coordinator sends may arrive before this reply is written: hold it until the
+          // +FULLRESYNC / +CONTINUE line is flushed (setImmediate runs after the reply's microtasks).
+          this.replicaHeld.set(conn.id, []);
           const line = (await replicationCall({ kind: 'psync', worker: this.index, clientId: conn.id, ip, port: conn.replicaListeningPort, replid, offset })) as string;
-          if (!line.startsWith('+')) this.replicaConnections.delete(conn.id);
+          if (!line.startsWith('+')) {
+            this.replicaConnections.delete(conn.id);
+            this.replicaHeld.delete(conn.id);
+            return line;
+          }
+          setImmediate(() => {
+            const held = this.replicaHeld.get(conn.id) ?? [];
+            this.replicaHeld.delete(conn.id);
+            for (const data of held) this.sendToReplica(conn, data);
+          });
           return line;
         },
         ack: (client, offset) => this.post({ type: 'replica-ack', clientId: client.id, offset }),

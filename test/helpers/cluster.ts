@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import type { Test } from 'tap';
-import { encodeCommand, RawClient, startRedis, startWeft, tempDir, type ServerHandle } from './servers.js';
+import { RawClient, startRedis, startWeft, tempDir, type ServerHandle } from './servers.js';
 import { parseResp } from './differential.js';
 
 export const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
@@ -81,11 +81,8 @@ export async function startNode(
 }
 
 /** Sends every command at once and reads the replies in order. */
-export async function pipeline(c: RawClient, cmds: (string | Buffer)[][]): Promise<Buffer[]> {
-  c.write(Buffer.concat(cmds.map((cmd) => encodeCommand(cmd))));
-  const out: Buffer[] = [];
-  for (let i = 0; i < cmds.length; i++) out.push(await c.reply(10000));
-  return out;
+export function pipeline(c: RawClient, cmds: (string | Buffer)[][]): Promise<Buffer[]> {
+  return c.pipeline(cmds);
 }
 
 export async function clusterInfo(n: Node): Promise<string> {

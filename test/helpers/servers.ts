@@ -214,6 +214,14 @@ export class RawClient {
     return this.reply();
   }
 
+  /** Sends every command at once and reads the replies in order. */
+  async pipeline(cmds: (string | Buffer)[][], timeoutMs = 10000): Promise<Buffer[]> {
+    this.write(Buffer.concat(cmds.map((cmd) => encodeCommand(cmd))));
+    const out: Buffer[] = [];
+    for (let i = 0; i < cmds.length; i++) out.push(await this.reply(timeoutMs));
+    return out;
+  }
+
   /** Waits until the server closes the connection; returns what else it sent. */
   async closedWith(timeoutMs = 5000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
