@@ -207,3 +207,55 @@ export function pickPort(): Promise<number> {
 export function freePortRange(count: number): Promise<number> {
   return pickPorts(count, EPHEMERAL_LOW - 20000, EPHEMERAL_LOW - 10000, (p) => [p + 10000]);
 }
+
+/** A cluster of masters with one replica each: replicas[i] replicates masters[i]. */
+export interface ReplicatedCluster {
+  masters: Node[];
+  replicas: Node[];
+}
+
+/**
+ * Starts `masters` masters and one replica for each, forms the cluster, makes
+ * the replicas (CLUSTER REPLICATE) and waits until every replica's link is up
+ * and every node lists every replica under its master.
+ */
+export async function startReplicatedCluster(
+  t: Test, kind: Kind, masters = 3, opts: { extra?: string[] } = {},
+): Promise<ReplicatedCluster> {
+  const nodes = await Promise.all(Array.from({ length: masters * 2 }, () => startNode(t, kind, { threads: 1, extra: opts.extra })));
+  await formCluster(nodes, masters);
+  const c: ReplicatedCluster = { masters: nodes.slice(0, masters), replicas: nodes.slice(masters) };
+  for (let i = 0; i < masters; i++) {
+    const r = (await c.replicas[i].client.command('CLUSTER', 'REPLICATE', c.masters[i].id)).toString();
+    if (r !== '+OK\r\n') throw new Error(`CLUSTER REPLICATE on ${c.replicas[i].port}: ${r}`);
+  }
+  await waitReplicasReady(c, 30000);
+  return c;
+}
+
+/** The node id that `n` says myself replicates ('-' for a master). */
+export async function masterOf(n: Node): Promise<string> {
+  const mine = (await clusterNodes(n)).split('\n').find((l) => l.includes('myself'))!;
+  return mine.split(' ')[3];
+}
+
+/** Waits until replicas[i] is linked to masters[i] and every node knows it as masters[i]'s replica. */
+export async function waitReplicasReady(c: ReplicatedCluster, timeoutMs: number): Promise<void> {
+  const all = [...c.masters, ...c.replicas];
+  await waitFor('every replica linked to its master and known as its replica by every node', timeoutMs, async () => {
+    for (let i = 0; i < c.replicas.length; i++) {
+      if (c.replicas[i].client.closed) return `the connection to replica ${c.replicas[i].port} is closed`;
+      const info = bulk(await c.replicas[i].client.command('INFO', 'replication'));
+      if (!info.includes(`master_port:${c.masters[i].port}\r\n`) || !info.includes('master_link_status:up')) return `replica ${c.replicas[i].port}:\n${info}`;
+    }
+    for (const n of all) {
+      if (n.client.closed) return `the connection to ${n.port} is closed`;
+      const text = await clusterNodes(n);
+      for (let i = 0; i < c.replicas.length; i++) {
+        const line = text.split('\n').find((l) => l.startsWith(c.replicas[i].id));
+        if (!line || !/ (myself,)?slave /.test(line) || line.split(' ')[3] !== c.masters[i].id) return `node ${n.port}:\n${text}`;
+      }
+    }
+    return true;
+  });
+}
