@@ -219,6 +219,35 @@ if (requireRedisTools(t)) {
     });
   });
 
+  t.test('replica migration: a master left without replicas gets one from the master with two', async (t) => {
+    const c = await startReplicatedCluster(t, 'weft');
+    const extra = await startNode(t, 'weft', { threads: 1 });
+    await c.masters[0].client.command('CLUSTER', 'MEET', '127.0.0.1', String(extra.port), String(extra.cport));
+    await waitFor('the new node to learn the cluster', 15000, async () => ((await clusterInfo(extra)).includes('cluster_known_nodes:7') ? true : 'not yet'));
+    t.equal(text(await extra.client.command('CLUSTER', 'REPLICATE', c.masters[1].id)), '+OK\r\n');
+    await waitFor('every node to see two replicas of the second master', 15000, async () => {
+      for (const n of [...c.masters, ...c.replicas]) {
+        const lines = bulk(await n.client.command('CLUSTER', 'NODES')).split('\n').filter((l) => l.split(' ')[3] === c.masters[1].id);
+        if (lines.length !== 2) return `${n.port} sees ${lines.length}`;
+      }
+      return true;
+    });
+    // The first master loses its only replica: after it is FAIL and CLUSTER_SLAVE_MIGRATION_DELAY (5 s),
+    // the replica of the second master with the smaller id moves to it.
+    c.replicas[0].server.proc.kill('SIGKILL');
+    const candidates = [c.replicas[1], extra].sort((a, b) => (a.id < b.id ? -1 : 1));
+    await waitFor('a replica to migrate to the orphaned master', 30000, async () => {
+      const mine = await masterOf(candidates[0]);
+      return mine === c.masters[0].id ? true : `${candidates[0].port} replicates ${mine}`;
+    });
+    t.equal(await masterOf(candidates[1]), c.masters[1].id, 'the other replica stays (migration barrier 1)');
+    await waitFor('the migrated replica\'s link to be up', 15000, async () => {
+      const info = bulk(await candidates[0].client.command('INFO', 'replication'));
+      return info.includes(`master_port:${c.masters[0].port}\r\n`) && info.includes('master_link_status:up') ? true : info;
+    });
+    t.pass('the orphaned master has a working replica again');
+  });
+
   t.test('Redis 7 cluster: kill -9 of a master, measured the same way', async (t) => {
     const kind: Kind = 'redis';
     const c = await startReplicatedCluster(t, kind);
