@@ -129,7 +129,10 @@ async function killMasterUnderLoad(t: Tap.Test, c: ReplicatedCluster, index: num
   await master.client.pipeline(waited);
   t.equal(text(await master.client.command('WAIT', '1', '5000')), ':1\r\n', 'WAIT 1: the replica acknowledged 100 writes');
   t.ok(writer.okCount > 0, `writes flowing before the kill (${writer.okCount})`);
+  // Measured from the process's end: a SIGKILLed process may still answer until it is next scheduled.
+  const gone = new Promise((resolve) => master.server.proc.once('exit', resolve));
   master.server.proc.kill('SIGKILL');
+  await gone;
   writer.markNow();
   const ms = await writer.waitForOkAfterMark(FAILOVER_BOUND_MS);
   t.ok(ms < FAILOVER_BOUND_MS, `kill -9 to the first acknowledged write to the lost slots: ${ms} ms`);

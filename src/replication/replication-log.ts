@@ -190,14 +190,21 @@ export class ReplicationLog {
 
   // ---- the reader (coordinator) ----
 
-  /** Resolves when a writer has appended since the last drain. */
+  /**
+   * Resolves when a writer has appended since the last drain. The flag stays
+   * set until clearNotify, so that writers appending meanwhile notify nobody.
+   */
   async waitForEntries(): Promise<void> {
     const h = this.header;
     if (Atomics.load(h, W_NOTIFY) === 0) {
       const r = Atomics.waitAsync(h, W_NOTIFY, 0);
       if (r.async) await r.value;
     }
-    Atomics.store(h, W_NOTIFY, 0);
+  }
+
+  /** Called right before a drain: an append after it wakes the coordinator again. */
+  clearNotify(): void {
+    Atomics.store(this.header, W_NOTIFY, 0);
   }
 
   /** Copies out every whole entry appended since the last drain and frees their room; null when none. */

@@ -61,6 +61,9 @@ interface Waiter {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** The longest a write waits in the log before it is sent to the replicas (ms). */
+const DRAIN_INTERVAL_MS = 1;
+
 export function newReplicationId(): string {
   return crypto.randomBytes(20).toString('hex');
 }
@@ -83,14 +86,22 @@ export class ReplicationMaster {
 
   constructor(private readonly env: MasterEnvironment) {}
 
-  /** Starts draining the log whenever a worker appends to it. */
+  /**
+   * Starts draining the log whenever a worker appends to it, at most once per
+   * DRAIN_INTERVAL_MS: a drain is a frame to every replica (a message to a
+   * worker, a write, and an apply on the replica), so under load each one
+   * should carry many writes, as Redis sends a replica what an event-loop
+   * turn wrote. WAIT and PSYNC drain at once.
+   */
   start(): void {
     if (this.draining) return;
     this.draining = true;
     void (async () => {
       while (!this.stopped) {
         await this.env.log.waitForEntries();
+        await new Promise((resolve) => setTimeout(resolve, DRAIN_INTERVAL_MS));
         if (this.stopped) break;
+        this.env.log.clearNotify();
         this.drainNow();
       }
     })();
