@@ -219,6 +219,45 @@ if (requireRedisTools(t)) {
       t.equal(text(await promoted.client.command('WAIT', '1', '5000')), ':1\r\n');
       await m2.client.command('READONLY');
       t.equal(sameDataset(await datasetOf(promoted.client, 1), await datasetOf(m2.client, 1)), null, 'the old master holds the new master\'s data');
+      [c.masters[2], c.replicas[2]] = [promoted, m2];
+    });
+
+    t.test('CLUSTER FAILOVER TAKEOVER promotes a replica without an election', async (t) => {
+      await waitReplicasReady(c, 20000);
+      const [master, replica] = [c.masters[2], c.replicas[2]];
+      const epochOf = async (n: Node) => Number(/cluster_my_epoch:(\d+)/.exec(await clusterInfo(n))![1]);
+      const before = await epochOf(master);
+      t.equal(text(await replica.client.command('CLUSTER', 'FAILOVER', 'TAKEOVER')), '+OK\r\n');
+      await waitMaster(replica, 5000);
+      t.ok((await epochOf(replica)) > before, 'the new master took a configEpoch above the old one\'s');
+      await waitFor('the old master to follow the new one', 10000, async () => ((await masterOf(master)) === replica.id ? true : 'not yet'));
+      t.pass('the old master became its replica');
+      [c.masters[2], c.replicas[2]] = [replica, master];
+    });
+
+    t.test('cluster-replica-no-failover: no automatic promotion; CLUSTER FAILOVER FORCE still promotes', async (t) => {
+      await waitReplicasReady(c, 20000);
+      const [master, replica] = [c.masters[1], c.replicas[1]];
+      t.equal(text(await replica.client.command('CONFIG', 'SET', 'cluster-replica-no-failover', 'yes')), '+OK\r\n');
+      await waitFor('the nofailover flag to show', 5000, async () => {
+        const line = (await bulk(await c.masters[0].client.command('CLUSTER', 'NODES'))).split('\n').find((l) => l.startsWith(replica.id))!;
+        return / slave,nofailover /.test(line) ? true : line;
+      });
+      const gone = new Promise((resolve) => master.server.proc.once('exit', resolve));
+      master.server.proc.kill('SIGKILL');
+      await gone;
+      await waitFor('the master to be marked FAIL', 10000, async () => {
+        const line = (await bulk(await c.masters[0].client.command('CLUSTER', 'NODES'))).split('\n').find((l) => l.startsWith(master.id))!;
+        return / master,fail /.test(line) ? true : line;
+      });
+      // Longer than an election would take (500-1000 ms after FAIL).
+      await sleep(3000);
+      t.equal(await masterOf(replica), master.id, 'the replica was not promoted');
+      t.match(await clusterInfo(c.masters[0]), /cluster_state:fail/, 'the dead master\'s slots are down');
+      t.equal(text(await replica.client.command('CLUSTER', 'FAILOVER', 'FORCE')), '+OK\r\n');
+      await waitMaster(replica, 10000);
+      await waitFor('cluster_state:ok', 10000, async () => (/cluster_state:ok/.test(await clusterInfo(c.masters[0])) ? true : 'fail still'));
+      t.pass('FORCE promoted it, and the cluster is whole again');
     });
   });
 
