@@ -11,7 +11,7 @@ export const enum FrameKind {
   Snapshot = 1,
   /** The snapshot is complete: u16 number of master shards. */
   SnapshotEnd = 2,
-  /** f64 cumulative entry number of the first entry · f64 replication offset it starts at · log entries. */
+  /** f64 cumulative entry number of the first entry · f64 replication offset it starts at · f64 offset it ends at · log entries. */
   Stream = 3,
   /** The master is alive (repl-ping-replica-period, but every second: it feeds the replica's data age). */
   Ping = 4,
@@ -20,11 +20,17 @@ export const enum FrameKind {
 }
 
 export const FRAME_HEADER_BYTES = 5;
+/** A Stream frame's own header. */
+export const STREAM_HEAD_BYTES = 24;
 
+/**
+ * A frame in a buffer of its own: it goes to a worker in a message, which
+ * copies the whole ArrayBuffer behind a view (a pooled slice would cost 8 KiB).
+ */
 export function frame(kind: FrameKind, head: Buffer | null, body: Uint8Array | null): Buffer {
   const headLen = head?.length ?? 0;
   const bodyLen = body?.length ?? 0;
-  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + headLen + bodyLen);
+  const out = Buffer.allocUnsafeSlow(FRAME_HEADER_BYTES + headLen + bodyLen);
   out.writeUInt32LE(headLen + bodyLen, 0);
   out[4] = kind;
   if (head) out.set(head, FRAME_HEADER_BYTES);
@@ -45,11 +51,20 @@ export function snapshotEndFrame(shards: number): Buffer {
   return frame(FrameKind.SnapshotEnd, head, null);
 }
 
-export function streamFrame(firstSeq: number, firstOffset: number, entries: Uint8Array): Buffer {
-  const head = Buffer.allocUnsafe(16);
-  head.writeDoubleLE(firstSeq, 0);
-  head.writeDoubleLE(firstOffset, 8);
-  return frame(FrameKind.Stream, head, entries);
+export function streamFrame(firstSeq: number, firstOffset: number, endOffset: number, entries: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafeSlow(FRAME_HEADER_BYTES + STREAM_HEAD_BYTES + entries.length);
+  writeStreamHead(out, 0, firstSeq, firstOffset, endOffset, entries.length);
+  out.set(entries, FRAME_HEADER_BYTES + STREAM_HEAD_BYTES);
+  return out;
+}
+
+/** Writes a Stream frame's header and its own head at `at` (the entries follow them). */
+export function writeStreamHead(buf: Buffer, at: number, firstSeq: number, firstOffset: number, endOffset: number, entryBytes: number): void {
+  buf.writeUInt32LE(STREAM_HEAD_BYTES + entryBytes, at);
+  buf[at + 4] = FrameKind.Stream;
+  buf.writeDoubleLE(firstSeq, at + FRAME_HEADER_BYTES);
+  buf.writeDoubleLE(firstOffset, at + FRAME_HEADER_BYTES + 8);
+  buf.writeDoubleLE(endOffset, at + FRAME_HEADER_BYTES + 16);
 }
 
 /** Splits a byte stream into frames (chunks are joined once a whole frame is there). */

@@ -13,7 +13,7 @@
  */
 import net from 'node:net';
 import { forEachEntry, MULTI_SHARD, ENTRY_HEADER_BYTES } from './replication-log.js';
-import { FrameKind, FrameReader } from './link-frames.js';
+import { FrameKind, FrameReader, STREAM_HEAD_BYTES } from './link-frames.js';
 
 /** What the link needs from the node: the worker that applies, the config, the log. */
 export interface ReplicaEnvironment {
@@ -54,6 +54,8 @@ export class ReplicaLink {
   private stopped = false;
   private skipBefore = new Map<number, number>();
   private skipMultiBefore = 0;
+  /** Stream entries numbered from here on are past every snapshot: none is skipped (0: none ever). */
+  private skipUntil = 0;
   /** The apply queue: every step runs after the previous one. */
   private chain: Promise<void> = Promise.resolve();
 
@@ -159,6 +161,8 @@ export class ReplicaLink {
       this.syncBytes = 0;
       this.skipBefore.clear();
       this.skipMultiBefore = 0;
+      // Until the snapshot ends, every stream entry is checked against it.
+      this.skipUntil = Infinity;
       this.readOffset = base;
       this.enqueue(async () => {
         await this.env.flush();
@@ -189,13 +193,15 @@ export class ReplicaLink {
       case FrameKind.Snapshot: {
         const shard = payload.readUInt16LE(0);
         this.skipBefore.set(shard, payload.readDoubleLE(2));
-        const records = Buffer.from(payload.subarray(10));
+        // A copy of its own: the worker's message copies the whole buffer behind a view.
+        const records = payload.subarray(10).slice();
         this.syncBytes += records.length;
         if (records.length > 0) this.enqueue(() => this.env.load(records));
         break;
       }
       case FrameKind.SnapshotEnd: {
         this.skipMultiBefore = this.skipBefore.size > 0 ? Math.min(...this.skipBefore.values()) : 0;
+        this.skipUntil = this.skipBefore.size > 0 ? Math.max(...this.skipBefore.values()) : 0;
         this.enqueue(async () => {
           this.state = 'connected';
           this.env.log_('notice', `MASTER <-> REPLICA sync: Finished with success (${this.syncBytes} bytes in ${Date.now() - this.syncStartedAt} ms)`);
@@ -218,19 +224,23 @@ export class ReplicaLink {
 
   private onStream(payload: Buffer): void {
     let seq = payload.readDoubleLE(0);
-    const firstOffset = payload.readDoubleLE(8);
-    const entries = payload.subarray(16);
-    const kept: Buffer[] = [];
-    let bytes = 0;
-    forEachEntry(entries, (shard, _db, start, end) => {
-      const before = shard === MULTI_SHARD ? this.skipMultiBefore : (this.skipBefore.get(shard) ?? 0);
-      if (seq >= before) kept.push(entries.subarray(start - ENTRY_HEADER_BYTES, end));
-      seq++;
-      bytes += end - start;
-    });
-    const endOffset = firstOffset + bytes;
+    const endOffset = payload.readDoubleLE(16);
+    const entries = payload.subarray(STREAM_HEAD_BYTES);
+    let batch: Uint8Array;
+    if (seq >= this.skipUntil) {
+      // Past every shard's snapshot point: nothing to filter. A copy of its own, for the worker's message.
+      this.skipUntil = 0;
+      batch = entries.slice();
+    } else {
+      const kept: Buffer[] = [];
+      forEachEntry(entries, (shard, _db, start, end) => {
+        const before = shard === MULTI_SHARD ? this.skipMultiBefore : (this.skipBefore.get(shard) ?? 0);
+        if (seq >= before) kept.push(entries.subarray(start - ENTRY_HEADER_BYTES, end));
+        seq++;
+      });
+      batch = new Uint8Array(Buffer.concat(kept));
+    }
     this.readOffset = endOffset;
-    const batch = Buffer.concat(kept);
     this.enqueue(async () => {
       if (batch.length > 0) await this.env.apply(batch);
       this.offset = endOffset;

@@ -207,20 +207,33 @@ export class ReplicationLog {
     Atomics.store(this.header, W_NOTIFY, 0);
   }
 
-  /** Copies out every whole entry appended since the last drain and frees their room; null when none. */
-  drain(): Buffer | null {
+  /** How many entries the last drain() took. */
+  drainedEntries = 0;
+
+  /**
+   * Copies out every whole entry appended since the last drain, after
+   * `headroom` bytes left for the caller's frame header, into a buffer of
+   * its own (a message to a worker copies exactly that), and frees their
+   * room; null when there is none. drainedEntries tells how many entries it
+   * took: they are counted from their headers, not read from the writers'
+   * counter, which would need the writers' lock (a spin on this thread).
+   */
+  drain(headroom = 0): Buffer | null {
     const h = this.header;
     const head = Atomics.load(h, W_HEAD) >>> 0;
     const tail = Atomics.load(h, W_TAIL) >>> 0;
     const n = (tail - head) >>> 0;
     if (n === 0) return null;
-    const out = Buffer.allocUnsafe(n);
+    const out = Buffer.allocUnsafeSlow(headroom + n);
     const p = head & this.mask;
     const first = Math.min(n, this.capacity - p);
-    out.set(this.data.subarray(p, p + first), 0);
-    if (first < n) out.set(this.data.subarray(0, n - first), first);
+    out.set(this.data.subarray(p, p + first), headroom);
+    if (first < n) out.set(this.data.subarray(0, n - first), headroom + first);
     Atomics.store(h, W_HEAD, tail | 0);
     Atomics.notify(h, W_HEAD);
+    let entries = 0;
+    for (let at = headroom; at < out.length; entries++) at += out.readUInt32LE(at);
+    this.drainedEntries = entries;
     return out;
   }
 }

@@ -11,7 +11,7 @@
  */
 import crypto from 'node:crypto';
 import { ReplicationLog, forEachEntry, ENTRY_HEADER_BYTES } from './replication-log.js';
-import { snapshotEndFrame, snapshotFrame, streamFrame, frame, FrameKind } from './link-frames.js';
+import { snapshotEndFrame, snapshotFrame, streamFrame, writeStreamHead, frame, FrameKind, FRAME_HEADER_BYTES, STREAM_HEAD_BYTES } from './link-frames.js';
 
 export interface SnapshotResult {
   chunks: Uint8Array[];
@@ -124,15 +124,16 @@ export class ReplicationMaster {
 
   /** Moves everything appended so far into the stream, the backlog and the replicas. */
   drainNow(): void {
-    const buf = this.env.log.drain();
-    if (buf === null) return;
-    let entries = 0;
-    let bytes = 0;
-    forEachEntry(buf, (_shard, _db, start, end) => {
-      entries++;
-      bytes += end - start;
-    });
-    const f: BacklogFrame = { firstSeq: this.consumedEntries, firstOffset: this.offset, endOffset: this.offset + bytes, entries: buf };
+    const log = this.env.log;
+    const headroom = FRAME_HEADER_BYTES + STREAM_HEAD_BYTES;
+    const wire = log.drain(headroom);
+    if (wire === null) return;
+    const entries = log.drainedEntries;
+    // The stream's offset counts the RESP commands, not the log's entry headers.
+    const bytes = wire.length - headroom - entries * ENTRY_HEADER_BYTES;
+    const f: BacklogFrame = { firstSeq: this.consumedEntries, firstOffset: this.offset, endOffset: this.offset + bytes, entries: wire.subarray(headroom) };
+    // The drained buffer is the frame sent to every replica: no copy.
+    writeStreamHead(wire, 0, f.firstSeq, f.firstOffset, f.endOffset, f.entries.length);
     this.consumedEntries += entries;
     this.offset += bytes;
     this.backlog.push(f);
@@ -142,7 +143,6 @@ export class ReplicationMaster {
       const gone = this.backlog.shift()!;
       this.backlogBytes -= gone.endOffset - gone.firstOffset;
     }
-    const wire = streamFrame(f.firstSeq, f.firstOffset, f.entries);
     for (const r of this.replicas.values()) {
       if (r.pending !== null) r.pending.push(wire);
       else this.env.send(r.worker, r.clientId, wire);
@@ -209,7 +209,7 @@ export class ReplicationMaster {
     for (const f of this.backlog) {
       if (f.endOffset <= from) continue;
       if (f.firstOffset >= from) {
-        out.push(streamFrame(f.firstSeq, f.firstOffset, f.entries));
+        out.push(streamFrame(f.firstSeq, f.firstOffset, f.endOffset, f.entries));
         continue;
       }
       // The frame holds the resume point: skip its entries up to there.
@@ -225,7 +225,7 @@ export class ReplicationMaster {
         seq++;
         offset += end - start;
       });
-      if (cut >= 0) out.push(streamFrame(seq, offset, f.entries.subarray(cut)));
+      if (cut >= 0) out.push(streamFrame(seq, offset, f.endOffset, f.entries.subarray(cut)));
     }
     return out;
   }

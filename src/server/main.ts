@@ -118,7 +118,11 @@ async function main(): Promise<void> {
       snapshotPool ??= new Piscina({ filename: new URL('../replication/snapshot-task.js', import.meta.url).href, minThreads: 0, maxThreads: 1, idleTimeout: 30000 });
       return snapshotPool.run({ keyspace, log: replicationLogSab, shard, begin, end } satisfies SnapshotTask) as Promise<SnapshotResult>;
     },
-    applyOnWorker: (op, data) => awaitWorkers(1, (id) => workers[0].postMessage({ type: 'repl-apply', id, op, data } satisfies ToWorker)),
+    applyOnWorker: (op, data) => awaitWorkers(1, (id) => {
+      // The link hands over buffers of their own: transferred, not copied.
+      const own = data !== null && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+      workers[0].postMessage({ type: 'repl-apply', id, op, data } satisfies ToWorker, own ? [data.buffer as ArrayBuffer] : []);
+    }),
     setWorkersRole: (replica) => {
       for (const w of workers) w.postMessage({ type: 'replication-role', replica } satisfies ToWorker);
     },
