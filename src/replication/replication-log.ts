@@ -39,6 +39,8 @@ export const ENTRY_HEADER_BYTES = 8;
 export const MULTI_SHARD = 0xffff;
 
 const DEFAULT_CAPACITY = 16 << 20;
+/** Entries up to this many bytes are copied into the ring byte by byte. */
+const SHORT_COPY = 256;
 
 export function allocateReplicationLog(capacity = DEFAULT_CAPACITY): SharedArrayBuffer {
   if ((capacity & (capacity - 1)) !== 0) throw new Error('replication log capacity must be a power of two');
@@ -117,6 +119,11 @@ export class ReplicationLog {
     d[(p + 7) & mask] = 0;
     p = (p + ENTRY_HEADER_BYTES) & mask;
     const first = Math.min(length, this.capacity - p);
+    if (first === length && length <= SHORT_COPY) {
+      // A short command (most are) is copied by hand: no subarray to allocate.
+      for (let i = 0; i < length; i++) d[p + i] = resp[i];
+      return;
+    }
     d.set(first === length ? resp.subarray(0, length) : resp.subarray(0, first), p);
     if (first < length) d.set(resp.subarray(first, length), 0);
   }

@@ -11,6 +11,9 @@
  */
 import { ReplicationLog, MULTI_SHARD } from './replication-log.js';
 
+/** Arguments up to this length are copied byte by byte rather than through a subarray. */
+const SHORT_COPY = 64;
+
 /** One argument of a rewritten command. */
 export type PropagatedArg = string | Uint8Array | number;
 
@@ -60,18 +63,29 @@ export class WritePropagator {
     this.scratch = grown;
   }
 
+  /** "*<n>\r\n" or "$<n>\r\n", the digits written without a string. */
   private header(prefix: number, n: number): void {
     this.room(24);
-    this.scratch[this.len++] = prefix;
-    this.len += this.scratch.write(String(n), this.len, 'latin1');
-    this.scratch[this.len++] = 13;
-    this.scratch[this.len++] = 10;
+    const out = this.scratch;
+    out[this.len++] = prefix;
+    let digits = 1;
+    for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
+    for (let i = digits - 1, v = n; i >= 0; i--, v = Math.floor(v / 10)) out[this.len + i] = 48 + (v % 10);
+    this.len += digits;
+    out[this.len++] = 13;
+    out[this.len++] = 10;
   }
 
   private bytes(buf: Uint8Array, start: number, n: number): void {
     this.header(36, n);
     this.room(n + 2);
-    this.scratch.set(buf.subarray(start, start + n), this.len);
+    const out = this.scratch;
+    // Short arguments (most keys and values) are copied by hand: a subarray per argument is an allocation per write.
+    if (n <= SHORT_COPY) {
+      for (let i = 0, at = this.len; i < n; i++) out[at + i] = buf[start + i];
+    } else {
+      out.set(buf.subarray(start, start + n), this.len);
+    }
     this.len += n;
     this.scratch[this.len++] = 13;
     this.scratch[this.len++] = 10;
