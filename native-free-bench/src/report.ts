@@ -5,7 +5,7 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import type { Target } from './config.js';
-import { newHistogram, type ErrorCounters, type WorkerResult } from './stats.js';
+import { newHistogram, type ErrorCounters, type SecondResult, type WorkerResult } from './stats.js';
 
 export interface RowSummary {
   /** memtier's row name: Sets, Gets, Totals, or one per --command ("Incrs"). */
@@ -24,15 +24,8 @@ export interface RowSummary {
   hist: hdr.Histogram;
 }
 
-export interface SecondSummary {
-  second: number;
-  ops: number;
-  ok: number;
-  errors: number;
-  moved: number;
-  ask: number;
-  timeouts: number;
-  connectionErrors: number;
+/** One second of the run, all threads: their counts, and the latencies' p50 and p99 instead of the histogram. */
+export interface SecondSummary extends Omit<SecondResult, 'histogram'> {
   p50Ms: number | null;
   p99Ms: number | null;
 }
