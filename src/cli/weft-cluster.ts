@@ -178,7 +178,7 @@ async function start(o: Options): Promise<void> {
         await withClient(nodes[m].port, (c) => c.call('CLUSTER', 'ADDSLOTSRANGE', first, last));
       }
       if (o.replicas > 0) {
-        process.stdout.write('Setting up replicas (CLUSTER REPLICATE; they hold no data until weft has replication)...\n');
+        process.stdout.write('Setting up replicas (CLUSTER REPLICATE)...\n');
         for (let r = o.masters; r < total; r++) {
           const master = (r - o.masters) % o.masters;
           await waitFor(`node ${nodes[r].port} to see ${nodes[master].port} as a master`, 20000, async () => {
@@ -195,6 +195,13 @@ async function start(o: Options): Promise<void> {
       }
       return true;
     });
+    // Ready means failover-ready: every replica has synchronised with its master.
+    await waitFor('every replica to synchronise with its master', 30000, async () => {
+      for (const n of nodes.filter((x) => x.role === 'replica')) {
+        if (!/master_link_status:up/.test(String(await withClient(n.port, (c) => c.call('INFO', 'replication'))))) return false;
+      }
+      return true;
+    });
   } catch (e) {
     process.stderr.write(`weft-cluster: ${(e as Error).message}\nStopping the nodes; their logs are in ${o.dir}.\n`);
     stopAll();
@@ -207,6 +214,7 @@ async function start(o: Options): Promise<void> {
     `  redis-cli -c -p ${p}\n` +
     `  redis-benchmark --cluster -p ${p} -t set,get -c 50 -r 1000000 -d 32 -n 200000 -q\n` +
     `  memtier_benchmark --cluster-mode -s 127.0.0.1 -p ${p} --protocol=redis -t 2 -c 25 --test-time 30\n` +
+    `  bin/weft-bench --cluster-mode -s 127.0.0.1 -p ${p} -t 2 -c 25 --test-time 30\n` +
     `  weft-cluster status --dir ${o.dir}\n`);
   if (o.foreground) {
     process.stdout.write('\nPress Ctrl-C to stop every node.\n');
