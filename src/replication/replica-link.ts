@@ -56,6 +56,8 @@ export class ReplicaLink {
   private skipMultiBefore = 0;
   /** Stream entries numbered from here on are past every snapshot: none is skipped (0: none ever). */
   private skipUntil = 0;
+  /** The apply step queued and not started yet: its stream batches and the offset they end at. */
+  private queued: { batches: Uint8Array[]; end: number } | null = null;
   /** The apply queue: every step runs after the previous one. */
   private chain: Promise<void> = Promise.resolve();
 
@@ -144,6 +146,8 @@ export class ReplicaLink {
 
   /** Checks the handshake replies; sets up a full or partial synchronisation. */
   private handshake(commands: string[][], replies: string[]): boolean {
+    // What this connection streams is applied in steps of its own, after whatever the last one left queued.
+    this.queued = null;
     for (let i = 0; i < commands.length - 1; i++) {
       if (replies[i].startsWith('-')) {
         this.env.log_('warning', `Unable to ${commands[i][0]} to MASTER: ${replies[i].slice(1)}`);
@@ -241,9 +245,19 @@ export class ReplicaLink {
       batch = new Uint8Array(Buffer.concat(kept));
     }
     this.readOffset = endOffset;
+    // While the worker is busy, stream frames gather into the apply step already queued: one message for them all.
+    if (this.queued !== null) {
+      this.queued.batches.push(batch);
+      this.queued.end = endOffset;
+      return;
+    }
+    const step = { batches: [batch], end: endOffset };
+    this.queued = step;
     this.enqueue(async () => {
-      if (batch.length > 0) await this.env.apply(batch);
-      this.offset = endOffset;
+      if (this.queued === step) this.queued = null;
+      const all = step.batches.length === 1 ? step.batches[0] : new Uint8Array(Buffer.concat(step.batches));
+      if (all.length > 0) await this.env.apply(all);
+      this.offset = step.end;
     });
   }
 
