@@ -7,6 +7,7 @@
 // against its master's.
 //
 // Usage: scripts/bench-replication [--requests N] [--rounds R]   (WEFT_DIST=dir: another build)
+import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { dist, fmt, freePort, median, nodeBin, opt, pin, redisCli, requireTools, runBenchmark, startServer } from './bench-lib.mjs';
@@ -16,8 +17,10 @@ const rounds = Number(opt('rounds', '2'));
 requireTools();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// A Redis replica writes the RDB it receives into its dir: a temporary one.
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-bench-replication-'));
 const argv = {
-  redis: (port, extra) => ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra],
+  redis: (port, extra) => ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp, ...extra],
   weft: (port, extra) => [nodeBin, path.join(dist, 'server', 'main.js'), '--port', String(port), '--bind', '127.0.0.1', '--threads', '1', ...extra],
 };
 
@@ -65,6 +68,7 @@ async function main() {
     }
   } finally {
     setups.forEach((s) => s.stop());
+    setTimeout(() => fs.rmSync(tmp, { recursive: true, force: true }), 500);
   }
   console.log('\n| server | -P | ops/s | CPU us/op (master + replica) | ops/s vs alone | CPU vs alone |');
   console.log('| --- | --- | --- | --- | --- | --- |');
