@@ -61,8 +61,15 @@ interface Waiter {
   timer: NodeJS.Timeout | undefined;
 }
 
-/** The longest a write waits in the log before it is sent to the replicas (ms). */
-const DRAIN_INTERVAL_MS = 1;
+/**
+ * The longest a write waits in the log before it is sent to the replicas
+ * (ms). Each drain costs about five thread wake-ups between the master and a
+ * replica (coordinator, worker, replica link, applying worker and back), so
+ * under load they are limited to 200 a second. Measured on a 3+3 cluster
+ * (redis-benchmark --cluster SET, 2 cores): 1 ms 38k ops/s, 5 ms 47k, 20 ms
+ * 53k, no replicas 66k. WAIT and PSYNC drain at once.
+ */
+const DRAIN_INTERVAL_MS = 5;
 
 export function newReplicationId(): string {
   return crypto.randomBytes(20).toString('hex');
@@ -90,8 +97,7 @@ export class ReplicationMaster {
    * Starts draining the log whenever a worker appends to it, at most once per
    * DRAIN_INTERVAL_MS: a drain is a frame to every replica (a message to a
    * worker, a write, and an apply on the replica), so under load each one
-   * should carry many writes, as Redis sends a replica what an event-loop
-   * turn wrote. WAIT and PSYNC drain at once.
+   * should carry many writes.
    */
   start(): void {
     if (this.draining) return;
