@@ -37,8 +37,12 @@ export interface WriteHooks {
   paused(): Promise<void> | null;
   /** Whether the write stream is wanted (a replica or the backlog). */
   readonly propagating: boolean;
-  /** Around a write that may lock several shards (see ReplicationLog's snapshot gate). */
-  enterMultiShard(): void;
+  /**
+   * Before a write that may lock several shards (see ReplicationLog's
+   * snapshot gate): null once entered, or a promise to wait on (without
+   * blocking the thread) before trying the command again.
+   */
+  enterMultiShard(): Promise<void> | null;
   leaveMultiShard(): void;
   /** Appends the command's effect to the stream; called with its shard locks still held. */
   propagate(c: CommandContext): void;
@@ -107,6 +111,11 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
     return finishReply(c, replyMark);
   }
   const writes = spec.isWrite ? hooks.writes : undefined;
+  // Whether this command went through the snapshot gate and must leave it: a client's write that may
+  // lock several shards while the stream is wanted. In cluster mode a keyed command stays in one slot,
+  // so one shard: only keyless ones (FLUSHALL...) span shards. The master's stream applied on a
+  // replica never waits there.
+  let gated = false;
   if (writes !== undefined && !client.fromMaster) {
     const refusal = writes.refusal();
     if (refusal !== null) {
@@ -116,23 +125,26 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
     }
     const pause = writes.paused();
     if (pause !== null) return dispatchAfterPause(c, hooks, table, pause, asking);
+    if (spec.spansShards && writes.propagating && (c.server.cluster === null || spec.firstKey === 0)) {
+      const wait = writes.enterMultiShard();
+      if (wait !== null) return dispatchAfterPause(c, hooks, table, wait, asking);
+      gated = true;
+    }
   }
   stats.commands++;
   client.lastCommand = spec.fullName ?? spec.name;
   c.propagateAs = null;
-  const gated = writes !== undefined && spec.spansShards && writes.propagating;
-  if (gated) writes.enterMultiShard();
   let result: void | Promise<ReplyFunction>;
   try {
     result = spec.handler!(c);
     if (c.dirty > 0 && writes !== undefined && writes.propagating) writes.propagate(c);
   } catch (err) {
     c.unlockAll();
-    if (gated) writes.leaveMultiShard();
+    if (gated) writes!.leaveMultiShard();
     return handlerFailed(c, spec, hooks, err, replyMark);
   }
   if (c.lockedShards !== 0) c.unlockAll();
-  if (gated) writes.leaveMultiShard();
+  if (gated) writes!.leaveMultiShard();
   if (result instanceof Promise) {
     return result.then(
       (reply) => {
@@ -159,9 +171,13 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
   return finishReply(c, replyMark);
 }
 
-/** Runs a write held by a client pause once the pause ends, as Redis unblocks paused clients. */
+/** Runs a write held by a client pause (or the snapshot gate) once it ends, as Redis unblocks paused clients. */
 function dispatchAfterPause(c: CommandContext, hooks: DispatchHooks, table: CommandTable, pause: Promise<void>, asking: boolean): Promise<void> {
-  const { client, buf, argc, argStart, argLen } = c;
+  const { client, buf, argc } = c;
+  // The positions are copied: the connection rebases its parser's arrays when it keeps the bytes after
+  // this command for later (the buffer itself stays as it is, held here).
+  const argStart = c.argStart.slice(0, argc);
+  const argLen = c.argLen.slice(0, argc);
   return pause.then(() => {
     c.client = client;
     c.buf = buf;

@@ -26,7 +26,7 @@ const W_HEAD = 3;
 const W_ENTRIES = 4;
 /** Set by a writer, cleared by the coordinator: there is something to drain. */
 const W_NOTIFY = 5;
-/** 1 while a full synchronisation snapshots the shards: multi-shard writes wait. */
+/** Full synchronisations snapshotting the shards (a count: several replicas may sync at once); multi-shard writes wait while > 0. */
 const W_SNAPSHOT = 6;
 /** Multi-shard writes in progress. */
 const W_MULTI_WRITERS = 7;
@@ -39,6 +39,8 @@ export const ENTRY_HEADER_BYTES = 8;
 export const MULTI_SHARD = 0xffff;
 
 const DEFAULT_CAPACITY = 16 << 20;
+/** A write waiting at the snapshot gate looks again at least this often (ms). */
+const GATE_RECHECK_MS = 50;
 /** Entries up to this many bytes are copied into the ring byte by byte. */
 const SHORT_COPY = 256;
 
@@ -148,17 +150,23 @@ export class ReplicationLog {
   // ---- the snapshot gate ----
 
   /**
-   * A write about to lock several shards: waits while a snapshot is being
-   * taken, so that such a write lands wholly before or wholly after it.
+   * A write about to lock several shards: it may go on (null) unless a
+   * snapshot is being taken, so that such a write lands wholly before or
+   * wholly after it. Then the promise resolves when the gate may have
+   * opened, and the write tries again; its thread serves other clients
+   * meanwhile.
    */
-  enterMultiShardWrite(): void {
+  tryEnterMultiShardWrite(): Promise<void> | null {
     const h = this.header;
-    for (;;) {
-      while (Atomics.load(h, W_SNAPSHOT) === 1) Atomics.wait(h, W_SNAPSHOT, 1, 50);
+    let syncs = Atomics.load(h, W_SNAPSHOT);
+    if (syncs === 0) {
       Atomics.add(h, W_MULTI_WRITERS, 1);
-      if (Atomics.load(h, W_SNAPSHOT) === 0) return;
+      syncs = Atomics.load(h, W_SNAPSHOT);
+      if (syncs === 0) return null;
       this.leaveMultiShardWrite();
     }
+    const r = Atomics.waitAsync(h, W_SNAPSHOT, syncs, GATE_RECHECK_MS);
+    return r.async ? r.value.then(() => undefined) : Promise.resolve();
   }
 
   leaveMultiShardWrite(): void {
@@ -168,13 +176,12 @@ export class ReplicationLog {
   /** The snapshot side (a background thread that may wait): closes the gate and waits for writes in flight. */
   beginSnapshot(): void {
     const h = this.header;
-    Atomics.store(h, W_SNAPSHOT, 1);
+    Atomics.add(h, W_SNAPSHOT, 1);
     for (let n = Atomics.load(h, W_MULTI_WRITERS); n !== 0; n = Atomics.load(h, W_MULTI_WRITERS)) Atomics.wait(h, W_MULTI_WRITERS, n, 50);
   }
 
   endSnapshot(): void {
-    Atomics.store(this.header, W_SNAPSHOT, 0);
-    Atomics.notify(this.header, W_SNAPSHOT);
+    if (Atomics.sub(this.header, W_SNAPSHOT, 1) === 1) Atomics.notify(this.header, W_SNAPSHOT);
   }
 
   // ---- write pause ----

@@ -15,7 +15,7 @@ export interface ReplicationEnvironment {
   readonly shardCount: number;
   sendToReplica(worker: number, clientId: number, data: Buffer): void;
   closeClient(worker: number, clientId: number): void;
-  snapshot(shard: number, begin: boolean, end: boolean): Promise<SnapshotResult>;
+  snapshot(shard: number, begin: boolean): Promise<SnapshotResult>;
   /** Runs an operation on the worker that applies the master's stream. */
   applyOnWorker(op: 'flush' | 'load' | 'apply', data: Uint8Array | null): Promise<void>;
   /** Tells the workers whether this node is a replica (read-only, expired keys kept). */
@@ -41,7 +41,7 @@ export class ReplicationManager implements ReplicationControl {
       shardCount: env.shardCount,
       send: (w, id, data) => env.sendToReplica(w, id, data),
       close: (w, id) => env.closeClient(w, id),
-      snapshot: (s, b, e) => env.snapshot(s, b, e),
+      snapshot: (s, b) => env.snapshot(s, b),
       backlogSize: () => Number(env.config('repl-backlog-size')),
       log_: env.log_,
     });

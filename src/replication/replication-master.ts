@@ -27,8 +27,8 @@ export interface MasterEnvironment {
   send(worker: number, clientId: number, data: Buffer): void;
   /** Closes a replica's connection. */
   close(worker: number, clientId: number): void;
-  /** Reads one shard on a background thread; `begin`/`end` close and open the multi-shard write gate. */
-  snapshot(shard: number, begin: boolean, end: boolean): Promise<SnapshotResult>;
+  /** Reads one shard on a background thread; `begin` first closes the multi-shard write gate (the log's endSnapshot opens it). */
+  snapshot(shard: number, begin: boolean): Promise<SnapshotResult>;
   backlogSize(): number;
   log_(level: 'notice' | 'warning' | 'verbose', message: string): void;
 }
@@ -241,9 +241,18 @@ export class ReplicationMaster {
     const started = Date.now();
     record.state = 'send_bulk';
     let keys = 0;
+    // Whether this sync holds the multi-shard write gate closed: it is opened
+    // again after the last shard, or however the sync ends (a replica that
+    // vanishes mid-sync must not leave multi-shard writes waiting forever).
+    let gateClosed = false;
     try {
       for (let s = 0; s < env.shardCount; s++) {
-        const result = await env.snapshot(s, s === 0, s === env.shardCount - 1);
+        const result = await env.snapshot(s, s === 0);
+        gateClosed = true;
+        if (s === env.shardCount - 1) {
+          env.log.endSnapshot();
+          gateClosed = false;
+        }
         if (this.replicas.get(record.clientId) !== record) return;
         const seq = this.cumulative(result.entries);
         keys += result.records;
@@ -251,11 +260,12 @@ export class ReplicationMaster {
         for (const chunk of result.chunks) env.send(record.worker, record.clientId, snapshotFrame(s, seq, chunk));
       }
     } catch (e) {
-      env.log.endSnapshot();
       env.log_('warning', `Full synchronization with replica ${record.ip}:${record.port} failed: ${(e as Error).message}`);
       env.close(record.worker, record.clientId);
       this.replicaClosed(record.clientId);
       return;
+    } finally {
+      if (gateClosed) env.log.endSnapshot();
     }
     env.send(record.worker, record.clientId, snapshotEndFrame(env.shardCount));
     const pending = record.pending ?? [];

@@ -2,7 +2,8 @@
  * A piscina task (a background thread, which may block on locks): reads one
  * shard under its lock into snapshot records, with the replication log's
  * entry count at that moment. The first task of a snapshot closes the
- * log's multi-shard write gate, the last one opens it again.
+ * log's multi-shard write gate (it may wait for writes in flight); the
+ * master opens it again after the last shard, or if this task fails.
  */
 import { Keyspace, type KeyspaceBuffers } from '../store/keyspace.js';
 import { ReplicationLog } from './replication-log.js';
@@ -14,7 +15,6 @@ export interface SnapshotTask {
   log: SharedArrayBuffer;
   shard: number;
   begin: boolean;
-  end: boolean;
 }
 
 let cached: { keyspace: KeyspaceBuffers; ks: Keyspace; log: ReplicationLog } | null = null;
@@ -35,7 +35,9 @@ export default function snapshotShard(task: SnapshotTask): SnapshotResult {
     } finally {
       shard.unlock();
     }
-  } finally {
-    if (task.end) log.endSnapshot();
+  } catch (e) {
+    // The master learns the gate is closed only from a task that succeeds.
+    if (task.begin) log.endSnapshot();
+    throw e;
   }
 }

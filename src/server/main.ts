@@ -114,9 +114,9 @@ async function main(): Promise<void> {
     shardCount: keyspace.shards.length,
     sendToReplica: (w, clientId, data) => workers[w]?.postMessage({ type: 'replica-out', clientId, data } satisfies ToWorker),
     closeClient: (w, clientId) => workers[w]?.postMessage({ type: 'replica-close', clientId } satisfies ToWorker),
-    snapshot: (shard, begin, end) => {
+    snapshot: (shard, begin) => {
       snapshotPool ??= new Piscina({ filename: new URL('../replication/snapshot-task.js', import.meta.url).href, minThreads: 0, maxThreads: 1, idleTimeout: 30000 });
-      return snapshotPool.run({ keyspace, log: replicationLogSab, shard, begin, end } satisfies SnapshotTask) as Promise<SnapshotResult>;
+      return snapshotPool.run({ keyspace, log: replicationLogSab, shard, begin } satisfies SnapshotTask) as Promise<SnapshotResult>;
     },
     applyOnWorker: (op, data) => awaitWorkers(1, (id) => {
       // The link hands over buffers of their own: transferred, not copied.

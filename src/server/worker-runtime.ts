@@ -205,7 +205,7 @@ export class WorkerRuntime {
       get propagating() {
         return log.active;
       },
-      enterMultiShard: () => log.enterMultiShardWrite(),
+      enterMultiShard: () => log.tryEnterMultiShardWrite(),
       leaveMultiShard: () => log.leaveMultiShardWrite(),
       propagate: (c) => {
         const tag = shardTag(c.lockedShards);
