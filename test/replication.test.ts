@@ -7,6 +7,7 @@
  * REPLICAOF NO ONE. Error replies are compared with a real redis-server.
  */
 import t from 'tap';
+import net from 'node:net';
 import { RawClient, startWeft, startRedis, haveRedisServer, compareScripts, type ServerHandle } from './helpers/servers.js';
 import { waitFor, sleep } from './helpers/cluster.js';
 import { datasetOf, sameDataset, replicationInfo } from './helpers/replication.js';
@@ -175,6 +176,27 @@ t.test('a replica that vanishes during its full sync leaves multi-shard writes w
   t.equal(text(await master.c.command('MSET', 'a', '1', 'b', '2', 'c', '3', 'd', '4', 'e', '5')), '+OK\r\n');
   t.ok(Date.now() - started < 2000, `MSET answered in ${Date.now() - started} ms`);
   t.equal(text(await master.c.command('DEL', 'a', 'b', 'c', 'd', 'e')), ':5\r\n');
+});
+
+t.test('a master that sends something other than a weft stream: the replica logs it and keeps serving', async (t) => {
+  // A fake master: answers the handshake as Redis does, then sends an RDB payload and a stream command.
+  let connections = 0;
+  const fake = net.createServer((s) => {
+    connections++;
+    s.on('error', () => {});
+    s.once('data', () => {
+      s.write('+OK\r\n+OK\r\n+FULLRESYNC ' + 'a'.repeat(40) + ' 0\r\n$18\r\nREDIS0009\xfa\x09redis-ver\r\n*1\r\n$4\r\nPING\r\n');
+    });
+  });
+  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => fake.close());
+  const port = (fake.address() as net.AddressInfo).port;
+  const replica = await weft(t, [], 1);
+  t.equal(text(await replica.c.command('REPLICAOF', '127.0.0.1', String(port))), '+OK\r\n');
+  await waitFor('a second connection attempt', 10000, async () => (connections >= 2 ? true : `${connections} connection(s)`));
+  t.match(replica.server.output(), /Replication stream from 127\.0\.0\.1:\d+ unreadable: not a weft replication frame/);
+  t.equal(text(await replica.c.command('PING')), '+PONG\r\n', 'the replica still serves');
+  t.equal((await replicationInfo(replica.c)).master_link_status, 'down');
 });
 
 t.test('argument errors match redis-server', { skip: !haveRedisServer() && 'no redis-server' }, async (t) => {

@@ -20,6 +20,8 @@ export const enum FrameKind {
 }
 
 export const FRAME_HEADER_BYTES = 5;
+/** Larger than any frame a master sends (a snapshot chunk holds at least one record, of at most proto-max-bulk-len). */
+const MAX_FRAME_BYTES = 1 << 30;
 /** A Stream frame's own header. */
 export const STREAM_HEAD_BYTES = 24;
 
@@ -77,11 +79,19 @@ export class FrameReader {
     this.total += chunk.length;
   }
 
-  /** The next whole frame, or null. */
+  /**
+   * The next whole frame, or null. Throws on a header no weft master sends
+   * (an unknown kind, an impossible length): the bytes are not a weft
+   * stream, and waiting for the rest would only buffer them.
+   */
   next(): { kind: FrameKind; payload: Buffer } | null {
     if (this.total < FRAME_HEADER_BYTES) return null;
     if (this.chunks[0].length < FRAME_HEADER_BYTES) this.join();
     const len = this.chunks[0].readUInt32LE(0);
+    const announced = this.chunks[0][4];
+    if (announced < FrameKind.Snapshot || announced > FrameKind.GetAck || len > MAX_FRAME_BYTES) {
+      throw new Error(`not a weft replication frame (kind ${announced}, ${len} bytes)`);
+    }
     if (this.total < FRAME_HEADER_BYTES + len) return null;
     if (this.chunks[0].length < FRAME_HEADER_BYTES + len) this.join();
     const head = this.chunks[0];

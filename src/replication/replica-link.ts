@@ -138,7 +138,14 @@ export class ReplicaLink {
         chunk = lineBuf;
       }
       if (chunk.length > 0) frames.feed(chunk);
-      for (let f = frames.next(); f !== null; f = frames.next()) this.onFrame(f.kind, f.payload);
+      try {
+        for (let f = frames.next(); f !== null; f = frames.next()) this.onFrame(f.kind, f.payload);
+      } catch (e) {
+        // Not a weft master's stream (a redis-server sends an RDB file): drop the link, sync afresh later.
+        this.env.log_('warning', `Replication stream from ${this.host}:${this.port} unreadable: ${(e as Error).message}; is it a weft master?`);
+        this.masterReplid = '?';
+        socket.destroy();
+      }
     });
     socket.on('error', (e) => this.env.log_('verbose', `Replication link to ${this.host}:${this.port}: ${e.message}`));
     socket.on('close', () => this.onClose(socket));
