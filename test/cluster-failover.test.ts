@@ -258,6 +258,25 @@ if (requireRedisTools(t)) {
       await waitMaster(replica, 10000);
       await waitFor('cluster_state:ok', 10000, async () => (/cluster_state:ok/.test(await clusterInfo(c.masters[0])) ? true : 'fail still'));
       t.pass('FORCE promoted it, and the cluster is whole again');
+      [c.masters[1], c.replicas[1]] = [replica, master];
+    });
+
+    t.test('a master with slots and no replica that comes back is cleared of FAIL after 2 x node timeout', async (t) => {
+      const lone = c.masters[1]; // its old master was killed: it has no replica
+      const observer = c.masters[0];
+      // (It keeps the nofailover flag it was given as a replica.)
+      const flagsOf = async () => (await bulk(await observer.client.command('CLUSTER', 'NODES'))).split('\n').find((l) => l.startsWith(lone.id))!.split(' ')[2].replace(',nofailover', '');
+      lone.server.proc.kill('SIGSTOP');
+      try {
+        await waitFor('FAIL on the lone master', 10000, async () => ((await flagsOf()) === 'master,fail' ? true : await flagsOf()));
+      } finally {
+        lone.server.proc.kill('SIGCONT');
+      }
+      const back = Date.now();
+      await waitFor('the FAIL flag to be cleared', 15000, async () => ((await flagsOf()) === 'master' ? true : await flagsOf()));
+      t.ok(Date.now() - back >= 1000, `not cleared at once (${Date.now() - back} ms): a master with slots waits for a failover first`);
+      t.match(observer.server.output(), new RegExp(`Clear FAIL state for node ${lone.id}: is reachable again and nobody is serving its slots after some time\\.`));
+      await waitFor('cluster_state:ok', 10000, async () => (/cluster_state:ok/.test(await clusterInfo(observer)) ? true : 'fail still'));
     });
   });
 
