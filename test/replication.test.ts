@@ -199,6 +199,27 @@ t.test('a master that sends something other than a weft stream: the replica logs
   t.equal((await replicationInfo(replica.c)).master_link_status, 'down');
 });
 
+t.test('replica-serve-stale-data no: MASTERDOWN while the link is down, as redis-server answers', { skip: !haveRedisServer() && 'no redis-server' }, async (t) => {
+  // Both replicate a port nobody listens on, so their links stay down.
+  const nobody = net.createServer();
+  await new Promise<void>((resolve) => nobody.listen(0, '127.0.0.1', resolve));
+  const deadPort = String((nobody.address() as net.AddressInfo).port);
+  await new Promise<void>((resolve) => nobody.close(() => resolve()));
+  const w = await weft(t, ['--replica-serve-stale-data', 'no']);
+  const redis = await startRedis(['--replica-serve-stale-data', 'no']);
+  t.teardown(() => redis.stop());
+  const r = await RawClient.connect(redis.port);
+  t.teardown(() => r.close());
+  const script = [['GET', 'k'], ['SET', 'k', 'v'], ['PING'], ['ECHO', 'x'], ['DBSIZE'], ['CONFIG', 'GET', 'replica-serve-stale-data'], ['EXISTS', 'k']];
+  t.same(await compareScripts(w.c, r, script), [], 'a master serves everything');
+  for (const c of [w.c, r]) await c.command('REPLICAOF', '127.0.0.1', deadPort);
+  t.same(await compareScripts(w.c, r, script), [], 'a replica with its link down: the same replies (MASTERDOWN, READONLY, stale commands)');
+  t.equal(text(await w.c.command('GET', 'k')), "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n");
+  for (const c of [w.c, r]) await c.command('CONFIG', 'SET', 'replica-serve-stale-data', 'yes');
+  t.same(await compareScripts(w.c, r, script), [], 'replica-serve-stale-data yes: stale reads again');
+  t.equal(text(await w.c.command('GET', 'k')), '$1\r\nv\r\n', 'the data written as a master is still there');
+});
+
 t.test('argument errors match redis-server', { skip: !haveRedisServer() && 'no redis-server' }, async (t) => {
   const w = await weft(t);
   const redis = await startRedis();

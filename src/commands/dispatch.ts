@@ -7,7 +7,7 @@
 import type { CommandContext } from './context.js';
 import type { CommandSpec, ReplyFunction } from './command-spec.js';
 import { commandTable, type CommandTable } from './command-table.js';
-import { NOAUTH, OOM, unknownSubcommand, wrongArity } from './errors.js';
+import { MASTERDOWN, NOAUTH, OOM, unknownSubcommand, wrongArity } from './errors.js';
 import { ReplyMode } from './client-state.js';
 import { StoreFullError } from '../store/shard.js';
 
@@ -23,6 +23,8 @@ export interface DispatchHooks {
   onHandlerError(spec: CommandSpec, err: unknown): void;
   /** Replication's part in write commands. */
   writes?: WriteHooks;
+  /** A replica whose link to its master is down, with replica-serve-stale-data no. */
+  masterDown?: () => boolean;
 }
 
 /**
@@ -123,6 +125,15 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
       stats.rejectedCalls++;
       return finishReply(c, replyMark);
     }
+  }
+  // processCommand's next check: with replica-serve-stale-data no, only commands flagged stale run
+  // while a replica's link to its master is down.
+  if (hooks.masterDown !== undefined && !client.fromMaster && hooks.masterDown() && !spec.flags.includes('stale')) {
+    c.out.error(MASTERDOWN);
+    stats.rejectedCalls++;
+    return finishReply(c, replyMark);
+  }
+  if (writes !== undefined && !client.fromMaster) {
     const pause = writes.paused();
     if (pause !== null) return dispatchAfterPause(c, hooks, table, pause, asking);
     if (spec.spansShards && writes.propagating && (c.server.cluster === null || spec.firstKey === 0)) {

@@ -7,6 +7,7 @@ export const NO_SUCH_KEY = 'no such key';
 export const OVERFLOW = 'increment or decrement would overflow';
 export const DB_RANGE = 'DB index is out of range';
 export const NOAUTH = '-NOAUTH Authentication required.';
+export const MASTERDOWN = "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 export const OOM = "-OOM command not allowed when used memory > 'maxmemory'.";
 export const STRING_TOO_LONG = 'string exceeds maximum allowed size (proto-max-bulk-len)';
 export const OUT_OF_RANGE = 'value is out of range, must be positive';

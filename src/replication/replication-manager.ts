@@ -18,8 +18,8 @@ export interface ReplicationEnvironment {
   snapshot(shard: number, begin: boolean): Promise<SnapshotResult>;
   /** Runs an operation on the worker that applies the master's stream. */
   applyOnWorker(op: 'flush' | 'load' | 'apply', data: Uint8Array | null): Promise<void>;
-  /** Tells the workers whether this node is a replica (read-only, expired keys kept). */
-  setWorkersRole(replica: boolean): void;
+  /** Tells the workers whether this node is a replica (read-only, expired keys kept) and whether its link to the master is up. */
+  setWorkersRole(replica: boolean, masterLinkUp: boolean): void;
   /** Waits until every worker has finished what it was running (so every started write is in the log). */
   workersBarrier(): Promise<void>;
   config(name: string): string;
@@ -34,6 +34,8 @@ export class ReplicationManager implements ReplicationControl {
   private link: ReplicaLink | null = null;
   private pauseTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout;
+  /** The link state the workers were last told of (null: they have not been told since the role changed). */
+  private workersLinkUp: boolean | null = null;
 
   constructor(private readonly env: ReplicationEnvironment) {
     this.master = new ReplicationMaster({
@@ -84,10 +86,7 @@ export class ReplicationManager implements ReplicationControl {
       ? { replid: previous.masterReplid, offset: previous.offset }
       : { replid: this.master.replid, offset: this.offset() };
     previous?.stop();
-    if (!previous) {
-      this.master.dropReplicas();
-      this.env.setWorkersRole(true);
-    }
+    if (!previous) this.master.dropReplicas();
     this.env.log_('notice', `REPLICAOF ${host}:${port} enabled`);
     this.link = new ReplicaLink(host, port, {
       flush: () => this.env.applyOnWorker('flush', null),
@@ -100,9 +99,18 @@ export class ReplicationManager implements ReplicationControl {
       },
       replTimeoutMs: () => Number(this.env.config('repl-timeout')) * 1000,
       log_: this.env.log_,
-      changed: () => {},
+      changed: () => this.linkChanged(),
     }, cached.offset >= 0 && cached.replid !== '?' ? cached : null);
+    this.workersLinkUp = null;
     this.link.start();
+  }
+
+  /** The workers learn when the link goes up or down (replica-serve-stale-data no answers MASTERDOWN while it is down). */
+  private linkChanged(): void {
+    const up = this.link?.linkUp ?? false;
+    if (up === this.workersLinkUp) return;
+    this.workersLinkUp = up;
+    this.env.setWorkersRole(true, up);
   }
 
   promote(): void {
@@ -112,7 +120,8 @@ export class ReplicationManager implements ReplicationControl {
     this.link = null;
     // shiftReplicationId: the new history starts where the old master's stream left off here.
     this.master.shiftReplicationId(link.masterReplid, Math.max(0, link.offset));
-    this.env.setWorkersRole(false);
+    this.env.setWorkersRole(false, false);
+    this.workersLinkUp = null;
     // Writes from now on must reach the backlog, for the other replicas' partial resync.
     this.master.enableBacklog();
     this.env.log_('notice', 'MASTER MODE enabled');

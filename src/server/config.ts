@@ -77,6 +77,7 @@ const DEFS: ConfigDef[] = [
   { name: 'masterauth', kind: 'string', default: '', mutable: true },
   { name: 'masteruser', kind: 'string', default: '', mutable: true },
   { name: 'replica-read-only', aliases: ['slave-read-only'], kind: 'bool', default: 'yes', mutable: true },
+  { name: 'replica-serve-stale-data', aliases: ['slave-serve-stale-data'], kind: 'bool', default: 'yes', mutable: true },
   { name: 'replica-priority', aliases: ['slave-priority'], kind: 'int', default: '100', min: 0, max: 2147483647, mutable: true },
   { name: 'replica-announced', kind: 'bool', default: 'yes', mutable: true },
   { name: 'repl-backlog-size', kind: 'memory', default: '1048576', mutable: true },

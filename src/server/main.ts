@@ -123,8 +123,8 @@ async function main(): Promise<void> {
       const own = data !== null && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
       workers[0].postMessage({ type: 'repl-apply', id, op, data } satisfies ToWorker, own ? [data.buffer as ArrayBuffer] : []);
     }),
-    setWorkersRole: (replica) => {
-      for (const w of workers) w.postMessage({ type: 'replication-role', replica } satisfies ToWorker);
+    setWorkersRole: (replica, masterLinkUp) => {
+      for (const w of workers) w.postMessage({ type: 'replication-role', replica, masterLinkUp } satisfies ToWorker);
     },
     workersBarrier: () => awaitWorkers(workers.length, (id) => {
       for (const w of workers) w.postMessage({ type: 'barrier', id } satisfies ToWorker);

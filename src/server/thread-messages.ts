@@ -36,7 +36,7 @@ export type ToWorker =
   | { type: 'replica-close'; clientId: number }
   /** For the worker that applies the master's stream (worker 0). */
   | { type: 'repl-apply'; id: number; op: 'flush' | 'load' | 'apply'; data: Uint8Array | null }
-  | { type: 'replication-role'; replica: boolean }
+  | { type: 'replication-role'; replica: boolean; masterLinkUp: boolean }
   /** Answered once the worker has finished what it was running. */
   | { type: 'barrier'; id: number }
   | { type: 'shutdown' };

@@ -65,6 +65,9 @@ export class WorkerRuntime {
   /** This node is a replica: clients' writes are refused (replica-read-only), expired keys wait for the master's DEL. */
   isReplica = false;
   private replicaReadOnly = true;
+  private replicaServeStaleData = true;
+  /** Whether this replica's link to its master is up (told by the coordinator). */
+  private masterLinkUp = false;
   /** Replica connections on this worker, by client id (the coordinator sends them the stream). */
   private readonly replicaConnections = new Map<number, Connection>();
   /** Replication output for a connection whose PSYNC reply is not written yet. */
@@ -91,11 +94,12 @@ export class WorkerRuntime {
         if (this.replicationLog.active) this.propagateRemoval(shard.index, physicalDb, e);
       };
     }
-    this.setRole(init.replica);
+    this.setRole(init.replica, false);
     this.applyConfig();
     this.hooks = {
       ensureMemory: (c) => this.ensureMemory(c),
       route: this.slotTable ? (c, spec, asking) => routeCommand(c, spec, this.slotTable!, asking) : undefined,
+      masterDown: () => this.isReplica && !this.masterLinkUp && !this.replicaServeStaleData,
       onHandlerError: (spec, err) => log('warning', `Command '${spec.fullName}' failed: ${err instanceof Error ? err.stack : String(err)}`),
       writes: this.writeHooks(),
     };
@@ -129,6 +133,7 @@ export class WorkerRuntime {
     this.ks.lfuDecayTime = this.config.number('lfu-decay-time');
     if (this.parserLimits) this.parserLimits.protoMaxBulkLen = this.config.number('proto-max-bulk-len');
     this.replicaReadOnly = this.config.bool('replica-read-only');
+    this.replicaServeStaleData = this.config.bool('replica-serve-stale-data');
     setLogLevel(this.config.get('loglevel')!);
   }
 
@@ -158,7 +163,7 @@ export class WorkerRuntime {
         this.runApply(m.id, m.op, m.data);
         break;
       case 'replication-role':
-        this.setRole(m.replica);
+        this.setRole(m.replica, m.masterLinkUp);
         break;
       case 'barrier':
         this.post({ type: 'barrier-done', id: m.id });
@@ -190,8 +195,9 @@ export class WorkerRuntime {
 
   // ---- replication ----
 
-  private setRole(replica: boolean): void {
+  private setRole(replica: boolean, masterLinkUp: boolean): void {
     this.isReplica = replica;
+    this.masterLinkUp = masterLinkUp;
     for (const shard of this.ks.shards) shard.keepExpired = replica;
   }
 
