@@ -5,22 +5,18 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import type { Target } from './config.js';
-import { newHistogram, type ErrorCounters, type SecondResult, type WorkerResult } from './stats.js';
+import { newHistogram, type ErrorCounters, type RowResult, type SecondResult, type WorkerResult } from './stats.js';
 
-export interface RowSummary {
+/** A results row of the whole run: the threads' counters summed, their histograms merged. */
+export interface RowSummary extends Omit<RowResult, 'ops' | 'histogram'> {
   /** memtier's row name: Sets, Gets, Totals, or one per --command ("Incrs"). */
   name: string;
   /** The command name in the latency distribution (SET, GET, INCR); "" for Totals. */
   label: string;
   /** Whether the row counts hits and misses (GET, and Totals when any row does). */
   countsHits: boolean;
+  /** Requests answered (RowResult's ops). */
   count: number;
-  hits: number;
-  misses: number;
-  moved: number;
-  ask: number;
-  errors: number;
-  bytes: number;
   hist: hdr.Histogram;
 }
 
