@@ -8,6 +8,7 @@
  */
 import t from 'tap';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { ROOT, NODE, RawClient, startRedis, startWeft, haveRedisServer, tempDir, type ServerHandle } from './helpers/servers.js';
 import { startNode, formCluster, runTool, sleep, bulk, type Node } from './helpers/cluster.js';
@@ -202,4 +203,40 @@ t.test('cluster mode against a real 3-master Redis cluster, and ASK followed on 
   t.equal(a.Gets.Ask, 100, 'every GET was redirected with ASK');
   t.equal(a.Gets.Errors, 0, 'and answered by the importing node after ASKING');
   t.equal(a.Gets['Hits/sec'] > 0, true, 'the importing node had the key');
+});
+
+t.test('--pipeline keeps N requests in flight (memtier); --pipeline-batch sends N and waits for all N replies (redis-benchmark)', async (t) => {
+  // A server that answers the first request at once and holds the others back for a while:
+  // how many requests it has seen by then tells the two disciplines apart.
+  async function requestsSeenWhileHeld(extra: string[]): Promise<number> {
+    let seen = 0;
+    let answered = 0;
+    let holding = true;
+    let atRelease = -1;
+    const server = net.createServer((s) => {
+      s.on('error', () => {});
+      const answer = () => {
+        const n = holding ? Math.min(seen, 1) - answered : seen - answered;
+        if (n > 0) s.write('$-1\r\n'.repeat(n));
+        answered += Math.max(0, n);
+      };
+      s.on('data', (d) => {
+        seen += d.toString('latin1').split('*2\r\n').length - 1;
+        answer();
+      });
+      setTimeout(() => {
+        atRelease = seen;
+        holding = false;
+        answer();
+      }, 300);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const s = await stats(['-p', String(port), '-t', '1', '-c', '1', '--pipeline', '4', '-n', '12', '--ratio', '0:1', ...extra]);
+    server.close();
+    t.equal(s.Gets.Count, 12);
+    return atRelease;
+  }
+  t.equal(await requestsSeenWhileHeld([]), 5, 'window: the first reply let a fifth request go');
+  t.equal(await requestsSeenWhileHeld(['--pipeline-batch']), 4, 'batch: nothing more until all four are answered');
 });

@@ -282,7 +282,14 @@ export class BenchClient implements ConnOwner, ArgumentSource {
           }
           conn.open(this.env.setup, this.env.setupReplies);
         }
-        if (conn.inflight >= pipeline) break;
+        if (this.cfg.pipelineBatch) {
+          // redis-benchmark's -P: a batch of --pipeline requests, then nothing until all of it is answered.
+          if (conn.inflight === 0) conn.batchLeft = pipeline;
+          if (conn.batchLeft === 0) break;
+          conn.batchLeft--;
+        } else if (conn.inflight >= pipeline) {
+          break;
+        }
         this.writeHeld(conn);
       }
     } finally {

@@ -3,7 +3,8 @@
  * 4 threads × 50 clients, 10000 requests per client, ratio 1:10, 32-byte
  * values, keys memtier-0 … memtier-10000000 picked at random (R:R), a
  * constant random seed, percentiles 50, 99 and 99.9. Flags memtier does not
- * have (--compare, --timeline, --request-timeout) are weft-bench's own.
+ * have (--compare, --timeline, --request-timeout, --pipeline-batch) are
+ * weft-bench's own.
  */
 import { parseArgs } from 'node:util';
 import type { KeyPattern } from './key-patterns.js';
@@ -29,6 +30,8 @@ export interface BenchConfig {
   threads: number;
   clients: number;
   pipeline: number;
+  /** --pipeline-batch: send --pipeline requests, then wait for all their replies (redis-benchmark's -P), instead of keeping --pipeline in flight (memtier). */
+  pipelineBatch: boolean;
   /** Requests per client (memtier's -n); 0 when --test-time is used instead. */
   requests: number;
   /** Seconds; 0 when -n bounds the run. */
@@ -92,6 +95,8 @@ Test:
   -t, --threads N            worker threads (default 4)
   -c, --clients N            clients per thread (default 50)
       --pipeline N           requests in flight per connection (default 1)
+      --pipeline-batch       (weft-bench) pipeline as redis-benchmark -P does: send N
+                             requests, wait for all N replies, send the next N
   -n, --requests N           requests per client (default 10000); errored requests count
       --test-time SECS       run for SECS instead of -n
       --ratio SET:GET        set:get ratio (default 1:10)
@@ -186,6 +191,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
       threads: { type: 'string', short: 't' },
       clients: { type: 'string', short: 'c' },
       pipeline: { type: 'string' },
+      'pipeline-batch': { type: 'boolean' },
       requests: { type: 'string', short: 'n' },
       'test-time': { type: 'string' },
       ratio: { type: 'string' },
@@ -268,6 +274,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
     threads: int('threads', values.threads, 4, 1),
     clients: int('clients', values.clients, 50, 1),
     pipeline: int('pipeline', values.pipeline, 1, 1),
+    pipelineBatch: values['pipeline-batch'] ?? false,
     requests,
     testTime: requests > 0 ? 0 : testTime,
     setRatio: Number(ratio[1]),

@@ -85,6 +85,8 @@ export class Conn {
   retired = false;
   /** Has bytes written since the last flush (the owner's list of connections to flush). */
   dirty = false;
+  /** --pipeline-batch: requests the batch being written may still take (a new batch starts once all replies are in). */
+  batchLeft = 0;
 
   constructor(readonly host: string, readonly port: number, private readonly owner: ConnOwner, capacityHint: number) {
     this.addr = `${host}:${port}`;
