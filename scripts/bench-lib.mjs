@@ -20,8 +20,8 @@ export const opt = (name, def) => {
 };
 export const flag = (name) => args.includes(`--${name}`);
 
-// Servers on core 0, the client on core 1, when the machine has two cores.
-export const pin = os.availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+// Servers on core 0, the client on core 1, when the machine has two cores (--no-pin: let the OS place them).
+export const pin = !flag('no-pin') && os.availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 export const serverPin = pin ? ['taskset', '-c', '0'] : [];
 const clientPin = pin ? ['taskset', '-c', '1'] : [];
 const TICK = 100; // USER_HZ: /proc reports CPU time in 1/100 s
