@@ -240,3 +240,15 @@ t.test('--pipeline keeps N requests in flight (memtier); --pipeline-batch sends 
   t.equal(await requestsSeenWhileHeld([]), 5, 'window: the first reply let a fifth request go');
   t.equal(await requestsSeenWhileHeld(['--pipeline-batch']), 4, 'batch: nothing more until all four are answered');
 });
+
+t.test('replies larger than a socket read (200 KB values) are put together across reads', async (t) => {
+  const weft = await startWeft();
+  t.teardown(() => weft.stop());
+  // S:S with 1:1: every GET reads the value its client has just written.
+  const s = await stats(['-p', String(weft.port), '-t', '1', '-c', '2', '-n', '40', '--ratio', '1:1', '--key-pattern', 'S:S',
+    '--key-maximum', '9', '-d', '200000', '--pipeline', '4']);
+  t.equal(s.Gets.Count, 40);
+  t.equal(s.Gets['Misses/sec'], 0, 'every GET hit');
+  t.equal(s.Totals.Errors, 0);
+  t.ok(s.Gets['KB/sec'] > s.Gets['Ops/sec'] * 190, 'and its 200 KB came back');
+});

@@ -48,6 +48,8 @@ export interface ConnOwner {
 }
 
 const MIN_SLAB = 64 * 1024;
+/** The read buffer every connection of this thread reads into (net's onread); each read is handled before the next. */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 1000;
 
@@ -113,16 +115,26 @@ export class Conn {
     // A new slab for the new socket: the old one's bytes may still be referenced (never write a slab twice).
     if (this.written > 0) this.slab = Buffer.allocUnsafeSlow(MIN_SLAB);
     this.written = this.flushed = 0;
-    const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
+    const socket = net.connect({
+      host: this.host,
+      port: this.port,
+      noDelay: true,
+      // Replies are read into the thread's one read buffer and handled at once: no Buffer and no
+      // stream 'data' event per read.
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (length: number, buffer: Uint8Array) => {
+          if (this.socket === socket) this.data(buffer as Buffer, length);
+          return true;
+        },
+      },
+    });
     this.socket = socket;
     this.state = 'connecting';
     socket.on('connect', () => {
       if (this.socket !== socket) return;
       this.state = 'ready';
       this.owner.onConnected(this);
-    });
-    socket.on('data', (d: Buffer) => {
-      if (this.socket === socket) this.data(d);
     });
     socket.on('error', (e: NodeJS.ErrnoException) => {
       if (this.socket === socket) this.fail('error', e.code ? `${e.code} ${this.addr}` : `${e.message} (${this.addr})`);
@@ -210,16 +222,18 @@ export class Conn {
     return k & this.mask;
   }
 
-  private data(chunk: Buffer): void {
+  /** Handles the replies in chunk[0, length) (the shared read buffer: nothing may keep a view of it). */
+  private data(chunk: Buffer, length: number): void {
     let buf = chunk;
+    let len = length;
     if (this.leftover) {
-      buf = Buffer.concat([this.leftover, chunk]);
+      buf = Buffer.concat([this.leftover, chunk.subarray(0, length)]);
+      len = buf.length;
       this.leftover = null;
     }
     const now = performance.now();
     this.lastReplyAt = now;
     let pos = 0;
-    const len = buf.length;
     while (pos < len) {
       let end: number;
       try {
@@ -239,7 +253,8 @@ export class Conn {
       if (this.socket === null) return; // failed or closed while handling the reply
       pos = end;
     }
-    if (pos < len) this.leftover = buf.subarray(pos);
+    // A reply cut by the end of the read waits for the next one, copied out of the shared buffer.
+    if (pos < len) this.leftover = Buffer.from(buf.subarray(pos, len));
     this.backoff = FIRST_BACKOFF_MS;
     this.owner.onReadDone(this, now);
   }
