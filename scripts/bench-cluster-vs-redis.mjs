@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  dist, fmt, freePort, median, nodeBin, opt, pin, redisCli, requireTools, runBenchmark, serverPin, startServer,
+  dist, fmt, freePort, median, nodeBin, opt, pin, redisCli, requireTools, runBenchmark, serverPin, sleep, startServer,
 } from './bench-lib.mjs';
 
 const requests = Number(opt('requests', '200000'));
@@ -21,7 +21,6 @@ const threads = Number(opt('threads', '1'));
 const masters = Number(opt('masters', '3'));
 requireTools();
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function waitOk(ports, what) {
   const deadline = Date.now() + 60000;

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Cluster } from 'ioredis';
-import { dist, fmt, freePort, median, nodeBin, opt, pin, redisCli, requireTools, root, startServer } from './bench-lib.mjs';
+import { dist, fmt, freePort, median, nodeBin, opt, pin, redisCli, requireTools, root, startServer, sleep } from './bench-lib.mjs';
 
 const nodeTimeout = Number(opt('node-timeout', '2000'));
 const rounds = Number(opt('rounds', '1'));
@@ -24,7 +24,6 @@ const seconds = Number(opt('seconds', '15'));
 const KILL_AT_MS = 3000;
 const benchCli = path.join(root, 'native-free-bench', 'dist', 'cli.js');
 requireTools();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function waitUntil(what, timeoutMs, check) {
   const deadline = Date.now() + timeoutMs;

@@ -20,6 +20,8 @@ export const opt = (name, def) => {
 };
 export const flag = (name) => args.includes(`--${name}`);
 
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
 // Servers on core 0, the client on core 1, when the machine has two cores (--no-pin: let the OS place them).
 export const pin = !flag('no-pin') && os.availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 export const serverPin = pin ? ['taskset', '-c', '0'] : [];

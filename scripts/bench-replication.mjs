@@ -10,12 +10,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { dist, fmt, freePort, median, nodeBin, opt, pin, redisCli, requireTools, runBenchmark, startServer } from './bench-lib.mjs';
+import { dist, fmt, freePort, median, nodeBin, opt, pin, redisCli, requireTools, runBenchmark, startServer, sleep } from './bench-lib.mjs';
 
 const requests = Number(opt('requests', '200000'));
 const rounds = Number(opt('rounds', '2'));
 requireTools();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // A Redis replica writes the RDB it receives into its dir: a temporary one.
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-bench-replication-'));

@@ -113,11 +113,11 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
     return finishReply(c, replyMark);
   }
   const writes = spec.isWrite ? hooks.writes : undefined;
-  // Whether this command went through the snapshot gate and must leave it: a client's write that may
+  // Set when this command went through the snapshot gate and must leave it: a client's write that may
   // lock several shards while the stream is wanted. In cluster mode a keyed command stays in one slot,
   // so one shard: only keyless ones (FLUSHALL...) span shards. The master's stream applied on a
   // replica never waits there.
-  let gated = false;
+  let gate: WriteHooks | null = null;
   if (writes !== undefined && !client.fromMaster) {
     const refusal = writes.refusal();
     if (refusal !== null) {
@@ -139,7 +139,7 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
     if (spec.spansShards && writes.propagating && (c.server.cluster === null || spec.firstKey === 0)) {
       const wait = writes.enterMultiShard();
       if (wait !== null) return dispatchAfterPause(c, hooks, table, wait, asking);
-      gated = true;
+      gate = writes;
     }
   }
   stats.commands++;
@@ -151,11 +151,11 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
     if (c.dirty > 0 && writes !== undefined && writes.propagating) writes.propagate(c);
   } catch (err) {
     c.unlockAll();
-    if (gated) writes!.leaveMultiShard();
+    gate?.leaveMultiShard();
     return handlerFailed(c, spec, hooks, err, replyMark);
   }
   if (c.lockedShards !== 0) c.unlockAll();
-  if (gated) writes!.leaveMultiShard();
+  gate?.leaveMultiShard();
   if (result instanceof Promise) {
     return result.then(
       (reply) => {

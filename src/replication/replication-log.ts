@@ -41,8 +41,17 @@ export const MULTI_SHARD = 0xffff;
 const DEFAULT_CAPACITY = 16 << 20;
 /** A write waiting at the snapshot gate looks again at least this often (ms). */
 const GATE_RECHECK_MS = 50;
-/** Entries up to this many bytes are copied into the ring byte by byte. */
-const SHORT_COPY = 256;
+/** Copies up to this many bytes are made byte by byte: a subarray for each would be an allocation per write. */
+const SHORT_COPY = 128;
+
+/** Copies src[from, from + n) to dst at `at` (a short run by hand, a long one through a subarray). */
+export function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, from: number, n: number): void {
+  if (n <= SHORT_COPY) {
+    for (let i = 0; i < n; i++) dst[at + i] = src[from + i];
+  } else {
+    dst.set(src.subarray(from, from + n), at);
+  }
+}
 
 export function allocateReplicationLog(capacity = DEFAULT_CAPACITY): SharedArrayBuffer {
   if ((capacity & (capacity - 1)) !== 0) throw new Error('replication log capacity must be a power of two');
@@ -121,13 +130,8 @@ export class ReplicationLog {
     d[(p + 7) & mask] = 0;
     p = (p + ENTRY_HEADER_BYTES) & mask;
     const first = Math.min(length, this.capacity - p);
-    if (first === length && length <= SHORT_COPY) {
-      // A short command (most are) is copied by hand: no subarray to allocate.
-      for (let i = 0; i < length; i++) d[p + i] = resp[i];
-      return;
-    }
-    d.set(first === length ? resp.subarray(0, length) : resp.subarray(0, first), p);
-    if (first < length) d.set(resp.subarray(first, length), 0);
+    copyBytes(d, p, resp, 0, first);
+    if (first < length) copyBytes(d, 0, resp, first, length - first);
   }
 
   /** Tells the coordinator there is something to drain (once per drain). */

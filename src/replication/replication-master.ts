@@ -37,6 +37,9 @@ interface BacklogFrame {
   firstSeq: number;
   firstOffset: number;
   endOffset: number;
+  /** The Stream frame as the replicas got it: a partial resync from its start sends it again as it is. */
+  wire: Buffer;
+  /** Its log entries (a view into wire). */
   entries: Buffer;
 }
 
@@ -137,7 +140,7 @@ export class ReplicationMaster {
     const entries = log.drainedEntries;
     // The stream's offset counts the RESP commands, not the log's entry headers.
     const bytes = wire.length - headroom - entries * ENTRY_HEADER_BYTES;
-    const f: BacklogFrame = { firstSeq: this.consumedEntries, firstOffset: this.offset, endOffset: this.offset + bytes, entries: wire.subarray(headroom) };
+    const f: BacklogFrame = { firstSeq: this.consumedEntries, firstOffset: this.offset, endOffset: this.offset + bytes, wire, entries: wire.subarray(headroom) };
     // The drained buffer is the frame sent to every replica: no copy.
     writeStreamHead(wire, 0, f.firstSeq, f.firstOffset, f.endOffset, f.entries.length);
     this.consumedEntries += entries;
@@ -215,7 +218,7 @@ export class ReplicationMaster {
     for (const f of this.backlog) {
       if (f.endOffset <= from) continue;
       if (f.firstOffset >= from) {
-        out.push(streamFrame(f.firstSeq, f.firstOffset, f.endOffset, f.entries));
+        out.push(f.wire);
         continue;
       }
       // The frame holds the resume point: skip its entries up to there.

@@ -9,10 +9,7 @@
  * INCRBYFLOAT, DEL for GETDEL, ...). Keys the store removes because they
  * expired or were evicted go out as DEL, like Redis's propagateDeletion.
  */
-import { ReplicationLog, MULTI_SHARD } from './replication-log.js';
-
-/** Arguments up to this length are copied byte by byte rather than through a subarray. */
-const SHORT_COPY = 64;
+import { ReplicationLog, MULTI_SHARD, copyBytes } from './replication-log.js';
 
 /** One argument of a rewritten command. */
 export type PropagatedArg = string | Uint8Array | number;
@@ -79,13 +76,7 @@ export class WritePropagator {
   private bytes(buf: Uint8Array, start: number, n: number): void {
     this.header(36, n);
     this.room(n + 2);
-    const out = this.scratch;
-    // Short arguments (most keys and values) are copied by hand: a subarray per argument is an allocation per write.
-    if (n <= SHORT_COPY) {
-      for (let i = 0, at = this.len; i < n; i++) out[at + i] = buf[start + i];
-    } else {
-      out.set(buf.subarray(start, start + n), this.len);
-    }
+    copyBytes(this.scratch, this.len, buf, start, n);
     this.len += n;
     this.scratch[this.len++] = 13;
     this.scratch[this.len++] = 10;
