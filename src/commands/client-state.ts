@@ -77,7 +77,31 @@ export interface ClusterAccess {
   execute(args: string[]): Promise<ReplyValue>;
 }
 
+/**
+ * The encoding thresholds of collections (hash-max-listpack-entries...),
+ * read on every collection write: kept as numbers, updated on CONFIG SET.
+ */
+export interface CollectionLimits {
+  hashMaxListpackEntries: number;
+  hashMaxListpackValue: number;
+  setMaxIntsetEntries: number;
+  zsetMaxListpackEntries: number;
+  zsetMaxListpackValue: number;
+  /** list-max-listpack-size: negative for a byte cap per node, positive for an element count. */
+  listMaxListpackSize: number;
+}
+
+/** Redis 7.0's defaults. */
+export function defaultCollectionLimits(): CollectionLimits {
+  return {
+    hashMaxListpackEntries: 512, hashMaxListpackValue: 64, setMaxIntsetEntries: 512,
+    zsetMaxListpackEntries: 128, zsetMaxListpackValue: 64, listMaxListpackSize: -2,
+  };
+}
+
 export interface ServerServices {
+  /** Encoding thresholds of collections, current with the configuration. */
+  readonly limits: CollectionLimits;
   /** Null when cluster mode is off. */
   readonly cluster: ClusterAccess | null;
   readonly replication: ReplicationAccess;

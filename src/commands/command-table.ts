@@ -13,6 +13,10 @@ import { serverCommands } from './server-admin.js';
 import { introspectionCommands } from './introspection.js';
 import { clusterCommands } from './cluster.js';
 import { replicationCommands } from './replication.js';
+import { listCommands } from './lists.js';
+import { hashCommands } from './hashes.js';
+import { setCommands } from './sets.js';
+import { sortedSetCommands } from './sorted-sets.js';
 
 function lowerHash(buf: Uint8Array, start: number, len: number): number {
   let h = 0x811c9dc5;
@@ -104,6 +108,10 @@ export function commandTable(): CommandTable {
     ...introspectionCommands,
     ...clusterCommands,
     ...replicationCommands,
+    ...listCommands,
+    ...hashCommands,
+    ...setCommands,
+    ...sortedSetCommands,
   ]);
   return table;
 }

@@ -11,25 +11,36 @@ import { E_ENCODING, ENC_RAW, ValueType } from '../store/layout.js';
 import { AccessPolicy } from '../store/keyspace.js';
 import { bytesToInteger, NOT_INT32, secondsOverflow } from './numbers.js';
 import { copyEntry } from './key-copy.js';
+import { ENCODING_NAMES } from '../store/collection-layout.js';
 import { ENC_INT_PRIVATE, ENC_NOT_INT } from './string-values.js';
 
 const group = 'generic';
 /** TYPE's names, indexed by the store's ValueType. */
 export const TYPE_NAMES = ['string', 'list', 'set', 'zset', 'hash'];
 
-function delGeneric(c: CommandContext): void {
-  c.lockKeyRange(1, c.argc - 1, 1);
-  let deleted = 0;
-  for (let i = 1; i < c.argc; i++) {
-    c.selectKey(i);
-    const e = c.findWrite();
-    if (e !== 0) {
-      c.shard.remove(c.db, e);
+/**
+ * DEL and UNLINK. UNLINK (and DEL with lazyfree-lazy-user-del) only
+ * detaches a big collection; the shard's owner frees its blocks in the
+ * background, a step at a time (Redis's dbAsyncDelete).
+ */
+function delGeneric(lazy: boolean) {
+  return (c: CommandContext): void => {
+    c.lockKeyRange(1, c.argc - 1, 1);
+    let deleted = 0;
+    for (let i = 1; i < c.argc; i++) {
+      c.selectKey(i);
+      const e = c.findWrite();
+      if (e === 0) continue;
+      if (c.typeOf(e) !== ValueType.String && (lazy || c.server.configGet('lazyfree-lazy-user-del') === 'yes')) {
+        c.shard.removeLazily(c.db, e);
+      } else {
+        c.shard.remove(c.db, e);
+      }
       deleted++;
     }
-  }
-  c.dirty += deleted;
-  c.out.integer(deleted);
+    c.dirty += deleted;
+    c.out.integer(deleted);
+  };
 }
 
 /**
@@ -198,7 +209,7 @@ function renameGeneric(nx: boolean) {
       }
       c.shard.remove(c.db, d);
     }
-    copyEntry(c, src.shard, e, c.db);
+    copyEntry(c, src.shard, e, c.db, true);
     // The source entry did not move: find it again to unlink it.
     if (src.shard.locate(src.db, e)) src.shard.remove(src.db, e);
     c.dirty++;
@@ -260,7 +271,7 @@ function copy(c: CommandContext): void {
     c.shard.remove(c.db, d);
   }
   const n = copyEntry(c, srcShard, e, c.db);
-  if (c.shard.u8[n + E_ENCODING] === 0) c.shard.u8[n + E_ENCODING] = ENC_INT_PRIVATE;
+  if (c.typeOf(n) === ValueType.String && c.shard.u8[n + E_ENCODING] === 0) c.shard.u8[n + E_ENCODING] = ENC_INT_PRIVATE;
   c.dirty++;
   c.out.integer(1);
 }
@@ -290,7 +301,7 @@ function objectGeneric(kind: 'encoding' | 'freq' | 'idletime' | 'refcount') {
     const lfu = c.ks.policy === AccessPolicy.Lfu;
     switch (kind) {
       case 'encoding':
-        c.out.bulkString(c.typeOf(e) === ValueType.String ? stringEncoding(c, e) : 'unknown');
+        c.out.bulkString(c.typeOf(e) === ValueType.String ? stringEncoding(c, e) : ENCODING_NAMES[c.shard.u8[e + E_ENCODING]]);
         break;
       case 'freq':
         if (!lfu) {
@@ -345,12 +356,12 @@ export const keyCommands: CommandSpec[] = [
   defineCommand({ name: 'del', arity: -2, flags: ['write'], keys: [1, -1, 1], keyFlags: ['RM', 'DELETE'], categories: ['keyspace'],
     tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], group, summary: 'Delete a key',
     complexity: 'O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).',
-    arguments: [keyArg('key', 0, { multiple: true })], handler: delGeneric }),
+    arguments: [keyArg('key', 0, { multiple: true })], handler: delGeneric(false) }),
   defineCommand({ name: 'unlink', arity: -2, flags: ['write', 'fast'], keys: [1, -1, 1], keyFlags: ['RM', 'DELETE'],
     categories: ['keyspace'], tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], group, since: '4.0.0',
     summary: 'Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.',
     complexity: 'O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.',
-    arguments: [keyArg('key', 0, { multiple: true })], handler: delGeneric }),
+    arguments: [keyArg('key', 0, { multiple: true })], handler: delGeneric(true) }),
   defineCommand({ name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], keyFlags: ['RO'],
     categories: ['keyspace'], tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], group,
     summary: 'Determine if a key exists', complexity: 'O(N) where N is the number of keys to check.',

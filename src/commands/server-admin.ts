@@ -6,6 +6,11 @@ import { arg, block, defineCommand, keyArg, oneOf, tokenArg, type CommandSpec } 
 import type { CommandContext } from './context.js';
 import { DB_RANGE, NOT_INTEGER, SYNTAX } from './errors.js';
 import { replyHelp } from './help-reply.js';
+import { E_ENCODING, E_TYPE, ValueType } from '../store/layout.js';
+import { externalBytes } from '../store/collections.js';
+
+/** MEMORY USAGE's default sample of a collection's elements (OBJ_COMPUTE_SIZE_DEF_SAMPLES); 0 means all. */
+const MEMORY_USAGE_SAMPLES = 5;
 
 const group = 'server';
 
@@ -184,20 +189,22 @@ function shutdown(c: CommandContext): Promise<(c: CommandContext) => void> | voi
 
 /** MEMORY USAGE key [SAMPLES n]: the bytes of the entry's block plus its share of the slot table. */
 function memoryUsage(c: CommandContext): void {
+  let samples = MEMORY_USAGE_SAMPLES;
   if (c.argc === 5) {
     if (!c.argIs(3, 'samples')) {
       c.out.error(SYNTAX);
       return;
     }
-    const samples = c.argInt(4);
-    if (samples === null) {
+    const n = c.argInt(4);
+    if (n === null) {
       c.out.error(NOT_INTEGER);
       return;
     }
-    if (samples < 0) {
+    if (n < 0) {
       c.out.error(SYNTAX);
       return;
     }
+    samples = n;
   } else if (c.argc !== 3) {
     c.out.error(SYNTAX);
     return;
@@ -208,8 +215,12 @@ function memoryUsage(c: CommandContext): void {
     c.out.nullBulk();
     return;
   }
-  // The entry block (header, key, value) and the bucket pointer that leads to it.
-  c.out.integer(c.shard.blockSize(e) + 4);
+  // The entry block (header, key, value or a collection's header), the bucket pointer that leads to it,
+  // and a collection's outside blocks.
+  const s = c.shard;
+  const type = s.u8[e + E_TYPE];
+  const outside = type === ValueType.String ? 0 : externalBytes(s, type, s.u8[e + E_ENCODING], s.collectionStart(e), samples);
+  c.out.integer(s.blockSize(e) + 4 + outside);
 }
 
 function memoryStats(c: CommandContext): void {

@@ -2,14 +2,19 @@
  * The snapshot a full synchronisation sends: every key of a shard as a
  * record (logical database, type, encoding, expire time, key, value
  * bytes), and the loading of those records into a replica's store. Values
- * are copied as the store keeps them, so any type travels the same way.
+ * travel as value-transfer.ts exports them: strings and compact collections
+ * as stored, big collections in their flat form (never arena offsets).
  *
  * Record: u8 db · u8 type · u8 encoding · u8 has-expire · [f64 unix ms] ·
  * u32 key length · u32 value length · key · value (little endian).
  */
 import type { Keyspace } from '../store/keyspace.js';
 import type { Shard } from '../store/shard.js';
-import { E_ENCODING, E_KEYLEN, E_LRU, E_TYPE, E_VALLEN } from '../store/layout.js';
+import { E_ENCODING, E_KEYLEN, E_LRU, E_TYPE } from '../store/layout.js';
+import { exportValue, importedValueBytes, importValue } from '../store/value-transfer.js';
+
+/** list-max-listpack-size's default: lists rebuilt from a snapshot get nodes of up to 8 KB. */
+const DEFAULT_LIST_FILL = -2;
 import { keyHash, slotAndHash } from '../store/key-hash.js';
 
 const CHUNK_BYTES = 4 << 20;
@@ -34,7 +39,8 @@ class ChunkWriter {
 
   record(db: number, shard: Shard, e: number): void {
     const kl = shard.u32[(e + E_KEYLEN) >>> 2];
-    const vl = shard.valueLength(e);
+    const value = exportValue(shard, e);
+    const vl = value.length;
     const expire = shard.expireAt(e);
     this.room(20 + kl + vl);
     const b = this.buf;
@@ -49,8 +55,7 @@ class ChunkWriter {
     const ks = shard.keyStart(e);
     b.set(shard.u8.subarray(ks, ks + kl), p);
     p += kl;
-    const vs = shard.valueStart(e);
-    b.set(shard.u8.subarray(vs, vs + vl), p);
+    b.set(value, p);
     this.len = p + vl;
     this.records++;
   }
@@ -72,7 +77,7 @@ export function encodeShard(ks: Keyspace, shardIndex: number): { chunks: Buffer[
 }
 
 /** Loads records into the store (a replica's, emptied before); returns how many. */
-export function loadRecords(ks: Keyspace, buf: Uint8Array, now: number): number {
+export function loadRecords(ks: Keyspace, buf: Uint8Array, now: number, listFill = DEFAULT_LIST_FILL): number {
   const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   let p = 0;
   let n = 0;
@@ -102,11 +107,9 @@ export function loadRecords(ks: Keyspace, buf: Uint8Array, now: number): number 
       const slotIndex = ks.slotIndex(slot);
       const old = shard.lookup(physical, slotIndex, view, p, kl, hash);
       if (old !== 0) shard.remove(physical, old);
-      let e = shard.insert(physical, slotIndex, view, p, kl, hash, type, vl, hasExpire);
+      let e = shard.insert(physical, slotIndex, view, p, kl, hash, type, importedValueBytes(type, encoding, kl, vl), hasExpire);
       shard.u32[(e + E_LRU) >>> 2] = ks.initialAccess(now);
-      shard.u8[e + E_ENCODING] = encoding;
-      shard.u32[(e + E_VALLEN) >>> 2] = vl;
-      shard.u8.set(view.subarray(p + kl, p + kl + vl), shard.valueStart(e));
+      importValue(shard, e, type, encoding, view.subarray(p + kl, p + kl + vl), listFill);
       if (hasExpire) e = shard.setExpire(physical, e, expire);
       p += kl + vl;
       n++;

@@ -71,6 +71,14 @@ const DEFS: ConfigDef[] = [
   { name: 'lazyfree-lazy-server-del', kind: 'bool', default: 'no', mutable: true },
   { name: 'lazyfree-lazy-user-del', kind: 'bool', default: 'no', mutable: true },
   { name: 'lazyfree-lazy-user-flush', kind: 'bool', default: 'no', mutable: true },
+  // Collection encodings (Redis 7.0's ADVANCED CONFIG; the *-ziplist-* names are its aliases).
+  { name: 'hash-max-listpack-entries', aliases: ['hash-max-ziplist-entries'], kind: 'int', default: '512', min: 0, max: 9223372036854775807, mutable: true },
+  { name: 'hash-max-listpack-value', aliases: ['hash-max-ziplist-value'], kind: 'int', default: '64', min: 0, max: 9223372036854775807, mutable: true },
+  { name: 'set-max-intset-entries', kind: 'int', default: '512', min: 0, max: 9223372036854775807, mutable: true },
+  { name: 'zset-max-listpack-entries', aliases: ['zset-max-ziplist-entries'], kind: 'int', default: '128', min: 0, max: 9223372036854775807, mutable: true },
+  { name: 'zset-max-listpack-value', aliases: ['zset-max-ziplist-value'], kind: 'int', default: '64', min: 0, max: 9223372036854775807, mutable: true },
+  { name: 'list-max-listpack-size', aliases: ['list-max-ziplist-size'], kind: 'int', default: '-2', min: -2147483648, max: 2147483647, mutable: true },
+  { name: 'list-compress-depth', kind: 'int', default: '0', min: 0, max: 2147483647, mutable: true, notHonoured: (v) => v !== '0' },
   { name: 'active-expire-effort', kind: 'int', default: '1', min: 1, max: 10, mutable: true },
   // Replication (redis.conf's REPLICATION section; Redis's defaults).
   { name: 'replicaof', aliases: ['slaveof'], kind: 'string', default: '', mutable: false },

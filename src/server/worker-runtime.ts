@@ -9,10 +9,14 @@ import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { ParserLimits } from '../protocol/resp-parser.js';
 import { CommandContext } from '../commands/context.js';
 import type { DispatchHooks } from '../commands/dispatch.js';
-import type { ClientFilter, ServerServices, WorkerStats, ClientState } from '../commands/client-state.js';
+import { defaultCollectionLimits, type ClientFilter, type ServerServices, type WorkerStats, type ClientState } from '../commands/client-state.js';
 import { AccessPolicy, Keyspace } from '../store/keyspace.js';
 import { E_KEYLEN } from '../store/layout.js';
 import { activeExpireCycle, evictOne, type EvictionPolicy } from '../store/maintenance.js';
+import { LAZYFREE_STEP } from '../store/collections.js';
+
+/** Time per cron tick a worker spends freeing unlinked collections. */
+const LAZYFREE_BUDGET_MS = 20;
 import { Config, ConfigError } from './config.js';
 import { StatField, StatsTable } from './worker-stats.js';
 import type { FromWorker, ReplicationRequest, RpcRequest, ToWorker, WorkerInit } from './thread-messages.js';
@@ -124,7 +128,17 @@ export class WorkerRuntime {
   maxmemory = 0;
   queryBufferLimit = 0;
 
+  readonly limits = defaultCollectionLimits();
+
   applyConfig(): void {
+    const l = this.limits;
+    l.hashMaxListpackEntries = this.config.number('hash-max-listpack-entries');
+    l.hashMaxListpackValue = this.config.number('hash-max-listpack-value');
+    // Redis caps the intset at 2^30 entries whatever the setting (intsetUpgradeAndAdd's limit).
+    l.setMaxIntsetEntries = Math.min(this.config.number('set-max-intset-entries'), 2 ** 30);
+    l.zsetMaxListpackEntries = this.config.number('zset-max-listpack-entries');
+    l.zsetMaxListpackValue = this.config.number('zset-max-listpack-value');
+    l.listMaxListpackSize = this.config.number('list-max-listpack-size');
     this.maxmemory = this.config.number('maxmemory');
     this.queryBufferLimit = this.config.number('client-query-buffer-limit');
     const policy = this.config.get('maxmemory-policy')!;
@@ -315,6 +329,27 @@ export class WorkerRuntime {
     t.set(i, StatField.HeapUsed, process.memoryUsage().heapUsed);
   }
 
+  /**
+   * Frees unlinked collections of the owned shards, LAZYFREE_STEP units per
+   * lock hold, for at most LAZYFREE_BUDGET_MS per cron tick (Redis frees them
+   * on its lazyfree thread; here the owning worker does, between commands).
+   */
+  private freeLazily(): void {
+    const deadline = performance.now() + LAZYFREE_BUDGET_MS;
+    for (const si of this.ownedShards) {
+      const shard = this.ks.shards[si];
+      let more = shard.lazyPending;
+      while (more && performance.now() < deadline) {
+        shard.lock();
+        try {
+          more = shard.freeLazySome(LAZYFREE_STEP);
+        } finally {
+          shard.unlock();
+        }
+      }
+    }
+  }
+
   private cron(): void {
     const now = Date.now();
     if (Atomics.load(this.flags, 0) === 1) {
@@ -333,6 +368,7 @@ export class WorkerRuntime {
         shard.unlock();
       }
     }
+    this.freeLazily();
     const timeout = this.config.number('timeout');
     if (timeout > 0) {
       for (const c of [...this.connections]) {
@@ -397,6 +433,7 @@ export class WorkerRuntime {
         ack: (client, offset) => this.post({ type: 'replica-ack', clientId: client.id, offset }),
       },
       stats: this.stats,
+      limits: this.limits,
       startedAt: this.init.startedAt,
       runId: this.init.runId,
       get tcpPort() {

@@ -15,6 +15,8 @@ export const H_EPOCH = 6; // bumped by FLUSHALL so cursors and caches can tell
 export const H_REHASHING = 7; // slot tables currently being rehashed
 /** The buffer's byteLength, published by the thread that grew it (reading a growable buffer's byteLength costs ~16 ns). */
 export const H_BYTES = 8;
+/** Head of the list of detached collections waiting to be freed in the background (UNLINK). */
+export const H_LAZY = 9;
 export const H_WORDS_FIXED = 10;
 
 export function headerLayout(databases: number): { dbDir: number; freeHeads: number; size: number } {

@@ -7,13 +7,20 @@
  */
 import { CLASS_COUNT } from './size-classes.js';
 import {
-  D_KEYS, D_SLOTS, D_VOLATILE, D_VOLATILE_ARRAY, D_VOLATILE_CAPACITY, E_CLASS, H_EPOCH, H_KEYS, H_LIVE, H_REHASHING, H_TOP,
+  D_KEYS, D_SLOTS, D_VOLATILE, D_VOLATILE_ARRAY, D_VOLATILE_CAPACITY, E_CLASS, E_ENCODING, E_TYPE, H_EPOCH, H_KEYS, H_LAZY,
+  H_LIVE, H_REHASHING, H_TOP, ValueType,
   S_MASK0, S_MASK1, S_REHASH, S_TABLE0, S_TABLE1, S_USED, SLOT_HEADER_BYTES,
 } from './layout.js';
 import { SlotTables } from './slot-tables.js';
+import { freeEffort, hasExternalBlocks, headerBytes, LAZYFREE_THRESHOLD, releaseBlocks } from './collections.js';
 import { StoreFullError, type ShardGeometry } from './shard-arena.js';
 
 export { StoreFullError, type ShardGeometry };
+
+/** A lazy-free record: next record · type · encoding · the value's header (8-byte aligned). */
+const LAZY_TYPE = 4;
+const LAZY_ENCODING = 5;
+const LAZY_RECORD_HEADER = 8;
 
 export class Shard extends SlotTables {
   /** A uniformly random entry with a TTL, or 0. */
@@ -135,6 +142,60 @@ export class Shard extends SlotTables {
     return more;
   }
 
+  // ---- background freeing (Redis's lazyfree.c) ----
+
+  /**
+   * Removes the entry found by the last lookup, like remove(), but a
+   * collection whose freeing effort is above LAZYFREE_THRESHOLD is only
+   * detached: its header moves to a record on the shard's lazy list and
+   * freeLazySome frees its blocks a step at a time, so no command holds the
+   * shard lock for O(N). Returns whether the value went to the list.
+   */
+  removeLazily(db: number, e: number): boolean {
+    const type = this.u8[e + E_TYPE];
+    const encoding = this.u8[e + E_ENCODING];
+    if (type === ValueType.String || !hasExternalBlocks(type, encoding)) {
+      this.remove(db, e);
+      return false;
+    }
+    const v = this.collectionStart(e);
+    if (freeEffort(this, type, encoding, v) <= LAZYFREE_THRESHOLD) {
+      this.remove(db, e);
+      return false;
+    }
+    const bytes = headerBytes(type, encoding);
+    const record = this.alloc(LAZY_RECORD_HEADER + bytes);
+    // Allocation does not move the entry; the views may have changed.
+    const u8 = this.u8;
+    u8.copyWithin(record + LAZY_RECORD_HEADER, this.collectionStart(e), this.collectionStart(e) + bytes);
+    u8[record + LAZY_TYPE] = type;
+    u8[record + LAZY_ENCODING] = encoding;
+    this.u32[record >>> 2] = this.u32[H_LAZY];
+    this.u32[H_LAZY] = record;
+    // The entry now holds nothing remove() would free twice.
+    u8[e + E_TYPE] = ValueType.String;
+    this.remove(db, e);
+    return true;
+  }
+
+  /** Whether detached values wait to be freed. */
+  get lazyPending(): boolean {
+    return this.u32[H_LAZY] !== 0;
+  }
+
+  /** Frees up to `budget` units of detached values; returns whether any are left. The caller holds the lock. */
+  freeLazySome(budget: number): boolean {
+    const record = this.u32[H_LAZY];
+    if (record === 0) return false;
+    const type = this.u8[record + LAZY_TYPE];
+    const encoding = this.u8[record + LAZY_ENCODING];
+    if (!releaseBlocks(this, type, encoding, record + LAZY_RECORD_HEADER, budget)) {
+      this.u32[H_LAZY] = this.u32[record >>> 2];
+      this.free(record, LAZY_RECORD_HEADER + headerBytes(type, encoding));
+    }
+    return this.u32[H_LAZY] !== 0;
+  }
+
   // ---- flushing ----
 
   /** Empties every database of the shard in O(1): the arena starts over. */
@@ -145,6 +206,7 @@ export class Shard extends SlotTables {
     u32[H_LIVE] = 0;
     u32[H_KEYS] = 0;
     u32[H_REHASHING] = 0;
+    u32[H_LAZY] = 0;
     u32[H_EPOCH]++;
   }
 
@@ -155,7 +217,10 @@ export class Shard extends SlotTables {
     if (b === 0) return;
     for (let si = 0; si < this.slotsPerShard; si++) {
       const sh = b + D_SLOTS + si * SLOT_HEADER_BYTES;
-      this.forEachInSlot(db, si, (e) => this.freeClass(e, this.u8[e + E_CLASS]));
+      this.forEachInSlot(db, si, (e) => {
+        this.releaseValue(e);
+        this.freeClass(e, this.u8[e + E_CLASS]);
+      });
       const t0 = u32[(sh + S_TABLE0) >>> 2];
       if (t0 !== 0) this.free(t0, (u32[(sh + S_MASK0) >>> 2] + 1) * 4);
       const t1 = u32[(sh + S_TABLE1) >>> 2];

@@ -12,8 +12,9 @@ import {
   D_KEYS, D_SLOTS, D_VOLATILE, D_VOLATILE_ARRAY, D_VOLATILE_CAPACITY, E_CLASS, E_ENCODING, E_EXPIRE, E_FIXED, E_FLAGS,
   E_HASH, E_KEYLEN, E_LRU, E_NEXT, E_TTL_SECTION, E_TYPE, E_VALLEN, E_VOLATILE_INDEX, F_TTL_SECTION, F_VOLATILE,
   H_BYTES, H_EVICTED, H_EXPIRED, H_KEYS, H_REHASHING, S_MASK0, S_MASK1, S_REHASH, S_TABLE0, S_TABLE1, S_USED,
-  SLOT_HEADER_BYTES,
+  SLOT_HEADER_BYTES, ValueType,
 } from './layout.js';
+import { hasExternalBlocks, releaseBlocks } from './collections.js';
 import { keyHashSlot } from './key-hash.js';
 import { checkedSizeClass, ShardArena, StoreFullError, type ShardGeometry } from './shard-arena.js';
 
@@ -169,6 +170,29 @@ export class SlotTables extends ShardArena {
     return this.keyStart(e) + this.u32[(e + E_KEYLEN) >>> 2];
   }
 
+  /**
+   * Where a collection's header or compact bytes start: the value start
+   * rounded up to 4 bytes, for their u32 fields. Blocks are 8-byte aligned
+   * and the entry's fixed parts are multiples of 8, so the padding depends on
+   * the key's length only and survives the entry moving.
+   */
+  collectionStart(e: number): number {
+    return (this.valueStart(e) + 3) & ~3;
+  }
+
+  /** Padding bytes before a collection's value for a key of `keyLength` bytes. */
+  static collectionPad(keyLength: number): number {
+    return (4 - (keyLength & 3)) & 3;
+  }
+
+  /** Frees the outside blocks of a collection entry (its own block is the caller's). */
+  releaseValue(e: number): void {
+    const type = this.u8[e + E_TYPE];
+    if (type === ValueType.String) return;
+    const encoding = this.u8[e + E_ENCODING];
+    if (hasExternalBlocks(type, encoding)) releaseBlocks(this, type, encoding, this.collectionStart(e), Infinity);
+  }
+
   valueLength(e: number): number {
     return this.u32[(e + E_VALLEN) >>> 2];
   }
@@ -305,6 +329,7 @@ export class SlotTables extends ShardArena {
   remove(db: number, e: number): void {
     // removeVolatile may allocate (shrinking its array): take the views after it.
     if (this.u8[e + E_FLAGS] & F_VOLATILE) this.removeVolatile(db, e);
+    this.releaseValue(e);
     const u32 = this.u32;
     const sh = this.slotHeader;
     u32[this.link >>> 2] = u32[e >>> 2];

@@ -8,7 +8,7 @@ import { commandTable } from '../../src/commands/command-table.js';
 import { ReplyWriter } from '../../src/protocol/reply-writer.js';
 import { Keyspace, allocateKeyspace } from '../../src/store/keyspace.js';
 import { E_TYPE, ValueType } from '../../src/store/layout.js';
-import { ReplyMode, type ClientState, type ServerServices } from '../../src/commands/client-state.js';
+import { defaultCollectionLimits, ReplyMode, type ClientState, type ServerServices } from '../../src/commands/client-state.js';
 import type { Test } from 'tap';
 import { RawClient, startRedis, type ScriptStep } from './servers.js';
 
@@ -36,7 +36,7 @@ export function inProcess() {
   const c = new CommandContext(new ReplyWriter(), new Keyspace(allocateKeyspace(16, 2)));
   c.client = { id: 1, db: 0, resp: 2, authenticated: true, replyMode: ReplyMode.On, lastCommand: '' } as unknown as ClientState;
   const stats = { commands: 0, keyspaceHits: 0, keyspaceMisses: 0, rejectedCalls: 0, failedCalls: 0 };
-  c.server = { stats, configGet: (name: string) => (name === 'proto-max-bulk-len' ? '536870912' : undefined) } as unknown as ServerServices;
+  c.server = { stats, limits: defaultCollectionLimits(), configGet: (name: string) => (name === 'proto-max-bulk-len' ? '536870912' : undefined) } as unknown as ServerServices;
   const run = (...args: string[]): string => {
     setArgs(c, args);
     c.spec = commandTable().top.findByName(args[0].toLowerCase())!;

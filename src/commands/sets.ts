@@ -1,0 +1,4 @@
+/** The set family (Redis's t_set.c). */
+import type { CommandSpec } from './command-spec.js';
+
+export const setCommands: CommandSpec[] = [];

@@ -1,0 +1,380 @@
+/**
+ * A chained hash table of byte strings in a shard's arena: the big
+ * encoding of hashes and sets, and the member index of skiplist sorted
+ * sets (Redis's dict.c).
+ *
+ * Invariants, as dict.c keeps them:
+ * - Growth is incremental: a second table receives the buckets of the
+ *   first one step at a time (one bucket per lookup or change, more from
+ *   the owner's background rehashing), so no call moves a million entries.
+ * - The reverse-binary cursor of `dictScan` returns every element present
+ *   for a whole scan at least once, while tables grow or shrink between calls.
+ *
+ * Header (24 bytes, inside the owning entry's value): used · table0 · mask0 ·
+ * table1 · mask1 · rehash position + 1 (0: not rehashing).
+ * Entry (one arena block): next · hash · key length · aux · key bytes ·
+ * value bytes. `aux` is the value's length (hashes), the skiplist node
+ * (sorted sets) or 0 (sets).
+ */
+import { checkedSizeClass, type ShardArena } from './shard-arena.js';
+import { hashBytes } from './key-hash.js';
+
+export const D_USED = 0;
+const D_TABLE0 = 4;
+const D_MASK0 = 8;
+const D_TABLE1 = 12;
+const D_MASK1 = 16;
+const D_REHASH = 20;
+export const DICT_HEADER_BYTES = 24;
+
+export const DE_NEXT = 0;
+export const DE_HASH = 4;
+export const DE_KEYLEN = 8;
+export const DE_AUX = 12;
+export const DE_KEY = 16;
+
+const INITIAL_BUCKETS = 4;
+/** Tables up to this many buckets are moved in one step. */
+const SMALL_TABLE = 64;
+/** Empty buckets visited per moved bucket before a step gives up (dictRehash's empty_visits). */
+const EMPTY_VISITS_PER_STEP = 10;
+
+/** The u32 cell that points at the entry found by the last dictFind (for unlinking and relinking). */
+export const dictLink = { cell: 0 };
+
+export function dictInit(a: ShardArena, h: number): void {
+  a.u8.fill(0, h, h + DICT_HEADER_BYTES);
+}
+
+export function dictSize(a: ShardArena, h: number): number {
+  return a.u32[(h + D_USED) >>> 2];
+}
+
+export function hashOf(src: Uint8Array, start: number, len: number): number {
+  return hashBytes(src, start, len);
+}
+
+/** Bytes of an entry's block with a key of kl bytes and vl value bytes. */
+export function dictEntrySize(kl: number, vl: number): number {
+  return DE_KEY + kl + vl;
+}
+
+function newTable(a: ShardArena, buckets: number): number {
+  const t = a.alloc(buckets * 4);
+  a.u8.fill(0, t, t + buckets * 4);
+  return t;
+}
+
+/** Moves up to n buckets from table 0 to table 1; returns whether rehashing goes on. */
+export function dictRehashStep(a: ShardArena, h: number, n: number): boolean {
+  const u32 = a.u32;
+  let idx = u32[(h + D_REHASH) >>> 2];
+  if (idx === 0) return false;
+  idx--;
+  const t0 = u32[(h + D_TABLE0) >>> 2];
+  const mask0 = u32[(h + D_MASK0) >>> 2];
+  const t1 = u32[(h + D_TABLE1) >>> 2];
+  const mask1 = u32[(h + D_MASK1) >>> 2];
+  let emptyVisits = n * EMPTY_VISITS_PER_STEP;
+  while (n > 0 && idx <= mask0) {
+    const cell = (t0 >>> 2) + idx;
+    let e = u32[cell];
+    if (e === 0) {
+      idx++;
+      if (--emptyVisits === 0) break;
+      continue;
+    }
+    while (e !== 0) {
+      const next = u32[e >>> 2];
+      const b = (t1 >>> 2) + (u32[(e + DE_HASH) >>> 2] & mask1);
+      u32[e >>> 2] = u32[b];
+      u32[b] = e;
+      e = next;
+    }
+    u32[cell] = 0;
+    idx++;
+    n--;
+  }
+  if (idx > mask0) {
+    a.free(t0, (mask0 + 1) * 4);
+    u32[(h + D_TABLE0) >>> 2] = t1;
+    u32[(h + D_MASK0) >>> 2] = mask1;
+    u32[(h + D_TABLE1) >>> 2] = 0;
+    u32[(h + D_MASK1) >>> 2] = 0;
+    u32[(h + D_REHASH) >>> 2] = 0;
+    return false;
+  }
+  u32[(h + D_REHASH) >>> 2] = idx + 1;
+  return true;
+}
+
+export function dictIsRehashing(a: ShardArena, h: number): boolean {
+  return a.u32[(h + D_REHASH) >>> 2] !== 0;
+}
+
+function startRehash(a: ShardArena, h: number, buckets: number): void {
+  const table = newTable(a, buckets);
+  const u32 = a.u32;
+  u32[(h + D_TABLE1) >>> 2] = table;
+  u32[(h + D_MASK1) >>> 2] = buckets - 1;
+  u32[(h + D_REHASH) >>> 2] = 1;
+  if (u32[(h + D_MASK0) >>> 2] < SMALL_TABLE) dictRehashStep(a, h, SMALL_TABLE);
+}
+
+function keyEquals(u8: Uint8Array, e: number, key: Uint8Array, ks: number, kl: number): boolean {
+  const p = e + DE_KEY;
+  for (let i = 0; i < kl; i++) if (u8[p + i] !== key[ks + i]) return false;
+  return true;
+}
+
+/** Finds a key; returns its entry or 0 and sets dictLink. */
+export function dictFind(a: ShardArena, h: number, key: Uint8Array, ks: number, kl: number, hash: number): number {
+  const u32 = a.u32;
+  if (u32[(h + D_USED) >>> 2] === 0) return 0;
+  const rehashing = u32[(h + D_REHASH) >>> 2] !== 0 && dictRehashStep(a, h, 1);
+  const u8 = a.u8;
+  for (let t = 0; t < 2; t++) {
+    const table = u32[(h + (t === 0 ? D_TABLE0 : D_TABLE1)) >>> 2];
+    const mask = u32[(h + (t === 0 ? D_MASK0 : D_MASK1)) >>> 2];
+    let link = table + (hash & mask) * 4;
+    let e = u32[link >>> 2];
+    while (e !== 0) {
+      if (u32[(e + DE_HASH) >>> 2] === hash && u32[(e + DE_KEYLEN) >>> 2] === kl && keyEquals(u8, e, key, ks, kl)) {
+        dictLink.cell = link;
+        return e;
+      }
+      link = e + DE_NEXT;
+      e = u32[link >>> 2];
+    }
+    if (!rehashing) break;
+  }
+  return 0;
+}
+
+/**
+ * Adds a key known to be absent, with room for `valueBytes` after it; the
+ * aux field is set to `aux`. Returns the entry (value bytes are the caller's).
+ */
+export function dictAdd(a: ShardArena, h: number, key: Uint8Array, ks: number, kl: number, hash: number, valueBytes: number, aux: number): number {
+  const c = checkedSizeClass(DE_KEY + kl + valueBytes);
+  const e = a.allocClass(c);
+  let u32 = a.u32;
+  if (u32[(h + D_TABLE0) >>> 2] === 0) {
+    let table: number;
+    try {
+      table = newTable(a, INITIAL_BUCKETS);
+    } catch (err) {
+      a.freeClass(e, c);
+      throw err;
+    }
+    u32 = a.u32;
+    u32[(h + D_TABLE0) >>> 2] = table;
+    u32[(h + D_MASK0) >>> 2] = INITIAL_BUCKETS - 1;
+  } else if (u32[(h + D_REHASH) >>> 2] === 0 && u32[(h + D_USED) >>> 2] > u32[(h + D_MASK0) >>> 2]) {
+    try {
+      startRehash(a, h, (u32[(h + D_MASK0) >>> 2] + 1) * 2);
+    } catch {
+      // Growth is an optimisation: a full arena leaves longer chains.
+    }
+    u32 = a.u32;
+  }
+  const rehashing = u32[(h + D_REHASH) >>> 2] !== 0 && dictRehashStep(a, h, 1);
+  u32[(e + DE_HASH) >>> 2] = hash;
+  u32[(e + DE_KEYLEN) >>> 2] = kl;
+  u32[(e + DE_AUX) >>> 2] = aux;
+  const u8 = a.u8;
+  const p = e + DE_KEY;
+  if (kl < 48) for (let i = 0; i < kl; i++) u8[p + i] = key[ks + i];
+  else u8.set(key.subarray(ks, ks + kl), p);
+  const table = u32[(h + (rehashing ? D_TABLE1 : D_TABLE0)) >>> 2];
+  const mask = u32[(h + (rehashing ? D_MASK1 : D_MASK0)) >>> 2];
+  const bucket = table + (hash & mask) * 4;
+  u32[e >>> 2] = u32[bucket >>> 2];
+  u32[bucket >>> 2] = e;
+  u32[(h + D_USED) >>> 2]++;
+  dictLink.cell = bucket;
+  return e;
+}
+
+/**
+ * Unlinks the entry found by the last dictFind (its block is the caller's
+ * to free: a skiplist node may still refer to it); shrinks the table when it
+ * is mostly empty.
+ */
+export function dictUnlink(a: ShardArena, h: number, e: number): void {
+  const u32 = a.u32;
+  u32[dictLink.cell >>> 2] = u32[e >>> 2];
+  const used = u32[(h + D_USED) >>> 2] - 1;
+  u32[(h + D_USED) >>> 2] = used;
+  const mask0 = u32[(h + D_MASK0) >>> 2];
+  if (used === 0) {
+    freeTables(a, h);
+  } else if (u32[(h + D_REHASH) >>> 2] === 0 && mask0 >= 7 && used * 8 < mask0 + 1) {
+    let buckets = INITIAL_BUCKETS;
+    while (buckets < used) buckets *= 2;
+    try {
+      startRehash(a, h, buckets);
+    } catch {
+      // Shrinking is optional.
+    }
+  }
+}
+
+function freeTables(a: ShardArena, h: number): void {
+  const u32 = a.u32;
+  const t0 = u32[(h + D_TABLE0) >>> 2];
+  if (t0 !== 0) a.free(t0, (u32[(h + D_MASK0) >>> 2] + 1) * 4);
+  const t1 = u32[(h + D_TABLE1) >>> 2];
+  if (t1 !== 0) a.free(t1, (u32[(h + D_MASK1) >>> 2] + 1) * 4);
+  a.u8.fill(0, h + 4, h + DICT_HEADER_BYTES);
+}
+
+/** Points the cell of the last dictFind at a replacement block of the same entry (after a value grew). */
+export function dictRelink(a: ShardArena, oldEntry: number, newEntry: number): void {
+  const u32 = a.u32;
+  u32[newEntry >>> 2] = u32[oldEntry >>> 2];
+  u32[dictLink.cell >>> 2] = newEntry;
+}
+
+/** Bytes of the bucket tables (MEMORY USAGE). */
+export function dictTableBytes(a: ShardArena, h: number): number {
+  const u32 = a.u32;
+  const t0 = u32[(h + D_TABLE0) >>> 2] === 0 ? 0 : (u32[(h + D_MASK0) >>> 2] + 1) * 4;
+  const t1 = u32[(h + D_TABLE1) >>> 2] === 0 ? 0 : (u32[(h + D_MASK1) >>> 2] + 1) * 4;
+  return t0 + t1;
+}
+
+/** Calls visit for every entry until it returns false (the visitor must not change the dict). */
+export function dictForEach(a: ShardArena, h: number, visit: (e: number) => void | boolean): void {
+  const u32 = a.u32;
+  if (u32[(h + D_USED) >>> 2] === 0) return;
+  for (let t = 0; t < 2; t++) {
+    const table = u32[(h + (t === 0 ? D_TABLE0 : D_TABLE1)) >>> 2];
+    if (table === 0) continue;
+    const mask = u32[(h + (t === 0 ? D_MASK0 : D_MASK1)) >>> 2];
+    for (let i = 0; i <= mask; i++) {
+      for (let e = u32[(table >>> 2) + i]; e !== 0; e = u32[e >>> 2]) if (visit(e) === false) return;
+    }
+  }
+}
+
+/**
+ * Frees up to `budget` entries (each with `freeEntry`) and, once none is
+ * left, the tables; returns the entries freed. Lazy freeing calls it again
+ * until the dict is empty; the dict must no longer be reachable by lookups.
+ */
+export function dictRelease(a: ShardArena, h: number, budget: number, freeEntry: (e: number) => void): number {
+  let freed = 0;
+  for (let t = 0; t < 2 && freed < budget; t++) {
+    const u32 = a.u32;
+    const table = u32[(h + (t === 0 ? D_TABLE0 : D_TABLE1)) >>> 2];
+    if (table === 0) continue;
+    const mask = u32[(h + (t === 0 ? D_MASK0 : D_MASK1)) >>> 2];
+    for (let i = 0; i <= mask && freed < budget; i++) {
+      const cell = (table >>> 2) + i;
+      let e = a.u32[cell];
+      while (e !== 0 && freed < budget) {
+        const next = a.u32[e >>> 2];
+        freeEntry(e);
+        freed++;
+        e = next;
+      }
+      a.u32[cell] = e;
+    }
+  }
+  const u32 = a.u32;
+  u32[(h + D_USED) >>> 2] -= Math.min(freed, u32[(h + D_USED) >>> 2]);
+  if (u32[(h + D_USED) >>> 2] === 0) freeTables(a, h);
+  return freed;
+}
+
+/**
+ * One step of dictScan: visits the entries of the bucket(s) at `cursor`
+ * and returns the next cursor (0 when the scan is complete).
+ */
+export function dictScan(a: ShardArena, h: number, cursor: number, visit: (e: number) => void): number {
+  const u32 = a.u32;
+  if (u32[(h + D_USED) >>> 2] === 0) return 0;
+  let v = cursor >>> 0;
+  const emit = (table: number, mask: number) => {
+    for (let e = u32[(table >>> 2) + (v & mask)]; e !== 0; e = u32[e >>> 2]) visit(e);
+  };
+  if (u32[(h + D_REHASH) >>> 2] === 0) {
+    const m0 = u32[(h + D_MASK0) >>> 2];
+    emit(u32[(h + D_TABLE0) >>> 2], m0);
+    return nextCursor(v, m0);
+  }
+  let t0 = u32[(h + D_TABLE0) >>> 2];
+  let m0 = u32[(h + D_MASK0) >>> 2];
+  let t1 = u32[(h + D_TABLE1) >>> 2];
+  let m1 = u32[(h + D_MASK1) >>> 2];
+  if (m0 > m1) {
+    [t0, t1] = [t1, t0];
+    [m0, m1] = [m1, m0];
+  }
+  emit(t0, m0);
+  do {
+    emit(t1, m1);
+    v = nextCursor(v, m1);
+  } while ((v & (m0 ^ m1)) !== 0);
+  return v;
+}
+
+function nextCursor(v: number, mask: number): number {
+  v = (v | ~mask) >>> 0;
+  v = reverseBits(v);
+  v = (v + 1) >>> 0;
+  return reverseBits(v);
+}
+
+function reverseBits(v: number): number {
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  v = (v >>> 16) | (v << 16);
+  return v >>> 0;
+}
+
+/** Sampled entries per "fair" random pick (dictGetFairRandomKey's GETFAIR_NUM_ENTRIES). */
+const FAIR_SAMPLE = 15;
+
+/**
+ * A random entry, close to uniform: a random non-empty bucket, then one of
+ * up to 15 entries collected from it and the buckets after it, as Redis's
+ * dictGetFairRandomKey does. 0 when empty.
+ */
+export function dictRandom(a: ShardArena, h: number, random: () => number = Math.random): number {
+  const u32 = a.u32;
+  if (u32[(h + D_USED) >>> 2] === 0) return 0;
+  const rehashing = u32[(h + D_REHASH) >>> 2] !== 0;
+  const m0 = u32[(h + D_MASK0) >>> 2];
+  const m1 = rehashing ? u32[(h + D_MASK1) >>> 2] : 0;
+  const total = m0 + 1 + (rehashing ? m1 + 1 : 0);
+  const t0 = u32[(h + D_TABLE0) >>> 2];
+  const t1 = u32[(h + D_TABLE1) >>> 2];
+  const bucketHead = (i: number) => (i <= m0 ? u32[(t0 >>> 2) + i] : u32[(t1 >>> 2) + (i - m0 - 1)]);
+  let start = Math.floor(random() * total);
+  for (let tries = 0; bucketHead(start) === 0; tries++) {
+    start = tries < 1000 ? Math.floor(random() * total) : (start + 1) % total;
+  }
+  const sample: number[] = [];
+  for (let i = start, seen = 0; sample.length < FAIR_SAMPLE && seen < total; i = (i + 1) % total, seen++) {
+    for (let e = bucketHead(i); e !== 0 && sample.length < FAIR_SAMPLE; e = u32[e >>> 2]) sample.push(e);
+    if (sample.length > 0 && seen > 8) break;
+  }
+  return sample[Math.floor(random() * sample.length)];
+}
+
+/** The entry's key bytes start here. */
+export function dictKeyStart(e: number): number {
+  return e + DE_KEY;
+}
+
+export function dictKeyLength(a: ShardArena, e: number): number {
+  return a.u32[(e + DE_KEYLEN) >>> 2];
+}
+
+export function dictAux(a: ShardArena, e: number): number {
+  return a.u32[(e + DE_AUX) >>> 2];
+}
