@@ -248,7 +248,7 @@ function linkNode(u32: Uint32Array, h: number, x: number): void {
     u32[link + SPAN_WORD] = u32[before + SPAN_WORD] - stepsBefore;
     u32[before + SPAN_WORD] = stepsBefore + 1;
   }
-  
+  for (let i = nodeLevelCount; i < listLevel; i++) u32[forwardAt(update[i], i) + SPAN_WORD]++;
   u32[(x + NODE_BACKWARD) >>> 2] = update[0] === header ? 0 : update[0];
   const next = u32[forwardAt(x, 0)];
   if (next !== 0) u32[(next + NODE_BACKWARD) >>> 2] = x;
