@@ -77,6 +77,8 @@ export interface ClusterAccess {
   execute(args: string[]): Promise<ReplyValue>;
 }
 
+import type { BlockedClients } from './blocking.js';
+
 /**
  * The encoding thresholds of collections (hash-max-listpack-entries...),
  * read on every collection write: kept as numbers, updated on CONFIG SET.
@@ -102,6 +104,8 @@ export function defaultCollectionLimits(): CollectionLimits {
 export interface ServerServices {
   /** Encoding thresholds of collections, current with the configuration. */
   readonly limits: CollectionLimits;
+  /** This thread's clients blocked on keys. */
+  readonly blocking: BlockedClients;
   /** Null when cluster mode is off. */
   readonly cluster: ClusterAccess | null;
   readonly replication: ReplicationAccess;
@@ -116,6 +120,8 @@ export interface ServerServices {
   /** CLIENT LIST lines of every connection on every thread. */
   clientList(filter: ClientFilter): Promise<string[]>;
   killClients(filter: ClientFilter): Promise<number>;
+  /** CLIENT UNBLOCK: 1 when the client was blocked (on any thread) and is now unblocked. */
+  unblockClient(id: number, error: boolean): Promise<number>;
   /** INFO text for the requested sections (already lowercased). */
   info(sections: string[], client: ClientState): Promise<string>;
   shutdown(mode: 'save' | 'nosave' | 'default', abort: boolean): Promise<string | null>;

@@ -14,6 +14,7 @@ import { introspectionCommands } from './introspection.js';
 import { clusterCommands } from './cluster.js';
 import { replicationCommands } from './replication.js';
 import { listCommands } from './lists.js';
+import { blockingListCommands } from './blocking-lists.js';
 import { hashCommands } from './hashes.js';
 import { setCommands } from './sets.js';
 import { sortedSetCommands } from './sorted-sets.js';
@@ -109,6 +110,7 @@ export function commandTable(): CommandTable {
     ...clusterCommands,
     ...replicationCommands,
     ...listCommands,
+    ...blockingListCommands,
     ...hashCommands,
     ...setCommands,
     ...sortedSetCommands,

@@ -2,7 +2,7 @@
  * Connection commands (Redis's networking.c / server.c): PING, ECHO, HELLO,
  * AUTH, SELECT, QUIT, RESET and the CLIENT container.
  */
-import { arg, block, defineCommand, oneOf, tokenArg, type CommandSpec, type DefineOptions } from './command-spec.js';
+import { arg, block, defineCommand, oneOf, tokenArg, type CommandSpec, type DefineOptions, type ReplyFunction } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { DB_RANGE, NOT_INTEGER, SYNTAX, wrongArity } from './errors.js';
 import { replyHelp } from './help-reply.js';
@@ -313,6 +313,27 @@ function clientKill(c: CommandContext): Promise<(c: CommandContext) => void> | v
   return c.server.killClients(filter).then((n) => (cc: CommandContext) => cc.out.integer(n));
 }
 
+/** CLIENT UNBLOCK client-id [TIMEOUT|ERROR] (unblockClient in blocked.c). */
+function clientUnblock(c: CommandContext): void | Promise<ReplyFunction> {
+  const id = c.argInt(2);
+  if (id === null) {
+    c.out.error(NOT_INTEGER);
+    return;
+  }
+  let error = false;
+  if (c.argc === 4) {
+    if (c.argIs(3, 'error')) error = true;
+    else if (!c.argIs(3, 'timeout')) {
+      c.out.error('CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+      return;
+    }
+  } else if (c.argc > 4) {
+    c.out.error(SYNTAX);
+    return;
+  }
+  return c.server.unblockClient(id, error).then((n) => (cc: CommandContext) => cc.out.integer(n));
+}
+
 function clientReply(c: CommandContext): void {
   if (c.argIs(2, 'on')) {
     c.client.replyMode = ReplyMode.On;
@@ -446,6 +467,11 @@ export const connectionCommands: CommandSpec[] = [
         arguments: [clientType('normal_master_replica_pubsub', { since: '5.0.0' }),
           block('id', [arg('client-id', 'integer', { multiple: true })], { token: 'ID', optional: true, since: '6.2.0' })],
         handler: clientList }),
+      sub({ name: 'unblock', arity: -3, flags: adminFlags, since: '5.0.0',
+        summary: 'Unblock a client blocked in a blocking command from a different connection',
+        complexity: 'O(log N) where N is the number of client connections',
+        arguments: [arg('client-id', 'integer'), oneOf('unblock-type', [tokenArg('timeout', 'TIMEOUT'), tokenArg('error', 'ERROR')], { optional: true })],
+        handler: clientUnblock }),
       sub({ name: 'info', arity: 2, tips: ['nondeterministic_output'], since: '6.2.0',
         summary: 'Returns information about the current client connection.', complexity: 'O(1)', handler: clientInfo }),
       sub({ name: 'kill', arity: -3, flags: adminFlags, since: '2.4.0', summary: 'Kill the connection of a client',

@@ -13,6 +13,7 @@ import { parseLongLong } from '../protocol/resp-parser.js';
 import type { ClientState, ServerServices } from './client-state.js';
 import type { CommandSpec } from './command-spec.js';
 import { WRONGTYPE } from './errors.js';
+import type { ReadyKey } from './blocking.js';
 
 export class CommandContext {
   buf: Uint8Array = new Uint8Array(0);
@@ -41,6 +42,8 @@ export class CommandContext {
    * GETDEL...): Redis's rewriteClientCommandVector / alsoPropagate.
    */
   propagateAs: (string | Uint8Array | number)[] | null = null;
+  /** Keys this command created that clients may be blocked on (blocking.ts), served before its locks go. */
+  readyKeys: ReadyKey[] | null = null;
 
   constructor(readonly out: ReplyWriter, readonly ks: Keyspace) {}
 

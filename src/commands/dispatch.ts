@@ -25,6 +25,8 @@ export interface DispatchHooks {
   writes?: WriteHooks;
   /** A replica whose link to its master is down, with replica-serve-stale-data no. */
   masterDown?: () => boolean;
+  /** Serves clients blocked on keys the command created (c.readyKeys), under its locks. */
+  serveBlocked?: (c: CommandContext) => void;
 }
 
 /**
@@ -149,7 +151,10 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
   try {
     result = spec.handler!(c);
     if (c.dirty > 0 && writes !== undefined && writes.propagating) writes.propagate(c);
+    // Redis's handleClientsBlockedOnKeys after call(): the waiters are served before anything else runs.
+    if (c.readyKeys !== null) hooks.serveBlocked?.(c);
   } catch (err) {
+    c.readyKeys = null;
     c.unlockAll();
     gate?.leaveMultiShard();
     return handlerFailed(c, spec, hooks, err, replyMark);

@@ -94,7 +94,7 @@ export function renderInfo(rt: WorkerRuntime, requested: string[], _client: Clie
         add('maxclients', cfg.get('maxclients')!);
         add('client_recent_max_input_buffer', 0);
         add('client_recent_max_output_buffer', 0);
-        add('blocked_clients', 0);
+        add('blocked_clients', rt.statsTable.sum(StatField.BlockedClients));
         add('tracking_clients', 0);
         add('clients_in_timeout_table', 0);
         break;

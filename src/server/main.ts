@@ -3,6 +3,7 @@
  * redis-server, allocates the shared keyspace, starts the worker threads,
  * accepts every client connection and hands it to the least-loaded worker.
  */
+import { CLAIM_SLOTS_PER_THREAD } from '../commands/blocking.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import crypto from 'node:crypto';
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
   const statsSab = allocateStats(threads);
   const stats = new StatsTable(statsSab, threads);
   const connectionCountsSab = new SharedArrayBuffer(threads * 4);
+  const blockedStates = new SharedArrayBuffer(threads * CLAIM_SLOTS_PER_THREAD * 4);
   const connectionCounts = new Int32Array(connectionCountsSab);
   const flagsSab = new SharedArrayBuffer(16);
   new Int32Array(flagsSab)[0] = 1;
@@ -229,6 +231,10 @@ async function main(): Promise<void> {
         void answerReplication(m.request).then((reply) =>
           workers[index].postMessage({ type: 'rpc-result', rid: m.rid, parts: [reply] } satisfies ToWorker));
         break;
+      case 'unblock':
+        workers[m.thread].postMessage({ type: 'unblock', slot: m.slot, generation: m.generation, reply: m.reply } satisfies ToWorker,
+          [m.reply.buffer as ArrayBuffer]);
+        break;
       case 'replica-ack':
         replication.master.ack(m.clientId, m.offset);
         break;
@@ -253,7 +259,7 @@ async function main(): Promise<void> {
       const init: WorkerInit = {
         index, workers: threads, keyspace, stats: statsSab, config: config.snapshot(), configFile: config.configFile, configForeign: config.foreign,
         startedAt, runId, connectionCounts: connectionCountsSab, flags: flagsSab, slotTable: cluster?.table.sab ?? null,
-        replicationLog: replicationLogSab, replica: startsAsReplica,
+        replicationLog: replicationLogSab, replica: startsAsReplica, blockedStates,
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
       workers.push(w);

@@ -24,6 +24,8 @@ export interface WorkerInit {
   replicationLog: SharedArrayBuffer;
   /** Whether this node starts as a replica. */
   replica: boolean;
+  /** Int32 claim words of blocked clients, CLAIM_SLOTS_PER_THREAD per worker (blocking.ts). */
+  blockedStates: SharedArrayBuffer;
 }
 
 export type ToWorker =
@@ -39,6 +41,8 @@ export type ToWorker =
   | { type: 'replication-role'; replica: boolean; masterLinkUp: boolean }
   /** Answered once the worker has finished what it was running. */
   | { type: 'barrier'; id: number }
+  /** A blocked client of this worker was served by a write on another: its reply. */
+  | { type: 'unblock'; slot: number; generation: number; reply: Uint8Array }
   | { type: 'shutdown' };
 
 export type FromWorker =
@@ -52,7 +56,9 @@ export type FromWorker =
   | { type: 'replica-ack'; clientId: number; offset: number }
   | { type: 'replica-closed'; clientId: number }
   | { type: 'repl-applied'; id: number; error: string | null }
-  | { type: 'barrier-done'; id: number };
+  | { type: 'barrier-done'; id: number }
+  /** A write served a client blocked on another worker (`thread`): relayed to it. */
+  | { type: 'unblock'; thread: number; slot: number; generation: number; reply: Uint8Array };
 
 /** What commands ask of the coordinator's replication. */
 export type ReplicationRequest =
@@ -66,4 +72,5 @@ export type ReplicationRequest =
 export type RpcRequest =
   | { kind: 'client-list'; filter: ClientFilter }
   | { kind: 'client-kill'; filter: ClientFilter }
+  | { kind: 'client-unblock'; id: number; error: boolean }
   | { kind: 'reset-stats' };

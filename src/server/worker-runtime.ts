@@ -14,6 +14,7 @@ import { AccessPolicy, Keyspace } from '../store/keyspace.js';
 import { E_KEYLEN } from '../store/layout.js';
 import { activeExpireCycle, evictOne, type EvictionPolicy } from '../store/maintenance.js';
 import { LAZYFREE_STEP } from '../store/collections.js';
+import { BlockedClients, serveReadyKeys, type ServeHooks } from '../commands/blocking.js';
 
 /** Time per cron tick a worker spends freeing unlinked collections. */
 const LAZYFREE_BUDGET_MS = 20;
@@ -53,6 +54,24 @@ export class WorkerRuntime {
   };
   readonly connections = new Set<Connection>();
   readonly hooks: DispatchHooks;
+  /** Clients of this thread blocked on keys (BLPOP...). */
+  readonly blocked: BlockedClients;
+  private readonly serveHooks: ServeHooks = {
+    propagate: (c, args) => {
+      if (!this.propagator.active) return;
+      c.propagateAs = args;
+      this.hooks.writes!.propagate(c);
+    },
+    deliver: (thread, slot, generation, reply) => {
+      // The writer still holds its locks, which the waiter's clean-up takes: deliver once it is done.
+      if (thread === this.index) queueMicrotask(() => this.blocked.delivered(slot, generation, reply));
+      else {
+        // A copy of its own (the reply may sit in Buffer's shared pool), moved rather than cloned.
+        const own = new Uint8Array(reply);
+        this.post({ type: 'unblock', thread, slot, generation, reply: own }, [own.buffer]);
+      }
+    },
+  };
   readonly services: ServerServices;
   readonly index: number;
   readonly workers: number;
@@ -100,7 +119,9 @@ export class WorkerRuntime {
     }
     this.setRole(init.replica, false);
     this.applyConfig();
+    this.blocked = new BlockedClients(new Int32Array(init.blockedStates), this.index, this.ks.shards);
     this.hooks = {
+      serveBlocked: (c) => serveReadyKeys(c, this.blocked.states, this.serveHooks),
       ensureMemory: (c) => this.ensureMemory(c),
       route: this.slotTable ? (c, spec, asking) => routeCommand(c, spec, this.slotTable!, asking) : undefined,
       masterDown: () => this.isReplica && !this.masterLinkUp && !this.replicaServeStaleData,
@@ -160,6 +181,9 @@ export class WorkerRuntime {
       case 'rpc':
         this.post({ type: 'rpc-part', rid: m.rid, part: this.answerRpc(m.request) });
         break;
+      case 'unblock':
+        this.blocked.delivered(m.slot, m.generation, m.reply);
+        break;
       case 'replica-out': {
         const held = this.replicaHeld.get(m.clientId);
         if (held) {
@@ -193,8 +217,8 @@ export class WorkerRuntime {
     }
   }
 
-  post(m: FromWorker): void {
-    parentPort!.postMessage(m);
+  post(m: FromWorker, transfer?: ArrayBuffer[]): void {
+    parentPort!.postMessage(m, transfer);
   }
 
   connectionOpened(c: Connection): void {
@@ -203,6 +227,7 @@ export class WorkerRuntime {
   }
 
   connectionClosed(c: Connection): void {
+    this.blocked.clientClosed(c.id);
     if (this.connections.delete(c)) Atomics.sub(this.connectionCounts, this.index, 1);
     if (this.replicaConnections.delete(c.id)) this.post({ type: 'replica-closed', clientId: c.id });
   }
@@ -293,6 +318,8 @@ export class WorkerRuntime {
         for (const c of this.connections) if (matchesFilter(c, request.filter)) lines.push([c.id, clientInfoLine(c, Date.now())]);
         return lines;
       }
+      case 'client-unblock':
+        return this.blocked.unblock(request.id, request.error);
       case 'client-kill': {
         let n = 0;
         for (const c of [...this.connections]) {
@@ -326,6 +353,7 @@ export class WorkerRuntime {
     t.set(i, StatField.ConnectionsReceived, s.connectionsReceived);
     t.set(i, StatField.ExpireCycles, s.expireCycles);
     t.set(i, StatField.ClientsTimedOut, s.clientsTimedOut);
+    t.set(i, StatField.BlockedClients, this.blocked.count);
     t.set(i, StatField.HeapUsed, process.memoryUsage().heapUsed);
   }
 
@@ -434,6 +462,7 @@ export class WorkerRuntime {
       },
       stats: this.stats,
       limits: this.limits,
+      blocking: this.blocked,
       startedAt: this.init.startedAt,
       runId: this.init.runId,
       get tcpPort() {
@@ -465,6 +494,10 @@ export class WorkerRuntime {
       clientList: async (filter: ClientFilter) => {
         const parts = (await this.rpc({ kind: 'client-list', filter })) as [number, string][][];
         return parts.flat().sort((a, b) => a[0] - b[0]).map((p) => p[1]);
+      },
+      unblockClient: async (id: number, error: boolean) => {
+        const parts = (await this.rpc({ kind: 'client-unblock', id, error })) as number[];
+        return parts.reduce((a, b) => a + b, 0);
       },
       killClients: async (filter: ClientFilter) => {
         const parts = (await this.rpc({ kind: 'client-kill', filter })) as number[];

@@ -16,6 +16,7 @@ export const enum StatField {
   HeapUsed,
   ExpireCycles,
   ClientsTimedOut,
+  BlockedClients,
   Count,
 }
 

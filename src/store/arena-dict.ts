@@ -340,9 +340,10 @@ function reverseBits(v: number): number {
 const FAIR_SAMPLE = 15;
 
 /**
- * A random entry, close to uniform: a random non-empty bucket, then one of
- * up to 15 entries collected from it and the buckets after it, as Redis's
- * dictGetFairRandomKey does. 0 when empty.
+ * A random entry, close to uniform: from a random non-empty bucket, up to
+ * 15 entries are collected from it and the buckets after it (wrapping
+ * around), and one of them is picked, as Redis's dictGetFairRandomKey does.
+ * 0 when empty.
  */
 export function dictRandom(a: ShardArena, h: number, random: () => number = Math.random): number {
   const u32 = a.u32;
@@ -358,10 +359,11 @@ export function dictRandom(a: ShardArena, h: number, random: () => number = Math
   for (let tries = 0; bucketHead(start) === 0; tries++) {
     start = tries < 1000 ? Math.floor(random() * total) : (start + 1) % total;
   }
+  // dictGetSomeKeys: walk on from the random bucket, wrapping around, until min(15, size) entries are collected.
+  const want = Math.min(FAIR_SAMPLE, u32[(h + D_USED) >>> 2]);
   const sample: number[] = [];
-  for (let i = start, seen = 0; sample.length < FAIR_SAMPLE && seen < total; i = (i + 1) % total, seen++) {
-    for (let e = bucketHead(i); e !== 0 && sample.length < FAIR_SAMPLE; e = u32[e >>> 2]) sample.push(e);
-    if (sample.length > 0 && seen > 8) break;
+  for (let i = start, seen = 0; sample.length < want && seen < total; i = (i + 1) % total, seen++) {
+    for (let e = bucketHead(i); e !== 0 && sample.length < want; e = u32[e >>> 2]) sample.push(e);
   }
   return sample[Math.floor(random() * sample.length)];
 }

@@ -17,7 +17,10 @@ export const H_REHASHING = 7; // slot tables currently being rehashed
 export const H_BYTES = 8;
 /** Head of the list of detached collections waiting to be freed in the background (UNLINK). */
 export const H_LAZY = 9;
-export const H_WORDS_FIXED = 10;
+/** The FIFO list of records of clients blocked on this shard's keys (waiter-list.ts). */
+export const H_WAITERS_HEAD = 10;
+export const H_WAITERS_TAIL = 11;
+export const H_WORDS_FIXED = 12;
 
 export function headerLayout(databases: number): { dbDir: number; freeHeads: number; size: number } {
   const dbDir = H_WORDS_FIXED;

@@ -104,6 +104,13 @@ export class ShardArena {
     }
   }
 
+  /** Takes the lock only if it is free (no waiting): for a second lock taken out of ascending order. */
+  tryLock(): boolean {
+    if (Atomics.compareExchange(this.lockWord, H_LOCK, 0, 1) !== 0) return false;
+    if (this.header[H_BYTES] !== this.viewBytes) this.refreshViews();
+    return true;
+  }
+
   unlock(): void {
     if (Atomics.sub(this.lockWord, H_LOCK, 1) !== 1) {
       Atomics.store(this.lockWord, H_LOCK, 0);
