@@ -430,6 +430,25 @@ function encodingSteps(): Step[] {
   return steps;
 }
 
+/** Members past 127 bytes (the long length form of a packed element) in a listpack, and a TTL kept through growth and conversion. */
+function longMemberSteps(): Step[] {
+  const m = (c: string, n: number) => c.repeat(n);
+  const steps: Step[] = [['CONFIG', 'SET', 'zset-max-listpack-value', '1000']];
+  for (const key of ['lp', 'lp2']) {
+    steps.push(['ZADD', key, '3', m('c', 200), '1', m('a', 130), '2', m('b', 127), '2', m('b', 128), '5', Buffer.alloc(300, 0x80), '4', 'd'],
+      ['OBJECT', 'ENCODING', key], ['ZRANGE', key, '0', '-1', 'WITHSCORES'], ['ZREVRANGE', key, '0', '-1', 'WITHSCORES'],
+      ['ZREVRANGEBYSCORE', key, '+inf', '-inf', 'WITHSCORES', 'LIMIT', '1', '3'], ['ZRANK', key, m('b', 128)], ['ZREVRANK', key, 'd'],
+      ['ZSCORE', key, m('c', 200)], ['ZINCRBY', key, '10', m('a', 130)], ['ZRANGE', key, '-2', '-1'], ['ZPOPMAX', key, '2'],
+      ['ZREMRANGEBYRANK', key, '1', '1'], ['ZRANGE', key, '0', '-1', 'WITHSCORES'], ['ZPOPMIN', key], ['ZRANGE', key, '0', '-1']);
+    steps.push(['CONFIG', 'SET', 'zset-max-listpack-value', '100']);
+  }
+  steps.push(['ZADD', 'ttl', '1', 'a'], ['EXPIRE', 'ttl', '1000'], ['ZADD', 'ttl', '2', 'b', '3', m('x', 150)], ['OBJECT', 'ENCODING', 'ttl'],
+    { cmd: ['TTL', 'ttl'], near: 1 }, ['ZADD', 'ttl2', '1', 'a'], ['PEXPIRE', 'ttl2', '1000000'], ['ZREM', 'ttl2', 'b'],
+    ['ZADD', 'ttl2', '2', 'b'], { cmd: ['TTL', 'ttl2'], near: 1 }, ['ZREM', 'ttl2', 'a', 'b'], ['TTL', 'ttl2'],
+    ['ZADD', 'gone', '1', 'a'], ['ZADD', 'gone2', '1', 'a'], ['PEXPIRE', 'gone', '1'], ['PEXPIRE', 'gone2', '1']);
+  return steps;
+}
+
 if (requireRedisTools(t)) {
   const pair = await startPair(t);
   const [w, r] = await connectPair(t, pair);
@@ -464,6 +483,13 @@ if (requireRedisTools(t)) {
 
   t.test('OBJECT ENCODING around the thresholds', async (t) => {
     t.same(await run(encodingSteps()), []);
+  });
+
+  t.test('long members in a listpack, TTLs kept and lazily expired keys', async (t) => {
+    t.same(await run(longMemberSteps()), []);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    t.same(await diffScript(w, r, [['ZCARD', 'gone'], ['ZADD', 'gone', 'XX', '1', 'a'], ['EXISTS', 'gone'], ['ZADD', 'gone2', '2', 'b'],
+      ['ZRANGE', 'gone2', '0', '-1', 'WITHSCORES'], ['TTL', 'gone2']]), []);
   });
 
   t.test('COMMAND INFO and DOCS of the sorted-set commands', async (t) => {

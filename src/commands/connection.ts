@@ -470,7 +470,7 @@ export const connectionCommands: CommandSpec[] = [
       sub({ name: 'unblock', arity: -3, flags: adminFlags, since: '5.0.0',
         summary: 'Unblock a client blocked in a blocking command from a different connection',
         complexity: 'O(log N) where N is the number of client connections',
-        arguments: [arg('client-id', 'integer'), oneOf('unblock-type', [tokenArg('timeout', 'TIMEOUT'), tokenArg('error', 'ERROR')], { optional: true })],
+        arguments: [arg('client-id', 'integer'), oneOf('timeout_error', [tokenArg('timeout', 'TIMEOUT'), tokenArg('error', 'ERROR')], { optional: true })],
         handler: clientUnblock }),
       sub({ name: 'info', arity: 2, tips: ['nondeterministic_output'], since: '6.2.0',
         summary: 'Returns information about the current client connection.', complexity: 'O(1)', handler: clientInfo }),

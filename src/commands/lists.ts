@@ -375,7 +375,7 @@ function lpos(c: CommandContext): void {
     readForward(s.u8, qlCursor.pos);
     if (elemIs(c, 2)) {
       matches++;
-      matchIndex = fromTail ? len - index : index;
+      matchIndex = fromTail ? len - index - 1 : index;
       if (matches >= rank) {
         if (count === -1) break;
         lposMatches.push(matchIndex);

@@ -26,7 +26,7 @@ export { zsetPopReply } from './zset-common.js';
 const key1: [number, number, number] = [1, 1, 1];
 const categories = ['sortedset'];
 
-export const sortedSetCommands: CommandSpec[] = [
+const specs: CommandSpec[] = [
   defineCommand({ name: 'zadd', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: key1, keyFlags: ['RW', 'UPDATE'],
     categories, group, since: '1.2.0',
     summary: 'Add one or more members to a sorted set, or update its score if it already exists',
@@ -223,3 +223,9 @@ export const sortedSetCommands: CommandSpec[] = [
     arguments: [keyArg('destination', 0), arg('numkeys', 'integer'), keyArg('key', 1, { multiple: true })],
     getKeys: numkeysGetKeys(2, true), handler: zdiffstore }),
 ];
+
+// Z*STORE's legacy key range (1, 1, 1) names the destination only, but its
+// inputs are in other shards too: a write locking several shards.
+for (const spec of specs) if (spec.isWrite && spec.movableKeys) spec.spansShards = true;
+
+export const sortedSetCommands: CommandSpec[] = specs;

@@ -11,8 +11,10 @@
  * Ported: zzlFind (zlpFind), zzlInsert/zzlInsertAt (zlpInsert, the position
  * from zlpInsertPoint), zzlDelete and zzlDeleteRangeByRank/Score/Lex (all via
  * zlpDeleteBytes on a contiguous run), zzlFirstInRange/zzlLastInRange and
- * their lex forms (the rank-returning zlpFirstIn*, zlpLastIn*), and the
- * range checks zzlIsInRange/zzlIsInLexRange.
+ * their lex forms (zlpFirstIn, zlpLastIn; zlpRunFrom walks the forward
+ * runs), and the range checks zzlIsInRange/zzlIsInLexRange (mayOverlap).
+ * A -0 score is stored as 0, as Redis's listpack keeps scores as text or
+ * integers that carry no sign for zero.
  *
  * Everything that changes the payload may move the entry (resizeValue) and
  * returns the entry's new offset; it relies on `shard.link` from the key's
@@ -200,17 +202,22 @@ export const scoreBelowMax: EntryTest = () => lteMax(zlpAt.score, scoreRange);
 export const lexAboveMin: EntryTest = (u8) => lexGteMin(u8, zlpAt.member, zlpAt.len, lexRange);
 export const lexBelowMax: EntryTest = (u8) => lexLteMax(u8, zlpAt.member, zlpAt.len, lexRange);
 
+/** Whether the range set last can hold nothing (min after max, or equal with an open end). */
+let rangeEmpty = false;
+
 export function useScoreRange(r: ScoreRange): void {
   scoreRange = r;
+  rangeEmpty = scoreRangeEmpty(r);
 }
 
 export function useLexRange(r: LexRange): void {
   lexRange = r;
+  rangeEmpty = lexRangeEmpty(r);
 }
 
-/** zzlIsInRange / zzlIsInLexRange after the empty-range test: the last entry is above min, the first below max. */
+/** zzlIsInRange / zzlIsInLexRange: the range is not empty, the last entry is above min, the first below max. */
 function mayOverlap(s: Shard, e: number, aboveMin: EntryTest, belowMax: EntryTest): boolean {
-  if (zlpCount(s, e) === 0) return false;
+  if (rangeEmpty || zlpCount(s, e) === 0) return false;
   const u8 = s.u8;
   zlpRead(u8, zlpPrevPos(u8, zlpEnd(s, e)));
   if (!aboveMin(u8)) return false;
@@ -218,24 +225,18 @@ function mayOverlap(s: Shard, e: number, aboveMin: EntryTest, belowMax: EntryTes
   return belowMax(u8);
 }
 
-/** The 0-based rank of the entry the last zlpFirstIn / zlpLastIn returned. */
-export const zlpFound = { rank: 0 };
-
 /**
- * zzlFirstInRange / zzlFirstInLexRange: from the head, the first entry above
- * min, provided it is below max; 0 when none. Sets zlpFound.rank.
+ * zzlFirstInRange / zzlFirstInLexRange (after useScoreRange/useLexRange):
+ * from the head, the first entry above min, provided it is below max; 0
+ * when none.
  */
 export function zlpFirstIn(s: Shard, e: number, aboveMin: EntryTest, belowMax: EntryTest): number {
   if (!mayOverlap(s, e, aboveMin, belowMax)) return 0;
   const u8 = s.u8;
   const end = zlpEnd(s, e);
-  let rank = 0;
-  for (let p = s.collectionStart(e) + LP_FIRST; p < end; p = zlpAt.next, rank++) {
+  for (let p = s.collectionStart(e) + LP_FIRST; p < end; p = zlpAt.next) {
     zlpRead(u8, p);
-    if (aboveMin(u8)) {
-      zlpFound.rank = rank;
-      return belowMax(u8) ? p : 0;
-    }
+    if (aboveMin(u8)) return belowMax(u8) ? p : 0;
   }
   return 0;
 }
@@ -245,13 +246,9 @@ export function zlpLastIn(s: Shard, e: number, aboveMin: EntryTest, belowMax: En
   if (!mayOverlap(s, e, aboveMin, belowMax)) return 0;
   const u8 = s.u8;
   const first = s.collectionStart(e) + LP_FIRST;
-  let rank = zlpCount(s, e) - 1;
-  for (let p = zlpPrevPos(u8, zlpEnd(s, e)); ; p = zlpPrevPos(u8, p), rank--) {
+  for (let p = zlpPrevPos(u8, zlpEnd(s, e)); ; p = zlpPrevPos(u8, p)) {
     zlpRead(u8, p);
-    if (belowMax(u8)) {
-      zlpFound.rank = rank;
-      return aboveMin(u8) ? p : 0;
-    }
+    if (belowMax(u8)) return aboveMin(u8) ? p : 0;
     if (p === first) return 0;
   }
 }
