@@ -143,6 +143,13 @@ function randomMemberSteps(skiplist: boolean): Step[] {
       ['ZRANDMEMBER', 'rz', '0'], ['ZRANDMEMBER', 'rz', '0', 'WITHSCORES'], ['ZRANDMEMBER', 'missing'], ['ZRANDMEMBER', 'missing', '5'],
       ['ZRANDMEMBER', 'missing', '-5', 'WITHSCORES'], ['ZRANDMEMBER', 'missing', '0']);
   }
+  const wide = new Map<string, string>();
+  for (let i = 0; i < 40; i++) wide.set(`w${i}`, String(i));
+  steps.push(['ZADD', 'rw', ...[...wide].flatMap(([m, sc]) => [sc, m])]);
+  for (const n of ['5', '13', '14', '39', '-50']) {
+    steps.push({ cmd: ['ZRANDMEMBER', 'rw', n, 'WITHSCORES'], map: randomShape(wide, !n.startsWith('-'), true) },
+      { cmd: ['ZRANDMEMBER', 'rw', n], map: randomShape(wide, !n.startsWith('-'), false) });
+  }
   steps.push(
     ['SET', 'str', 'v'],
     ['ZRANDMEMBER', 'str'],
@@ -306,6 +313,24 @@ if (requireRedisTools(t)) {
   t.test('ZRANDMEMBER shapes, counts and members', async (t) => {
     t.same(await run(randomMemberSteps(false)), []);
     t.same(await run(randomMemberSteps(true)), []);
+  });
+
+  t.test('ZRANDMEMBER picks uniformly (chi-square, as Redis\'s tests check)', async (t) => {
+    for (const entries of ['128', '0']) {
+      await w.command('FLUSHALL');
+      await w.command('CONFIG', 'SET', 'zset-max-ziplist-entries', entries);
+      await w.command('ZADD', 'u', ...Array.from({ length: 10 }, (_, i) => [String(i), `m${i}`]).flat());
+      const counts = new Map<string, number>();
+      const tally = (reply: Buffer) => {
+        for (const item of parseResp(reply.toString('latin1')).items) counts.set(item.text, (counts.get(item.text) ?? 0) + 1);
+      };
+      tally(await w.command('ZRANDMEMBER', 'u', '-1000'));
+      for (let i = 0; i < 250; i++) tally(await w.command('ZRANDMEMBER', 'u', '4'));
+      const expected = 2000 / 10;
+      let chi = 0;
+      for (let i = 0; i < 10; i++) chi += ((counts.get(`m${i}`) ?? 0) - expected) ** 2 / expected;
+      t.ok(chi < 40, `chi-square ${chi.toFixed(1)} with zset-max-ziplist-entries ${entries}`);
+    }
   });
 
   t.test('ZSCAN', async (t) => {

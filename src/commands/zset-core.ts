@@ -377,15 +377,33 @@ function zrandmemberWithCount(c: CommandContext, count: number, withScores: bool
   }
 }
 
-/** n distinct members in random order: a partial Fisher-Yates shuffle of the ranks. */
+/** zrandmemberWithCountCommand's CASE 3 threshold: above count * 3 > size, shuffle instead of sampling. */
+const SUB_STRATEGY_MUL = 3;
+
+/**
+ * n distinct members (n < size) in random order: a partial Fisher-Yates
+ * shuffle of the ranks when n is a good part of the set (CASE 3), random
+ * ranks until n distinct ones came up otherwise (CASE 4, O(n)).
+ */
 function replyDistinct(c: CommandContext, size: number, n: number, withScores: boolean): void {
-  const ranks = new Uint32Array(size);
-  for (let i = 0; i < size; i++) ranks[i] = i;
-  for (let i = 0; i < n; i++) {
-    const j = i + Math.floor(Math.random() * (size - i));
-    const r = ranks[j];
-    ranks[j] = ranks[i];
-    ranks[i] = r;
+  if (n * SUB_STRATEGY_MUL > size) {
+    const ranks = new Uint32Array(size);
+    for (let i = 0; i < size; i++) ranks[i] = i;
+    for (let i = 0; i < n; i++) {
+      const j = i + Math.floor(Math.random() * (size - i));
+      const r = ranks[j];
+      ranks[j] = ranks[i];
+      ranks[i] = r;
+      zcSeekRank(r);
+      replyMember(c, withScores);
+    }
+    return;
+  }
+  const picked = new Set<number>();
+  while (picked.size < n) {
+    const r = Math.floor(Math.random() * size);
+    if (picked.has(r)) continue;
+    picked.add(r);
     zcSeekRank(r);
     replyMember(c, withScores);
   }

@@ -1,0 +1,131 @@
+/**
+ * Blocking list commands across worker threads (src/commands/blocking.ts):
+ * served by a push on another thread in FIFO order, exactly once, with
+ * Redis's replies for timeouts, CLIENT UNBLOCK and the immediate path, and
+ * no element lost or delivered twice under concurrent pushers and poppers.
+ */
+import t from 'tap';
+import { RawClient, startWeft } from './helpers/servers.js';
+
+const weft = await startWeft([], { threads: 2 });
+t.teardown(() => weft.stop());
+const clients: RawClient[] = [];
+t.teardown(() => clients.forEach((c) => c.close()));
+const connect = async () => {
+  const c = await RawClient.connect(weft.port);
+  clients.push(c);
+  return c;
+};
+const text = (b: Buffer) => b.toString('latin1');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function blockedCount(c: RawClient): Promise<number> {
+  return Number(/blocked_clients:(\d+)/.exec(text(await c.command('INFO', 'clients')))![1]);
+}
+
+/** Waits until INFO counts at least n blocked clients (the rows of other threads are published every cron tick). */
+async function waitBlocked(c: RawClient, n: number): Promise<void> {
+  for (let i = 0; i < 300 && (await blockedCount(c)) < n; i++) await sleep(10);
+  t.ok((await blockedCount(c)) >= n, `${n} clients blocked`);
+}
+
+async function waitUnblocked(c: RawClient): Promise<void> {
+  for (let i = 0; i < 300 && (await blockedCount(c)) !== 0; i++) await sleep(10);
+  t.equal(await blockedCount(c), 0, 'no client blocked');
+}
+
+t.test('BLPOP waiters on two threads are served in arrival order by one push', async (t) => {
+  const admin = await connect();
+  const a = await connect();
+  const b = await connect();
+  a.write('*4\r\n$5\r\nBLPOP\r\n$2\r\nq1\r\n$2\r\nq2\r\n$1\r\n5\r\n');
+  await waitBlocked(admin, 1);
+  b.write('*3\r\n$5\r\nBLPOP\r\n$2\r\nq2\r\n$1\r\n5\r\n');
+  await waitBlocked(admin, 2);
+  t.equal(text(await admin.command('RPUSH', 'q2', 'x', 'y', 'z')), ':3\r\n', 'the pusher sees the length before serving');
+  t.equal(text(await a.reply()), '*2\r\n$2\r\nq2\r\n$1\r\nx\r\n');
+  t.equal(text(await b.reply()), '*2\r\n$2\r\nq2\r\n$1\r\ny\r\n');
+  t.equal(text(await admin.command('LRANGE', 'q2', '0', '-1')), '*1\r\n$1\r\nz\r\n', 'served inside the push');
+  await waitUnblocked(admin);
+});
+
+t.test('immediate path, errors and timeouts as Redis', async (t) => {
+  const c = await connect();
+  await c.command('RPUSH', 'l', 'a', 'b');
+  t.equal(text(await c.command('BRPOP', 'missing', 'l', '1')), '*2\r\n$1\r\nl\r\n$1\r\nb\r\n');
+  await c.command('SET', 's', 'v');
+  t.equal(text(await c.command('BLPOP', 's', '1')), '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n');
+  t.equal(text(await c.command('BLPOP', 'x', '-1')), '-ERR timeout is negative\r\n');
+  t.equal(text(await c.command('BLPOP', 'x', 'abc')), '-ERR timeout is not a float or out of range\r\n');
+  const started = Date.now();
+  t.equal(text(await c.command('BLPOP', 'x', '0.2')), '*-1\r\n', 'a timeout replies a null array');
+  t.ok(Date.now() - started >= 190, 'waited for the timeout');
+  t.equal(text(await c.command('BLMOVE', 'x', 'y', 'LEFT', 'RIGHT', '0.1')), '*-1\r\n', 'BLMOVE times out with a null array too');
+  t.equal(text(await c.command('BLMPOP', '0.1', '2', 'l', 'x', 'LEFT', 'COUNT', '5')), '*2\r\n$1\r\nl\r\n*1\r\n$1\r\na\r\n');
+});
+
+t.test('BLMOVE and BLMPOP are served by a push', async (t) => {
+  const admin = await connect();
+  const m = await connect();
+  m.write('*6\r\n$6\r\nBLMOVE\r\n$3\r\nsrc\r\n$3\r\ndst\r\n$5\r\nRIGHT\r\n$4\r\nLEFT\r\n$1\r\n5\r\n');
+  await waitBlocked(admin, 1);
+  await admin.command('LPUSH', 'src', 'p', 'q');
+  t.equal(text(await m.reply()), '$1\r\np\r\n');
+  t.equal(text(await admin.command('LRANGE', 'dst', '0', '-1')), '*1\r\n$1\r\np\r\n');
+  t.equal(text(await admin.command('LRANGE', 'src', '0', '-1')), '*1\r\n$1\r\nq\r\n');
+  const p = await connect();
+  p.write('*7\r\n$6\r\nBLMPOP\r\n$1\r\n5\r\n$1\r\n1\r\n$2\r\nmp\r\n$5\r\nRIGHT\r\n$5\r\nCOUNT\r\n$1\r\n2\r\n');
+  await waitBlocked(admin, 1);
+  await admin.command('RPUSH', 'mp', '1', '2', '3');
+  t.equal(text(await p.reply()), '*2\r\n$2\r\nmp\r\n*2\r\n$1\r\n3\r\n$1\r\n2\r\n');
+});
+
+t.test('CLIENT UNBLOCK, with TIMEOUT and ERROR', async (t) => {
+  const admin = await connect();
+  const c = await connect();
+  const id = text(await c.command('CLIENT', 'ID')).slice(1).trim();
+  c.write('*3\r\n$5\r\nBLPOP\r\n$2\r\nub\r\n$1\r\n0\r\n');
+  await waitBlocked(admin, 1);
+  t.equal(text(await admin.command('CLIENT', 'UNBLOCK', id)), ':1\r\n');
+  t.equal(text(await c.reply()), '*-1\r\n');
+  t.equal(text(await admin.command('CLIENT', 'UNBLOCK', id)), ':0\r\n', 'no longer blocked');
+  c.write('*3\r\n$5\r\nBLPOP\r\n$2\r\nub\r\n$1\r\n0\r\n');
+  await waitBlocked(admin, 1);
+  t.equal(text(await admin.command('CLIENT', 'UNBLOCK', id, 'ERROR')), ':1\r\n');
+  t.equal(text(await c.reply()), '-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n');
+  await admin.command('LPUSH', 'ub', 'kept');
+  t.equal(text(await admin.command('LLEN', 'ub')), ':1\r\n', 'an unblocked client takes nothing');
+});
+
+t.test('a disconnected waiter never swallows an element', async (t) => {
+  const admin = await connect();
+  const gone = await RawClient.connect(weft.port);
+  gone.write('*3\r\n$5\r\nBLPOP\r\n$2\r\ndc\r\n$1\r\n0\r\n');
+  await waitBlocked(admin, 1);
+  gone.close();
+  await waitUnblocked(admin);
+  await admin.command('RPUSH', 'dc', 'v');
+  t.equal(text(await admin.command('LLEN', 'dc')), ':1\r\n');
+});
+
+t.test('concurrent poppers and pushers: every element delivered exactly once', async (t) => {
+  const poppers = await Promise.all(Array.from({ length: 8 }, connect));
+  const pushers = await Promise.all(Array.from({ length: 4 }, connect));
+  const perPusher = 250;
+  const total = perPusher * pushers.length;
+  const received: string[] = [];
+  const popLoops = poppers.map(async (c) => {
+    for (;;) {
+      const r = text(await c.command('BLPOP', 'cq', '1'));
+      if (r === '*-1\r\n') return;
+      received.push(r.split('\r\n')[4]);
+    }
+  });
+  await Promise.all(pushers.map(async (c, p) => {
+    for (let i = 0; i < perPusher; i++) await c.command('RPUSH', 'cq', `${p}:${i}`);
+  }));
+  await Promise.all(popLoops);
+  t.equal(received.length, total, 'nothing lost');
+  t.equal(new Set(received).size, total, 'nothing delivered twice');
+  t.equal(text(await pushers[0].command('EXISTS', 'cq')), ':0\r\n');
+});
