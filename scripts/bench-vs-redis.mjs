@@ -9,7 +9,8 @@
 // to core 0 and the client to core 1 (taskset) when the machine has 2+ cores.
 //
 // Usage: scripts/bench-vs-redis [--requests N] [--rounds R] [--tests set,get,incr,mset]
-//        [--keys N] [--skip-memory] [--threads T]      (WEFT_DIST=dir: benchmark another build)
+//        [--keys N] [--skip-memory] [--threads T] [--baseline DIR]  (WEFT_DIST=dir: benchmark another build;
+//        --baseline: also run another build's dist/ with one thread, in the same rounds)
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,7 @@ const rounds = Number(opt('rounds', '2'));
 const tests = opt('tests', 'set,get,incr,mset').split(',');
 const memoryKeys = Number(opt('keys', '1000000'));
 const skipMemory = flag('skip-memory');
+const baseline = opt('baseline', '');
 const allThreads = Number(opt('threads', String(os.availableParallelism())));
 requireTools();
 
@@ -65,7 +67,7 @@ async function loadKeys(port, count) {
 }
 
 async function main() {
-  const weftArgs = (threads) => (port) => [nodeBin, path.join(dist, 'server', 'main.js'),
+  const weftArgs = (threads, from = dist) => (port) => [nodeBin, path.join(from, 'server', 'main.js'),
     '--port', String(port), '--bind', '127.0.0.1', '--threads', String(threads), '--save', ''];
   const startAll = async () => {
     const list = [
@@ -73,6 +75,8 @@ async function main() {
       await start('weft-1t', weftArgs(1)),
     ];
     if (allThreads > 1) list.push(await start(`weft-${allThreads}t`, weftArgs(allThreads)));
+    // --baseline DIR: another build's dist/ (one thread) in the same run, to measure a change.
+    if (baseline) list.push(await start('base-1t', weftArgs(1, path.resolve(baseline))));
     return list;
   };
   let servers = await startAll();

@@ -23,6 +23,16 @@ const ALIGNED = [
   'pexpiretime', 'persist', 'keys', 'scan', 'randomkey', 'rename', 'renamenx', 'copy', 'object',
   'setbit', 'getbit', 'bitcount', 'bitpos', 'bitop', 'bitfield', 'bitfield_ro', 'lcs',
   'cluster', 'asking', 'readonly', 'readwrite',
+  'lpush', 'rpush', 'lpushx', 'rpushx', 'lpop', 'rpop', 'llen', 'lindex', 'lset', 'lrange', 'ltrim', 'lrem', 'linsert', 'lpos',
+  'lmove', 'rpoplpush', 'lmpop', 'blpop', 'brpop', 'blmove', 'brpoplpush', 'blmpop',
+  'hset', 'hsetnx', 'hmset', 'hget', 'hmget', 'hdel', 'hlen', 'hstrlen', 'hexists', 'hincrby', 'hincrbyfloat', 'hkeys', 'hvals',
+  'hgetall', 'hrandfield', 'hscan',
+  'sadd', 'srem', 'scard', 'sismember', 'smismember', 'smembers', 'smove', 'spop', 'srandmember', 'sinter', 'sintercard',
+  'sinterstore', 'sunion', 'sunionstore', 'sdiff', 'sdiffstore', 'sscan',
+  'zadd', 'zincrby', 'zrem', 'zcard', 'zscore', 'zmscore', 'zrank', 'zrevrank', 'zcount', 'zlexcount', 'zrange', 'zrangestore',
+  'zrevrange', 'zrangebyscore', 'zrevrangebyscore', 'zrangebylex', 'zrevrangebylex', 'zremrangebyrank', 'zremrangebyscore',
+  'zremrangebylex', 'zpopmin', 'zpopmax', 'zmpop', 'zrandmember', 'zunion', 'zinter', 'zdiff', 'zintercard', 'zunionstore',
+  'zinterstore', 'zdiffstore', 'zscan', 'bzpopmin', 'bzpopmax', 'bzmpop',
 ];
 
 /** weft commands Redis 7.0 does not have (CLIENT SETINFO and CLUSTER MYSHARDID came with 7.2). */

@@ -28,6 +28,7 @@ import {
   type WaiterRequest,
 } from '../store/waiter-list.js';
 import { keyHash, keyHashSlot, slotAndHash } from '../store/key-hash.js';
+import { longDoubleToNumber, parseLongDouble } from './numbers.js';
 
 /** What a blocked client will do when served. */
 export const enum WaiterKind {
@@ -50,32 +51,65 @@ export const TO_RIGHT = 2;
 /** Claim slots per worker thread (each blocked client holds one while it waits). */
 export const CLAIM_SLOTS_PER_THREAD = 65536;
 
+const TIMEOUT_NOT_FLOAT = 'timeout is not a float or out of range';
+const TIMEOUT_NEGATIVE = 'timeout is negative';
+const TIMEOUT_OUT_OF_RANGE = 'timeout is out of range';
+/** A thread has CLAIM_SLOTS_PER_THREAD claim words; one more blocked client is refused. */
+const TOO_MANY_BLOCKED = 'too many blocked clients on this thread';
+/** LLONG_MAX milliseconds: the largest timeout Redis accepts. */
+const MAX_TIMEOUT_MS = 9223372036854775807;
+
+/**
+ * getTimeoutFromObjectOrReply (seconds as a long double, rounded up to
+ * whole milliseconds): the timeout in ms (0 = forever), or null after
+ * replying Redis's error.
+ */
+export function parseTimeout(c: CommandContext, i: number): number | null {
+  const v = parseLongDouble(c.buf, c.argStart[i], c.argLen[i]);
+  if (v === null) {
+    c.out.error(TIMEOUT_NOT_FLOAT);
+    return null;
+  }
+  const ms = Math.ceil(longDoubleToNumber(v) * 1000);
+  if (ms < 0) {
+    c.out.error(TIMEOUT_NEGATIVE);
+    return null;
+  }
+  if (ms > MAX_TIMEOUT_MS - c.now || !Number.isFinite(ms)) {
+    c.out.error(TIMEOUT_OUT_OF_RANGE);
+    return null;
+  }
+  return ms;
+}
+
 /** A claim word is generation * 2 + 1 while waiting, generation * 2 once claimed. */
 const GENERATION_LIMIT = 2 ** 30;
 
 /**
- * How a writer serves one waiter on the key it just created, under the
- * key's lock: writes the waiter's reply into `out` and returns true, or
- * returns false when the key cannot serve this kind of waiter (wrong type).
- * Registered by the list and sorted-set families.
+ * How a writer serves one kind of waiter on the key it just created, under
+ * the key's lock. Registered by the list and sorted-set families.
  */
-export type ServeFunction = (c: CommandContext, shard: Shard, e: number, key: Buffer, waiter: WaiterRequest, destination: Buffer | null,
-  out: ReplyWriter) => ServeOutcome;
-
-export const enum ServeOutcome {
-  /** The waiter was served; its reply is in `out`. */
-  Served,
-  /** This waiter cannot be served by this key (another type): try the next one. */
-  Skip,
-  /** The waiter gets an error (BLMOVE to a wrong-type destination) in `out`; the element stays. */
-  Failed,
+export interface WaiterServer {
+  /**
+   * Whether this key can serve the waiter now: its type (waiters of another
+   * type are skipped) and any further lock the serve needs. Decided before
+   * the waiter is claimed, so a claimed waiter is always answered.
+   */
+  accepts(c: CommandContext, shard: Shard, e: number, waiter: WaiterRequest, destination: Buffer | null): boolean;
+  /**
+   * Serves the claimed waiter, its reply into `out`: the element(s), or an
+   * error reply when it cannot take one (BLMOVE to a wrong-type destination:
+   * the element stays for the next waiter). Calls setServedEffect with what
+   * to propagate when it changed the dataset.
+   */
+  serve(c: CommandContext, shard: Shard, e: number, key: Buffer, waiter: WaiterRequest, destination: Buffer | null, out: ReplyWriter): void;
 }
 
-const servers = new Map<WaiterKind, ServeFunction>();
+const servers = new Map<WaiterKind, WaiterServer>();
 
 /** The list and sorted-set families register how each kind of waiter is served. */
-export function registerServe(kind: WaiterKind, serve: ServeFunction): void {
-  servers.set(kind, serve);
+export function registerServer(kind: WaiterKind, server: WaiterServer): void {
+  servers.set(kind, server);
 }
 
 /** A key created by the current command that someone may wait on. */
@@ -94,12 +128,8 @@ export function signalKeyAsReady(c: CommandContext, keyArg: number): void {
   const slot = keyHashSlot(c.buf, c.argStart[keyArg], c.argLen[keyArg]);
   const shard = c.ks.shards[slot & c.ks.shardMask];
   if (!hasWaiters(shard)) return;
-  signalReady(c, shard.index, c.ks.dbMap[c.client.db], Buffer.from(c.argBuffer(keyArg)));
-}
-
-export function signalReady(c: CommandContext, shard: number, db: number, key: Buffer): void {
   c.readyKeys ??= [];
-  c.readyKeys.push({ shard, db, key });
+  c.readyKeys.push({ shard: shard.index, db: c.ks.dbMap[c.client.db], key: Buffer.from(c.argBuffer(keyArg)) });
 }
 
 export interface ServeHooks {
@@ -138,33 +168,21 @@ function serveKey(c: CommandContext, states: Int32Array, hooks: ServeHooks, k: R
     const e = shard.find(k.db, slotIndex, k.key, 0, k.key.length, hash, c.now);
     if (e === 0) return;
     readWaiter(shard, r, waiter);
-    const serve = servers.get(waiter.kind as WaiterKind);
-    const word = waiter.generation * 2 + 1;
-    if (serve === undefined || Atomics.load(states, waiter.slot) !== word) {
-      // A waiter claimed elsewhere (served on another key, timed out, gone): its record is stale.
-      if (serve !== undefined) {
-        removeWaiter(shard, r);
-        continue;
-      }
+    const server = servers.get(waiter.kind as WaiterKind);
+    const destination = waiter.kind === WaiterKind.Move ? waiterDestination(shard, r) : null;
+    if (server === undefined || !server.accepts(c, shard, e, waiter, destination)) {
       previous = r;
       continue;
     }
-    const destination = waiter.kind === WaiterKind.Move ? waiterDestination(shard, r) : null;
-    serveOut.resp = waiter.resp;
-    const mark = serveOut.mark();
+    const word = waiter.generation * 2 + 1;
     if (Atomics.compareExchange(states, waiter.slot, word, word - 1) !== word) {
+      // Claimed elsewhere (served on another key, timed out, gone): the record is stale.
       removeWaiter(shard, r);
       continue;
     }
+    serveOut.resp = waiter.resp;
     servedEffect = null;
-    const outcome = serve(c, shard, e, k.key, waiter, destination, serveOut);
-    if (outcome === ServeOutcome.Skip) {
-      // Give the claim back: the waiter keeps waiting for a key of its type.
-      Atomics.store(states, waiter.slot, word);
-      serveOut.rollback(mark);
-      previous = r;
-      continue;
-    }
+    server.serve(c, shard, e, k.key, waiter, destination, serveOut);
     if (servedEffect !== null) hooks.propagate(c, servedEffect);
     servedEffect = null;
     // The serve may have moved records (it can create keys and allocate): find ours again by identity.
@@ -174,6 +192,13 @@ function serveKey(c: CommandContext, states: Int32Array, hooks: ServeHooks, k: R
 }
 
 // ---- the waiting side ----
+
+/** Blocks the current client (every key of the request is empty): the promise its connection waits on. */
+export function blockOrError(c: CommandContext, request: BlockRequest): Promise<ReplyFunction> | void {
+  const waiting = c.server.blocking.block(c, request);
+  if (waiting === null) c.out.error(TOO_MANY_BLOCKED);
+  else return waiting;
+}
 
 interface LocalWaiter {
   generation: number;
@@ -189,8 +214,9 @@ export interface BlockRequest {
   kind: WaiterKind;
   flags: number;
   count: number;
-  /** Argument positions of the keys waited on. */
-  keys: number[];
+  /** Argument positions of the keys waited on: firstKey..lastKey. */
+  firstKey: number;
+  lastKey: number;
   /** Argument position of the destination (BLMOVE), or -1. */
   destination: number;
   /** Milliseconds, 0 = forever. */
@@ -238,7 +264,7 @@ export class BlockedClients {
     };
     const shards: number[] = [];
     const dest = request.destination;
-    for (const i of request.keys) {
+    for (let i = request.firstKey; i <= request.lastKey; i++) {
       const shard = c.ks.shards[keyHashSlot(c.buf, c.argStart[i], c.argLen[i]) & c.ks.shardMask];
       if (!shards.includes(shard.index)) shards.push(shard.index);
       addWaiter(shard, w, c.buf, c.argStart[i], c.argLen[i], dest >= 0 ? c.buf : null, dest >= 0 ? c.argStart[dest] : 0,

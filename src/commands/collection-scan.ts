@@ -42,19 +42,17 @@
  *       Writes `[cursor, [elements...]]` (the same in RESP2 and RESP3).
  */
 import type { CommandContext } from './context.js';
-import { NOT_INTEGER, SYNTAX } from './errors.js';
-import { globMatch } from './glob.js';
+import { INVALID_CURSOR, NOT_INTEGER, SYNTAX } from './errors.js';
+import { globMatch, isMatchAll } from './glob.js';
+import { parseScanCursor } from './numbers.js';
 import { dictScan } from '../store/arena-dict.js';
 import type { ShardArena } from '../store/shard-arena.js';
 
-export const INVALID_CURSOR = 'invalid cursor';
 /** COUNT's default (scanGenericCommand). */
 const DEFAULT_COUNT = 10;
 /** Buckets visited per requested element before a call gives up (maxiterations = count * 10). */
 const ITERATIONS_PER_ELEMENT = 10;
-const TWO_32 = 2 ** 32;
-const TWO_64 = 1n << 64n;
-const ULONG_MAX = TWO_64 - 1n;
+const LOW_32_BITS = 0xffffffffn;
 const EMPTY_SCAN = Buffer.from('*2\r\n$1\r\n0\r\n*0\r\n', 'latin1');
 
 /**
@@ -64,27 +62,8 @@ const EMPTY_SCAN = Buffer.from('*2\r\n$1\r\n0\r\n*0\r\n', 'latin1');
  * -1 after replying `invalid cursor`.
  */
 export function scanCursorArg(c: CommandContext, i = 2): number {
-  const s = c.argStart[i];
-  const n = c.argLen[i];
-  const b = c.buf;
-  let p = s;
-  let neg = false;
-  if (n > 0 && (b[p] === 43 || b[p] === 45)) {
-    neg = b[p] === 45;
-    p++;
-    if (p === s + n) return invalidCursor(c);
-  }
-  for (let k = p; k < s + n; k++) if (b[k] < 48 || b[k] > 57) return invalidCursor(c);
-  if (s + n - p <= 15) {
-    let v = 0;
-    for (let k = p; k < s + n; k++) v = v * 10 + (b[k] - 48);
-    if (neg && v !== 0) v = TWO_32 - (v % TWO_32);
-    return v % TWO_32;
-  }
-  let big = BigInt(Buffer.from(b.buffer, b.byteOffset + p, s + n - p).toString('latin1'));
-  if (big > ULONG_MAX) return invalidCursor(c);
-  if (neg && big !== 0n) big = TWO_64 - big;
-  return Number(big % BigInt(TWO_32));
+  const cursor = parseScanCursor(c.buf, c.argStart[i], c.argLen[i]);
+  return cursor === null ? invalidCursor(c) : Number(cursor & LOW_32_BITS);
 }
 
 function invalidCursor(c: CommandContext): number {
@@ -160,7 +139,7 @@ export class CollectionScanResult {
     if (matchArg >= 0) {
       this.ps = c.argStart[matchArg];
       this.pe = this.ps + c.argLen[matchArg];
-      this.matchAll = this.pe - this.ps === 1 && c.buf[this.ps] === 42;
+      this.matchAll = isMatchAll(c.buf, this.ps, this.pe);
     } else {
       this.matchAll = true;
     }

@@ -155,6 +155,28 @@ export function hasArg(c: CommandContext, from: number, word: string): boolean {
   return false;
 }
 
+/**
+ * genericGetKeys for the numkeys commands (zunionInterDiffGetKeys,
+ * zunionInterDiffStoreGetKeys, zmpopGetKeys, blmpopGetKeys...): no keys when numkeys cannot
+ * be right; a destination at argument 1 comes last.
+ */
+export function numkeysGetKeys(numkeysIdx: number, store: boolean): (c: CommandContext) => number[] {
+  return (c) => {
+    const n = atoi(c.argLatin1(numkeysIdx));
+    if (n < 1 || n > c.argc - numkeysIdx - 1) return [];
+    const keys: number[] = [];
+    for (let i = 0; i < n; i++) keys.push(numkeysIdx + 1 + i);
+    if (store) keys.push(1);
+    return keys;
+  };
+}
+
+/** C's atoi: leading space, a sign, then digits up to the first other byte (0 when none). */
+function atoi(text: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
 /** A key found by a command's own key finder, with its access flags (COMMAND GETKEYSANDFLAGS). */
 export interface KeyRef {
   pos: number;

@@ -18,6 +18,7 @@ import { blockingListCommands } from './blocking-lists.js';
 import { hashCommands } from './hashes.js';
 import { setCommands } from './sets.js';
 import { sortedSetCommands } from './sorted-sets.js';
+import { blockingSortedSetCommands } from './blocking-sorted-sets.js';
 
 function lowerHash(buf: Uint8Array, start: number, len: number): number {
   let h = 0x811c9dc5;
@@ -114,6 +115,7 @@ export function commandTable(): CommandTable {
     ...hashCommands,
     ...setCommands,
     ...sortedSetCommands,
+    ...blockingSortedSetCommands,
   ]);
   return table;
 }

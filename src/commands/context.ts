@@ -12,7 +12,7 @@ import { E_LRU, E_TYPE } from '../store/layout.js';
 import { parseLongLong } from '../protocol/resp-parser.js';
 import type { ClientState, ServerServices } from './client-state.js';
 import type { CommandSpec } from './command-spec.js';
-import { WRONGTYPE } from './errors.js';
+import { OUT_OF_RANGE, WRONGTYPE } from './errors.js';
 import type { ReadyKey } from './blocking.js';
 
 export class CommandContext {
@@ -85,6 +85,19 @@ export class CommandContext {
   argInt(i: number): number | null {
     const s = this.argStart[i];
     return parseLongLong(this.buf, s, s + this.argLen[i]);
+  }
+
+  /**
+   * getPositiveLongFromObjectOrReply: argument i as an integer >= 0, or
+   * null after replying Redis's range error (a non-integer gets it too).
+   */
+  argCountOrReply(i: number): number | null {
+    const n = this.argInt(i);
+    if (n === null || n < 0) {
+      this.out.error(OUT_OF_RANGE);
+      return null;
+    }
+    return n;
   }
 
   /** Arguments equal byte for byte. */

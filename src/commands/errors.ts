@@ -11,6 +11,9 @@ export const MASTERDOWN = "-MASTERDOWN Link with MASTER is down and replica-serv
 export const OOM = "-OOM command not allowed when used memory > 'maxmemory'.";
 export const STRING_TOO_LONG = 'string exceeds maximum allowed size (proto-max-bulk-len)';
 export const OUT_OF_RANGE = 'value is out of range, must be positive';
+export const INVALID_CURSOR = 'invalid cursor';
+export const NUMKEYS_NOT_POSITIVE = 'numkeys should be greater than 0';
+export const COUNT_NOT_POSITIVE = 'count should be greater than 0';
 
 export function invalidExpire(command: string): string {
   return `invalid expire time in '${command}' command`;

@@ -16,7 +16,7 @@ import type { CommandContext } from './context.js';
 import { SlotTables } from '../store/slot-tables.js';
 import { E_ENCODING, E_VALLEN, ValueType } from '../store/layout.js';
 import { CollectionEncoding, LP_COUNT } from '../store/collection-layout.js';
-import { LP_EMPTY_BYTES, lpPayloadBytes } from '../store/hash-listpack.js';
+import { LP_EMPTY_BYTES } from '../store/hash-listpack.js';
 import { packedSize } from '../store/packed.js';
 import {
   hashChange, hashConvert, hashDelete, hashForEach, hashGet, hashLength, hashSet, hashValue, isListpack,
@@ -76,7 +76,7 @@ export function opTryConversion(c: CommandContext, e: number, first: number, las
     if (len > maxValue) return hashConvert(s, c.db, e);
     sum += len;
   }
-  return lpPayloadBytes(s, e) + sum > LISTPACK_MAX_SAFETY_SIZE ? hashConvert(s, c.db, e) : e;
+  return s.collectionBytes(e) + sum > LISTPACK_MAX_SAFETY_SIZE ? hashConvert(s, c.db, e) : e;
 }
 
 /** hashTypeSet of field argument `f` to `val[vs, vs+vl)`; returns the entry (hashChange.updated: the field existed). */

@@ -5,7 +5,8 @@
  */
 import { arg, defineCommand, type CommandSpec } from './command-spec.js';
 import type { CommandContext } from './context.js';
-import { NOT_INTEGER, SYNTAX } from './errors.js';
+import { INVALID_CURSOR, NOT_INTEGER, SYNTAX } from './errors.js';
+import { parseScanCursor } from './numbers.js';
 import { globMatch, isMatchAll } from './glob.js';
 import { TYPE_NAMES } from './keys.js';
 import { E_KEYLEN, E_TYPE } from '../store/layout.js';
@@ -39,22 +40,6 @@ function keys(c: CommandContext): void {
   for (const k of found) c.out.bulkBytes(k, 0, k.length);
 }
 
-/**
- * parseScanCursorOrReply: strtoul in base 10 over the whole text. Like C, it
- * takes an empty text as 0, a sign, and a negative value modulo 2^64; it
- * refuses leading space, trailing bytes and values beyond 2^64 - 1. A
- * cursor weft never handed out (beyond 2^53) restarts the scan.
- */
-function parseScanCursor(text: string): number | null {
-  const m = /^([+-]?)(\d*)$/.exec(text);
-  if (!m || (m[1] !== '' && m[2] === '')) return null;
-  if (m[2] === '') return 0;
-  const v = BigInt(m[2]);
-  if (v > 18446744073709551615n) return null;
-  const n = m[1] === '-' && v !== 0n ? 18446744073709551616n - v : v;
-  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : Number.MAX_SAFE_INTEGER;
-}
-
 const SLOT_BITS = 14;
 const SLOTS = 1 << SLOT_BITS;
 
@@ -65,11 +50,13 @@ const SLOTS = 1 << SLOT_BITS;
  * slot.
  */
 function scan(c: CommandContext): void {
-  const cursor = parseScanCursor(c.argLatin1(1));
-  if (cursor === null) {
-    c.out.error('invalid cursor');
+  const parsed = parseScanCursor(c.buf, c.argStart[1], c.argLen[1]);
+  if (parsed === null) {
+    c.out.error(INVALID_CURSOR);
     return;
   }
+  // A cursor weft never handed out (beyond 2^53) restarts the scan.
+  const cursor = parsed <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(parsed) : Number.MAX_SAFE_INTEGER;
   // weft's cursors stay below 2^46 (a 32-bit bucket cursor above the 14 slot
   // bits); one beyond lies past the last bucket, where Redis's scan ends too.
   const pastTheEnd = cursor >= SLOTS * 2 ** 32;

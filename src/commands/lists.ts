@@ -11,7 +11,7 @@
 import { arg, defineCommand, keyArg, keyNumKeys, oneOf, rangeKeys, tokenArg, type CommandSpec } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { ValueType } from '../store/layout.js';
-import { NO_SUCH_KEY, NOT_INTEGER, OUT_OF_RANGE, SYNTAX, wrongArity } from './errors.js';
+import { NO_SUCH_KEY, NOT_INTEGER, SYNTAX, wrongArity } from './errors.js';
 import { parseBigInt64, INT64_MIN } from './numbers.js';
 import {
   qlCount, qlCursor, qlDeleteAtCursor, qlDeleteRange, qlInsertAtCursor, qlNext, qlPrev, qlReplaceAtCursor, qlSeek,
@@ -21,6 +21,7 @@ import {
   listHeader, opCreateList, opDeleteIfEmpty, opMove, opPop, opPopRange, opPopRangeWithKey, opPushArgs, replyRange,
 } from './list-ops.js';
 import { signalKeyAsReady } from './blocking.js';
+import { mpopArgs, parseMpop } from './mpop-args.js';
 
 const group = 'list';
 
@@ -28,8 +29,6 @@ export const INDEX_OUT_OF_RANGE = 'index out of range';
 export const LPOS_RANK_ZERO = "RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
 export const LPOS_COUNT_NEGATIVE = "COUNT can't be negative";
 export const LPOS_MAXLEN_NEGATIVE = "MAXLEN can't be negative";
-export const NUMKEYS_NOT_POSITIVE = 'numkeys should be greater than 0';
-export const COUNT_NOT_POSITIVE = 'count should be greater than 0';
 
 /** Opens argument 1 (lookupKeyRead or lookupKeyWrite): its entry, 0 when missing, -1 after a WRONGTYPE reply. */
 function openList(c: CommandContext, forRead: boolean): number {
@@ -48,7 +47,7 @@ function elemIs(c: CommandContext, i: number): boolean {
 }
 
 /** getListPositionFromObjectOrReply: true for LEFT (head), false for RIGHT, null after a syntax error. */
-function listPosition(c: CommandContext, i: number): boolean | null {
+export function listPosition(c: CommandContext, i: number): boolean | null {
   if (c.argIs(i, 'right')) return false;
   if (c.argIs(i, 'left')) return true;
   c.out.error(SYNTAX);
@@ -84,11 +83,8 @@ function popGeneric(atHead: boolean) {
     const hasCount = c.argc === 3;
     let count = 0;
     if (hasCount) {
-      const n = c.argInt(2);
-      if (n === null || n < 0) {
-        c.out.error(OUT_OF_RANGE);
-        return;
-      }
+      const n = c.argCountOrReply(2);
+      if (n === null) return;
       count = n;
     }
     c.openKey(1);
@@ -409,50 +405,45 @@ function moveGeneric(c: CommandContext, fromHead: boolean, toHead: boolean): voi
 }
 const moveKeys = [1, 2];
 
-/** lmpopGenericCommand (non-blocking): LMPOP numkeys key... LEFT|RIGHT [COUNT n]. */
-function lmpop(c: CommandContext): void {
-  const numkeys = c.argInt(1);
-  if (numkeys === null || numkeys < 1) {
-    c.out.error(NUMKEYS_NOT_POSITIVE);
-    return;
-  }
-  const whereArg = 2 + numkeys;
-  if (whereArg >= c.argc) {
-    c.out.error(SYNTAX);
-    return;
-  }
-  const atHead = listPosition(c, whereArg);
-  if (atHead === null) return;
-  let count = -1;
-  for (let j = whereArg + 1; j < c.argc; j++) {
-    if (count === -1 && j + 1 < c.argc && c.argIs(j, 'count')) {
-      const n = c.argInt(++j);
-      if (n === null || n < 1) {
-        c.out.error(COUNT_NOT_POSITIVE);
-        return;
-      }
-      count = n;
-    } else {
-      c.out.error(SYNTAX);
-      return;
-    }
-  }
-  if (count === -1) count = 1;
-  c.lockKeyRange(2, whereArg - 1, 1);
-  for (let i = 2; i < whereArg; i++) {
+/**
+ * Pops from the first list among keys first..last (their shards locked), as
+ * LMPOP, BLMPOP and BLPOP/BRPOP do when a list exists: `count` elements
+ * replied as [key, [elements]] and propagated as `LPOP|RPOP key n`, or with
+ * count -1 one element replied as [key, element] and propagated as
+ * `LPOP|RPOP key`. A key of another type stops with WRONGTYPE. Returns
+ * whether it replied (false: every key is missing).
+ */
+export function popFirstList(c: CommandContext, first: number, last: number, atHead: boolean, count: number): boolean {
+  for (let i = first; i <= last; i++) {
     c.selectKey(i);
     const e = c.findWrite();
     if (e === 0) continue;
     if (c.typeOf(e) !== ValueType.List) {
       c.wrongType();
-      return;
+      return true;
     }
-    const n = opPopRangeWithKey(c, e, i, atHead, count);
-    c.dirty += n;
-    c.propagateAs = [atHead ? 'LPOP' : 'RPOP', c.argBuffer(i), n];
-    return;
+    const pop = atHead ? 'LPOP' : 'RPOP';
+    if (count < 0) {
+      c.out.arrayHeader(2);
+      c.out.bulkBytes(c.buf, c.argStart[i], c.argLen[i]);
+      opPop(c, e, atHead);
+      c.propagateAs = [pop, c.argBuffer(i)];
+      c.dirty++;
+    } else {
+      const n = opPopRangeWithKey(c, e, i, atHead, count);
+      c.propagateAs = [pop, c.argBuffer(i), n];
+      c.dirty += n;
+    }
+    return true;
   }
-  c.out.nullArray();
+  return false;
+}
+
+/** lmpopGenericCommand (non-blocking): LMPOP numkeys key... LEFT|RIGHT [COUNT n]. */
+function lmpop(c: CommandContext): void {
+  if (!parseMpop(c, 1, 'left', 'right')) return;
+  c.lockKeyRange(mpopArgs.firstKey, mpopArgs.lastKey, 1);
+  if (!popFirstList(c, mpopArgs.firstKey, mpopArgs.lastKey, mpopArgs.firstWord, mpopArgs.count)) c.out.nullArray();
 }
 
 const key1: [number, number, number] = [1, 1, 1];

@@ -150,6 +150,13 @@ export function parseLongDouble(buf: Uint8Array, start: number, len: number): Lo
 }
 
 /** a + b in long double arithmetic (x87 round to nearest). */
+/** The nearest double of a long double. */
+export function longDoubleToNumber(v: LongDouble): number {
+  if (v.inf) return v.neg ? -Infinity : Infinity;
+  const n = Number(v.m) * 2 ** v.e;
+  return v.neg ? -n : n;
+}
+
 export function addLongDoubles(a: LongDouble, b: LongDouble): LongDouble {
   if (a.inf || b.inf) return { neg: a.inf ? a.neg : b.neg, m: 0n, e: 0, inf: true };
   if (a.m === 0n && b.m === 0n) return { neg: a.neg && b.neg, m: 0n, e: 0, inf: false };
@@ -185,3 +192,28 @@ export function formatLongDoubleHuman(v: LongDouble): string {
   return v.neg && text !== '0' ? `-${text}` : text;
 }
 
+
+const ULONG_MAX = (1n << 64n) - 1n;
+
+/**
+ * parseScanCursorOrReply's strtoul in base 10 over the whole text: a sign
+ * is allowed and a negative value wraps modulo 2^64, an empty text is 0;
+ * leading space, trailing bytes and values beyond 2^64 - 1 are refused
+ * (null).
+ */
+export function parseScanCursor(buf: Uint8Array, start: number, len: number): bigint | null {
+  let p = start;
+  const end = start + len;
+  let negative = false;
+  if (len > 0 && (buf[p] === 43 || buf[p] === 45)) {
+    negative = buf[p] === 45;
+    if (++p === end) return null;
+  }
+  let v = 0n;
+  for (let k = p; k < end; k++) {
+    if (buf[k] < 48 || buf[k] > 57) return null;
+    v = v * 10n + BigInt(buf[k] - 48);
+  }
+  if (v > ULONG_MAX) return null;
+  return negative && v !== 0n ? ULONG_MAX + 1n - v : v;
+}

@@ -31,9 +31,8 @@ import {
   emptySetBytes, initSetValue, keyBytes, member, setAdd, setChange, setForEach, SetBuilder, setIsMember, setMemberAt,
   setRemove, setSize, startsAsIntset, writeBuiltSet,
 } from '../store/set-value.js';
-import { SYNTAX } from './errors.js';
+import { NUMKEYS_NOT_POSITIVE, SYNTAX } from './errors.js';
 
-const NUMKEYS_NOT_POSITIVE = 'numkeys should be greater than 0';
 const TOO_MANY_KEYS = "Number of keys can't be greater than number of args";
 const LIMIT_NEGATIVE = "LIMIT can't be negative";
 

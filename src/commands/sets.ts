@@ -22,7 +22,7 @@ import {
   setRemoveRef, setSize, startsAsIntset, writeBuiltSet,
 } from '../store/set-value.js';
 import { DE_KEY, DE_KEYLEN } from '../store/arena-dict.js';
-import { NOT_INTEGER, OUT_OF_RANGE, SYNTAX } from './errors.js';
+import { NOT_INTEGER, SYNTAX } from './errors.js';
 import { beginCollectionScan, replyEmptyScan, scanCursorArg } from './collection-scan.js';
 import {
   findSet, opCreateSet, replyBuilt, sdiff, sdiffstore, sinter, sintercard, sinterstore, smove, sunion, sunionstore,
@@ -152,11 +152,8 @@ function spop(c: CommandContext): void {
 
 /** spopWithCountCommand: the three strategies of t_set.c. */
 function spopWithCount(c: CommandContext): void {
-  const count = c.argInt(2);
-  if (count === null || count < 0) {
-    c.out.error(OUT_OF_RANGE);
-    return;
-  }
+  const count = c.argCountOrReply(2);
+  if (count === null) return;
   c.openKey(1);
   const e = findSet(c, false);
   if (e < 0) return;
@@ -282,7 +279,7 @@ function srandmemberWithCount(c: CommandContext): void {
     replyMembers(c, s, e);
     return;
   }
-  const refs = count * SRANDMEMBER_SUB_STRATEGY_MUL > size ? pickBySubtraction(s, e, size, count) : pickByRejection(s, e, count);
+  const refs = count * SRANDMEMBER_SUB_STRATEGY_MUL > size ? pickBySubtraction(s, e, count) : pickByRejection(s, e, count);
   c.out.arrayHeader(count);
   for (const ref of refs) {
     setMemberAt(s, e, ref);
@@ -291,7 +288,7 @@ function srandmemberWithCount(c: CommandContext): void {
 }
 
 /** CASE 3: every member, then random ones dropped until `count` are left. */
-function pickBySubtraction(s: Shard, e: number, size: number, count: number): number[] {
+function pickBySubtraction(s: Shard, e: number, count: number): number[] {
   const refs: number[] = [];
   setForEach(s, e, (_src, _start, _len, ref) => {
     refs.push(ref);

@@ -8,7 +8,7 @@
  * (BZPOPMIN, BZPOPMAX, BZMPOP) are blocking.ts's, served through
  * zsetPopReply (zset-common.ts).
  */
-import { arg, block, defineCommand, keyArg, keyNumKeys, oneOf, rangeKeys, tokenArg, type CommandSpec } from './command-spec.js';
+import { arg, block, defineCommand, keyArg, keyNumKeys, numkeysGetKeys, oneOf, rangeKeys, tokenArg, type CommandSpec } from './command-spec.js';
 import {
   zadd, zcard, zincrby, zmpop, zmscore, zpopmax, zpopmin, zrandmember, zrank, zrem, zrevrank, zscan, zscore,
 } from './zset-core.js';
@@ -17,7 +17,7 @@ import {
   zrevrangebylex, zrevrangebyscore,
 } from './zset-ranges.js';
 import {
-  numkeysGetKeys, zdiff, zdiffstore, zinter, zintercard, zinterstore, zunion, zunionstore,
+  zdiff, zdiffstore, zinter, zintercard, zinterstore, zunion, zunionstore,
 } from './zset-algebra.js';
 import { group } from './zset-common.js';
 

@@ -210,25 +210,3 @@ export const zintercard = (c: CommandContext): void => zsetOperation(c, 1, Op.In
 export const zunionstore = (c: CommandContext): void => zsetOperation(c, 2, Op.Union, true, false);
 export const zinterstore = (c: CommandContext): void => zsetOperation(c, 2, Op.Inter, true, false);
 export const zdiffstore = (c: CommandContext): void => zsetOperation(c, 2, Op.Diff, true, false);
-
-/**
- * genericGetKeys for the numkeys commands (zunionInterDiffGetKeys,
- * zunionInterDiffStoreGetKeys, zmpopGetKeys): no keys when numkeys cannot
- * be right; a destination at argument 1 comes last.
- */
-export function numkeysGetKeys(numkeysIdx: number, store: boolean): (c: CommandContext) => number[] {
-  return (c) => {
-    const n = atoi(c.argLatin1(numkeysIdx));
-    if (n < 1 || n > c.argc - numkeysIdx - 1) return [];
-    const keys: number[] = [];
-    for (let i = 0; i < n; i++) keys.push(numkeysIdx + 1 + i);
-    if (store) keys.push(1);
-    return keys;
-  };
-}
-
-/** C's atoi: leading space, a sign, then digits up to the first other byte (0 when none). */
-function atoi(text: string): number {
-  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(text);
-  return m ? Number(m[1]) : 0;
-}

@@ -6,7 +6,7 @@
  * zrandmemberWithCountCommand) and ZSCAN (scanGenericCommand's zset part).
  */
 import type { CommandContext } from './context.js';
-import { NOT_FLOAT, NOT_INTEGER, OUT_OF_RANGE, SYNTAX } from './errors.js';
+import { NOT_FLOAT, NOT_INTEGER, SYNTAX } from './errors.js';
 import { parseBigInt64 } from './numbers.js';
 import { formatScore, parseScoreStrict } from './zset-scores.js';
 import { beginCollectionScan, replyEmptyScan, scanCursorArg } from './collection-scan.js';
@@ -19,14 +19,13 @@ import {
   isSkiplist, ZADD_IN_GT, ZADD_IN_INCR, ZADD_IN_LT, ZADD_IN_NX, ZADD_IN_XX, ZADD_OUT_ADDED, ZADD_OUT_NAN, ZADD_OUT_NOP, ZADD_OUT_UPDATED,
   zsetAdd, zsetDel, zsetLength, zsetRank, zsetScore, zv,
 } from '../store/zset-value.js';
+import { mpopArgs, parseMpop } from './mpop-args.js';
 import { zc, zcLoad, zcNext, zcOpen, zcPrev, zcSeekRandom, zcSeekRank } from '../store/zset-cursor.js';
 
 const XX_NX = 'XX and NX options at the same time are not compatible';
 const GT_LT_NX = 'GT, LT, and/or NX options at the same time are not compatible';
 const INCR_PAIR = 'INCR option supports a single increment-element pair';
 const NAN_RESULT = 'resulting score is not a number (NaN)';
-const NUMKEYS = 'numkeys should be greater than 0';
-const COUNT_POSITIVE = 'count should be greater than 0';
 const RANDOM_RANGE = 'value is out of range';
 const RANDOM_LIMITS = 'value is out of range, value must between -9223372036854775807 and 9223372036854775807';
 /** LONG_MAX / 2: ZRANDMEMBER ... WITHSCORES refuses counts beyond it (the reply has twice as many elements). */
@@ -210,11 +209,12 @@ export function zrevrank(c: CommandContext): void {
 
 /**
  * genericZpopCommand over keys first..last: the first existing key is
- * popped (a wrong type stops with WRONGTYPE); none → empty or nil array.
- * Returns the key argument popped, or 0.
+ * popped (a wrong type stops with WRONGTYPE). Returns the key argument
+ * popped, 0 after a WRONGTYPE or COUNT 0 reply, or -1 when every key is
+ * missing (nothing replied: the caller answers, or blocks).
  */
-function popFirstKey(c: CommandContext, first: number, last: number, max: boolean, count: number, emitKey: boolean,
-  nested: boolean, nilWhenEmpty: boolean): number {
+export function popFirstKey(c: CommandContext, first: number, last: number, max: boolean, count: number, emitKey: boolean,
+  nested: boolean): number {
   for (let i = first; i <= last; i++) {
     c.selectKey(i);
     const e = findZset(c, true);
@@ -227,9 +227,7 @@ function popFirstKey(c: CommandContext, first: number, last: number, max: boolea
     c.dirty += zsetPopReply(c.shard, c.db, e, c.argBuffer(i), max, count < 0 ? 1 : count, emitKey, nested, c.out);
     return i;
   }
-  if (nilWhenEmpty) c.out.nullArray();
-  else c.out.arrayHeader(0);
-  return 0;
+  return -1;
 }
 
 /** ZPOPMIN / ZPOPMAX key [count] (zpopMinMaxCommand). */
@@ -240,16 +238,12 @@ function zpopMinMax(c: CommandContext, max: boolean): void {
   }
   let count = -1;
   if (c.argc === 3) {
-    // getPositiveLongFromObjectOrReply: a non-integer gets the range message too.
-    const n = c.argInt(2);
-    if (n === null || n < 0) {
-      c.out.error(OUT_OF_RANGE);
-      return;
-    }
+    const n = c.argCountOrReply(2);
+    if (n === null) return;
     count = n;
   }
   c.openKey(1);
-  popFirstKey(c, 1, 1, max, count, false, c.out.resp > 2 && count !== -1, false);
+  if (popFirstKey(c, 1, 1, max, count, false, c.out.resp > 2 && count !== -1) < 0) c.out.arrayHeader(0);
 }
 
 export function zpopmin(c: CommandContext): void {
@@ -260,40 +254,15 @@ export function zpopmax(c: CommandContext): void {
   zpopMinMax(c, true);
 }
 
-/** A count argument of *MPOP: an integer >= 1, else `message`. */
-function positiveArg(c: CommandContext, i: number, message: string): number {
-  const n = c.argInt(i);
-  if (n === null || n < 1) {
-    c.out.error(message);
-    return 0;
-  }
-  return n;
-}
-
 /** ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] (zmpopGenericCommand); propagated as ZPOPMIN|ZPOPMAX key count. */
 export function zmpop(c: CommandContext): void {
-  const numkeys = positiveArg(c, 1, NUMKEYS);
-  if (numkeys === 0) return;
-  const whereIdx = 1 + numkeys + 1;
-  if (whereIdx >= c.argc || !(c.argIs(whereIdx, 'min') || c.argIs(whereIdx, 'max'))) {
-    c.out.error(SYNTAX);
-    return;
-  }
-  const max = c.argIs(whereIdx, 'max');
-  let count = -1;
-  for (let j = whereIdx + 1; j < c.argc; j++) {
-    if (count === -1 && c.argIs(j, 'count') && j + 1 < c.argc) {
-      count = positiveArg(c, ++j, COUNT_POSITIVE);
-      if (count === 0) return;
-    } else {
-      c.out.error(SYNTAX);
-      return;
-    }
-  }
-  if (count === -1) count = 1;
-  c.lockKeyRange(2, 1 + numkeys, 1);
-  const popped = popFirstKey(c, 2, 1 + numkeys, max, count, true, true, true);
-  if (popped !== 0) c.propagateAs = [max ? 'ZPOPMAX' : 'ZPOPMIN', c.argBuffer(popped), count];
+  if (!parseMpop(c, 1, 'min', 'max')) return;
+  const { firstKey, lastKey, count } = mpopArgs;
+  const max = !mpopArgs.firstWord;
+  c.lockKeyRange(firstKey, lastKey, 1);
+  const popped = popFirstKey(c, firstKey, lastKey, max, count, true, true);
+  if (popped < 0) c.out.nullArray();
+  else if (popped > 0) c.propagateAs = [max ? 'ZPOPMAX' : 'ZPOPMIN', c.argBuffer(popped), count];
 }
 
 // ---- ZRANDMEMBER ----

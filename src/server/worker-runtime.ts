@@ -15,9 +15,6 @@ import { E_KEYLEN } from '../store/layout.js';
 import { activeExpireCycle, evictOne, type EvictionPolicy } from '../store/maintenance.js';
 import { LAZYFREE_STEP } from '../store/collections.js';
 import { BlockedClients, serveReadyKeys, type ServeHooks } from '../commands/blocking.js';
-
-/** Time per cron tick a worker spends freeing unlinked collections. */
-const LAZYFREE_BUDGET_MS = 20;
 import { Config, ConfigError } from './config.js';
 import { StatField, StatsTable } from './worker-stats.js';
 import type { FromWorker, ReplicationRequest, RpcRequest, ToWorker, WorkerInit } from './thread-messages.js';
@@ -32,6 +29,9 @@ import { ReplicationLog } from '../replication/replication-log.js';
 import { shardTag, WritePropagator } from '../replication/write-propagation.js';
 import { StreamApplier } from './stream-applier.js';
 import type { WriteHooks } from '../commands/dispatch.js';
+
+/** Time per cron tick a worker spends freeing unlinked collections. */
+const LAZYFREE_BUDGET_MS = 20;
 
 export interface LocalStats extends WorkerStats {
   netInput: number;

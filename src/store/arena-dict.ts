@@ -18,17 +18,23 @@
  */
 import { checkedSizeClass, type ShardArena } from './shard-arena.js';
 import { hashBytes } from './key-hash.js';
+import { E_HASH, E_NEXT, S_MASK0, S_MASK1, S_REHASH, S_TABLE0, S_TABLE1, S_USED, SLOT_HEADER_BYTES } from './layout.js';
 
-export const D_USED = 0;
-const D_TABLE0 = 4;
-const D_MASK0 = 8;
-const D_TABLE1 = 12;
-const D_MASK1 = 16;
-const D_REHASH = 20;
-export const DICT_HEADER_BYTES = 24;
+/*
+ * The header is the keyspace's per-slot table header (layout.ts S_*), and an
+ * entry starts as a keyspace entry does (next, then hash): the slot tables
+ * rehash and scan with the functions below.
+ */
+const D_USED = S_USED;
+const D_TABLE0 = S_TABLE0;
+const D_MASK0 = S_MASK0;
+const D_TABLE1 = S_TABLE1;
+const D_MASK1 = S_MASK1;
+const D_REHASH = S_REHASH;
+export const DICT_HEADER_BYTES = SLOT_HEADER_BYTES;
 
-export const DE_NEXT = 0;
-export const DE_HASH = 4;
+const DE_NEXT = E_NEXT;
+export const DE_HASH = E_HASH;
 export const DE_KEYLEN = 8;
 export const DE_AUX = 12;
 export const DE_KEY = 16;
@@ -52,11 +58,6 @@ export function dictSize(a: ShardArena, h: number): number {
 
 export function hashOf(src: Uint8Array, start: number, len: number): number {
   return hashBytes(src, start, len);
-}
-
-/** Bytes of an entry's block with a key of kl bytes and vl value bytes. */
-export function dictEntrySize(kl: number, vl: number): number {
-  return DE_KEY + kl + vl;
 }
 
 function newTable(a: ShardArena, buckets: number): number {
@@ -106,10 +107,6 @@ export function dictRehashStep(a: ShardArena, h: number, n: number): boolean {
   }
   u32[(h + D_REHASH) >>> 2] = idx + 1;
   return true;
-}
-
-export function dictIsRehashing(a: ShardArena, h: number): boolean {
-  return a.u32[(h + D_REHASH) >>> 2] !== 0;
 }
 
 function startRehash(a: ShardArena, h: number, buckets: number): void {
@@ -336,47 +333,48 @@ function reverseBits(v: number): number {
   return v >>> 0;
 }
 
-/** Sampled entries per "fair" random pick (dictGetFairRandomKey's GETFAIR_NUM_ENTRIES). */
+/** Entries gathered per fair pick (dictGetFairRandomKey's GETFAIR_NUM_ENTRIES). */
 const FAIR_SAMPLE = 15;
+/** Buckets visited per gathered entry at most (dictGetSomeKeys's maxsteps = count * 10). */
+const FAIR_STEPS_PER_ENTRY = 10;
+/** Empty buckets in a row after which the walk jumps elsewhere (dictGetSomeKeys: >= 5 and > count). */
+const FAIR_EMPTY_RUN = FAIR_SAMPLE + 1;
+const TWO_32 = 2 ** 32;
+const fairSample = new Array<number>(FAIR_SAMPLE).fill(0);
+let fairCount = 0;
+/** Entries wanted by the current pick: min(15, size), as dictGetSomeKeys caps its count, so no entry is gathered twice. */
+let fairWant = FAIR_SAMPLE;
+const gather = (de: number): void => {
+  if (fairCount < fairWant) fairSample[fairCount++] = de;
+};
 
 /**
- * A random entry, close to uniform: from a random non-empty bucket, up to
- * 15 entries are collected from it and the buckets after it (wrapping
- * around), and one of them is picked, as Redis's dictGetFairRandomKey does.
- * 0 when empty.
+ * dictGetFairRandomKey over dictGetSomeKeys: from a random bucket, walk the
+ * buckets (in dictScan's order, which is as good a cycle as Redis's linear
+ * one) gathering up to min(15, size) entries, wrapping around a small
+ * table, jumping to a fresh random bucket after a long empty run; then pick
+ * one of them uniformly (0 when the dict is empty). Picking among the
+ * entries near a random bucket, rather than a random bucket's chain, keeps
+ * members of long chains from being rare.
  */
 export function dictRandom(a: ShardArena, h: number, random: () => number = Math.random): number {
-  const u32 = a.u32;
-  if (u32[(h + D_USED) >>> 2] === 0) return 0;
-  const rehashing = u32[(h + D_REHASH) >>> 2] !== 0;
-  const m0 = u32[(h + D_MASK0) >>> 2];
-  const m1 = rehashing ? u32[(h + D_MASK1) >>> 2] : 0;
-  const total = m0 + 1 + (rehashing ? m1 + 1 : 0);
-  const t0 = u32[(h + D_TABLE0) >>> 2];
-  const t1 = u32[(h + D_TABLE1) >>> 2];
-  const bucketHead = (i: number) => (i <= m0 ? u32[(t0 >>> 2) + i] : u32[(t1 >>> 2) + (i - m0 - 1)]);
-  let start = Math.floor(random() * total);
-  for (let tries = 0; bucketHead(start) === 0; tries++) {
-    start = tries < 1000 ? Math.floor(random() * total) : (start + 1) % total;
+  const size = a.u32[(h + D_USED) >>> 2];
+  if (size === 0) return 0;
+  fairWant = size < FAIR_SAMPLE ? size : FAIR_SAMPLE;
+  fairCount = 0;
+  let cursor = Math.floor(random() * TWO_32);
+  let emptyRun = 0;
+  for (let steps = fairWant * FAIR_STEPS_PER_ENTRY; fairCount < fairWant && steps > 0; steps--) {
+    const before = fairCount;
+    cursor = dictScan(a, h, cursor, gather);
+    if (fairCount === before && ++emptyRun >= FAIR_EMPTY_RUN) {
+      cursor = Math.floor(random() * TWO_32);
+      emptyRun = 0;
+    } else if (fairCount !== before) {
+      emptyRun = 0;
+    }
   }
-  // dictGetSomeKeys: walk on from the random bucket, wrapping around, until min(15, size) entries are collected.
-  const want = Math.min(FAIR_SAMPLE, u32[(h + D_USED) >>> 2]);
-  const sample: number[] = [];
-  for (let i = start, seen = 0; sample.length < want && seen < total; i = (i + 1) % total, seen++) {
-    for (let e = bucketHead(i); e !== 0 && sample.length < want; e = u32[e >>> 2]) sample.push(e);
-  }
-  return sample[Math.floor(random() * sample.length)];
-}
-
-/** The entry's key bytes start here. */
-export function dictKeyStart(e: number): number {
-  return e + DE_KEY;
-}
-
-export function dictKeyLength(a: ShardArena, e: number): number {
-  return a.u32[(e + DE_KEYLEN) >>> 2];
-}
-
-export function dictAux(a: ShardArena, e: number): number {
-  return a.u32[(e + DE_AUX) >>> 2];
+  // A huge, sparse table may yield nothing in the steps allowed: keep walking until something turns up.
+  while (fairCount === 0) cursor = dictScan(a, h, cursor, gather);
+  return fairSample[Math.floor(random() * fairCount)];
 }

@@ -16,11 +16,13 @@ import { ValueType } from './layout.js';
 import {
   CollectionEncoding, LP_COUNT, LP_FIRST, QL_HEADER_BYTES, ZS_DICT, ZS_HEADER_BYTES, ZS_LIST,
 } from './collection-layout.js';
-import { qlAllocatedBytes, qlCount, qlCursor, qlInit, qlNext, qlPush, qlRelease, qlSeek } from './quicklist.js';
+import { qlAllocatedBytes, qlCount, qlCursor, qlInit, qlNext, qlNodeCount, qlPush, qlRelease, qlSeek } from './quicklist.js';
 import {
   DE_AUX, DE_KEY, DE_KEYLEN, DICT_HEADER_BYTES, dictAdd, dictForEach, dictInit, dictRelease, dictSize, dictTableBytes, hashOf,
 } from './arena-dict.js';
-import { zslCreate, zslFirst, zslInsert, zslLength, zslNext, zslRelease, nodeRef, nodeScore } from './skiplist.js';
+import {
+  nodeLevel, nodeRef, nodeScore, nodeSize, zslCreate, zslFirst, zslHeaderNode, zslInsert, zslLength, zslNext, zslRelease,
+} from './skiplist.js';
 import { elem, packedSize, readDouble, readForward, writeDouble, writeElement } from './packed.js';
 
 /** Redis's LAZYFREE_THRESHOLD: values whose freeing effort is above it are freed in the background by UNLINK. */
@@ -43,7 +45,7 @@ export function hasExternalBlocks(type: number, encoding: number): boolean {
 
 /** lazyfreeGetFreeEffort: list nodes, or elements of a hashtable or skiplist; 1 for anything in one block. */
 export function freeEffort(a: ShardArena, type: number, encoding: number, v: number): number {
-  if (type === ValueType.List) return a.u32[(v + 12) >>> 2];
+  if (type === ValueType.List) return qlNodeCount(a, v);
   if (encoding === CollectionEncoding.Hashtable || encoding === CollectionEncoding.Skiplist) return dictSize(a, v);
   return 1;
 }
@@ -103,11 +105,11 @@ export function externalBytes(a: ShardArena, type: number, encoding: number, v: 
     return ++seen !== samples;
   });
   const total = dictTableBytes(a, v) + (seen === 0 ? 0 : Math.round((bytes / seen) * count));
-  return encoding === CollectionEncoding.Skiplist ? total + skiplistNodeBytes(a, a.u32[(v + ZS_LIST) >>> 2]) : total;
+  return encoding === CollectionEncoding.Skiplist ? total + skiplistNodeBytes(a, zslHeaderNode(a, v + ZS_LIST)) : total;
 }
 
 function skiplistNodeBytes(a: ShardArena, node: number): number {
-  return node === 0 ? 0 : classSize(sizeClassOf(20 + 8 * a.u32[(node + 16) >>> 2]));
+  return node === 0 ? 0 : classSize(sizeClassOf(nodeSize(nodeLevel(a, node))));
 }
 
 // ---- flat form ----
@@ -219,9 +221,4 @@ export function unflatten(a: ShardArena, type: number, encoding: number, v: numb
       a.u32[(e + DE_AUX) >>> 2] = node;
     }
   }
-}
-
-/** The element count of a compact value (listpack pairs or members, intset integers). */
-export function compactCount(a: ShardArena, v: number): number {
-  return a.u32[v >>> 2];
 }

@@ -23,16 +23,6 @@ export function lpHashCount(s: SlotTables, e: number): number {
   return s.u32[(s.collectionStart(e) + LP_COUNT) >>> 2];
 }
 
-/** Padding between the key and the payload. */
-export function lpPad(s: SlotTables, e: number): number {
-  return s.collectionStart(e) - s.valueStart(e);
-}
-
-/** Payload bytes (count and elements). */
-export function lpPayloadBytes(s: SlotTables, e: number): number {
-  return s.u32[(e + E_VALLEN) >>> 2] - lpPad(s, e);
-}
-
 /** Offset just past the last element. */
 export function lpPayloadEnd(s: SlotTables, e: number): number {
   return s.valueStart(e) + s.u32[(e + E_VALLEN) >>> 2];
@@ -69,7 +59,7 @@ export function lpValueAt(u8: Uint8Array, fieldPos: number): number {
  * returns the entry. `db` and the shard's link must be those of the key.
  */
 function spliceBytes(s: SlotTables, db: number, e: number, at: number, delta: number): number {
-  const pad = lpPad(s, e);
+  const pad = s.collectionPadOf(e);
   const oldLen = s.u32[(e + E_VALLEN) >>> 2];
   const payload = oldLen - pad;
   if (delta > 0) {
@@ -106,7 +96,7 @@ export function lpHashAppend(
   s: SlotTables, db: number, e: number,
   f: Uint8Array, fs: number, fl: number, val: Uint8Array, vs: number, vl: number,
 ): number {
-  const payload = lpPayloadBytes(s, e);
+  const payload = s.collectionBytes(e);
   e = spliceBytes(s, db, e, payload, packedSize(fl) + packedSize(vl));
   const v = s.collectionStart(e);
   const u8 = s.u8;

@@ -26,7 +26,7 @@ import {
 import { unflatten } from './collections.js';
 import { elem, readForward } from './packed.js';
 import {
-  lpHashAppend, lpHashCount, lpHashDeleteAt, lpHashFind, lpHashReplaceValue, lpPad, lpPayloadBytes, lpValueAt,
+  lpHashAppend, lpHashCount, lpHashDeleteAt, lpHashFind, lpHashReplaceValue, lpValueAt,
 } from './hash-listpack.js';
 import { CollectionEncoding, LP_COUNT, LP_FIRST } from './collection-layout.js';
 
@@ -72,10 +72,10 @@ export function hashGet(s: SlotTables, e: number, f: Uint8Array, fs: number, fl:
  * same entry (resized to the dict header); returns the entry.
  */
 export function hashConvert(s: SlotTables, db: number, e: number): number {
-  const pad = lpPad(s, e);
+  const pad = s.collectionPadOf(e);
   const v0 = s.collectionStart(e);
   // The listpack payload is the flat form (collections.ts): copy it out, then rebuild.
-  const flat = Buffer.from(s.u8.subarray(v0, v0 + lpPayloadBytes(s, e)));
+  const flat = Buffer.from(s.u8.subarray(v0, v0 + s.collectionBytes(e)));
   e = s.resizeValue(db, e, pad + DICT_HEADER_BYTES, 0, false);
   s.u8[e + E_ENCODING] = CollectionEncoding.Hashtable;
   unflatten(s, ValueType.Hash, CollectionEncoding.Hashtable, s.collectionStart(e), flat, 0);

@@ -11,17 +11,12 @@
  * length itself.
  */
 
-export const LONG_LENGTH_TAG = 0x80;
+const LONG_LENGTH_TAG = 0x80;
 const SHORT_LIMIT = 0x80;
 
 /** Bytes an element of `len` bytes takes in a pack. */
 export function packedSize(len: number): number {
   return len < SHORT_LIMIT ? len + 2 : len + 10;
-}
-
-/** Bytes of the length header (and of the trailer) of an element of `len` bytes. */
-export function lengthBytes(len: number): number {
-  return len < SHORT_LIMIT ? 1 : 5;
 }
 
 /** Where the last element read starts and how long it is (set by the readers below, allocation free). */
@@ -64,7 +59,7 @@ export function writeElement(u8: Uint8Array, p: number, src: Uint8Array, start: 
 }
 
 /** Writes an element's length header; returns where its bytes go. */
-export function writeHeader(u8: Uint8Array, p: number, len: number): number {
+function writeHeader(u8: Uint8Array, p: number, len: number): number {
   if (len < SHORT_LIMIT) {
     u8[p] = len;
     return p + 1;
@@ -78,7 +73,7 @@ export function writeHeader(u8: Uint8Array, p: number, len: number): number {
 }
 
 /** Writes an element's length trailer at `p` (just past its bytes); returns the offset past the element. */
-export function writeTrailer(u8: Uint8Array, p: number, len: number): number {
+function writeTrailer(u8: Uint8Array, p: number, len: number): number {
   if (len < SHORT_LIMIT) {
     u8[p] = len;
     return p + 1;

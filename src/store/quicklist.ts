@@ -33,7 +33,7 @@ const N_COUNT = 8;
 const N_USED = 12;
 const N_CLASS = 16;
 const N_START = 20;
-export const NODE_HEADER_BYTES = 24;
+const NODE_HEADER_BYTES = 24;
 
 /** Redis's SIZE_SAFETY_LIMIT: a node of several elements stays under 8 KB whatever the fill. */
 const SIZE_SAFETY_LIMIT = 8192;
@@ -43,7 +43,7 @@ const FILL_BYTES = [4096, 8192, 16384, 32768, 65536];
 const GROWTH_SLACK_LIMIT = 65536;
 
 /** The most bytes a node block may reach under a fill setting (elements, not bytes, limit positive fills). */
-export function nodeByteLimit(fill: number): number {
+function nodeByteLimit(fill: number): number {
   if (fill >= 0) return SIZE_SAFETY_LIMIT;
   return FILL_BYTES[Math.min(-fill, FILL_BYTES.length) - 1];
 }
@@ -289,11 +289,6 @@ export function qlSeek(a: ShardArena, h: number, index: number): boolean {
   return true;
 }
 
-/** Reads the element at the cursor into `elem` (packed.ts). */
-export function qlRead(a: ShardArena): void {
-  readForward(a.u8, qlCursor.pos);
-}
-
 /** Points the cursor at the first element of `node` (0: none; returns false). */
 function cursorToFirst(a: ShardArena, node: number): boolean {
   qlCursor.node = node;
@@ -362,12 +357,6 @@ export function qlDeleteAtCursor(a: ShardArena, h: number, backward = false): bo
     return true;
   }
   return cursorToFirst(a, u32[(node + N_NEXT) >>> 2]);
-}
-
-/** Removes the first (or last) element; the caller read it first (qlSeek 0 / -1 and qlRead). */
-export function qlPopEnd(a: ShardArena, h: number, atHead: boolean): void {
-  qlSeek(a, h, atHead ? 0 : -1);
-  qlDeleteAtCursor(a, h);
 }
 
 /**

@@ -30,7 +30,7 @@ import {
   intsetInsertAt, intsetRemoveAt, intsetWidthFor, intValue, int64FromBigInt, parseCanonicalInt64, INTSET_WIDTH_16,
 } from './intset.js';
 import {
-  DE_HASH, DE_KEY, DE_KEYLEN, DICT_HEADER_BYTES, dictAdd, dictFind, dictForEach, dictInit, dictScan, dictSize,
+  DE_HASH, DE_KEY, DE_KEYLEN, DICT_HEADER_BYTES, dictAdd, dictFind, dictForEach, dictInit, dictRandom, dictSize,
   dictUnlink, hashOf,
 } from './arena-dict.js';
 
@@ -182,47 +182,7 @@ export function setRandomRef(s: Shard, e: number, random: () => number = Math.ra
   const v = s.collectionStart(e);
   // intsetRandom picks an index uniformly; a hash table uses dictGetFairRandomKey.
   if (isIntset(s, e)) return Math.floor(random() * intsetCount(s.u8, v));
-  return dictFairRandom(s, v, random);
-}
-
-/** Entries gathered per fair pick (dictGetFairRandomKey's GETFAIR_NUM_ENTRIES). */
-const FAIR_SAMPLE = 15;
-/** Buckets visited per gathered entry at most (dictGetSomeKeys's maxsteps = count * 10). */
-const FAIR_STEPS_PER_ENTRY = 10;
-/** Empty buckets in a row after which the walk jumps elsewhere (dictGetSomeKeys: >= 5 and > count). */
-const FAIR_EMPTY_RUN = FAIR_SAMPLE + 1;
-const TWO_32 = 2 ** 32;
-const fairSample = new Array<number>(FAIR_SAMPLE).fill(0);
-let fairCount = 0;
-const gather = (de: number): void => {
-  if (fairCount < FAIR_SAMPLE) fairSample[fairCount++] = de;
-};
-
-/**
- * dictGetFairRandomKey over dictGetSomeKeys: from a random bucket, walk the
- * buckets (in dictScan's order, which is as good a cycle as Redis's linear
- * one) gathering up to 15 entries, wrapping around a small table, jumping
- * to a fresh random bucket after a long empty run; then pick one of them
- * uniformly. Picking among the entries near a random bucket, rather than a
- * random bucket's chain, keeps members of long chains from being rare.
- */
-function dictFairRandom(s: Shard, v: number, random: () => number): number {
-  fairCount = 0;
-  let cursor = Math.floor(random() * TWO_32);
-  let emptyRun = 0;
-  for (let steps = FAIR_SAMPLE * FAIR_STEPS_PER_ENTRY; fairCount < FAIR_SAMPLE && steps > 0; steps--) {
-    const before = fairCount;
-    cursor = dictScan(s, v, cursor, gather);
-    if (fairCount === before && ++emptyRun >= FAIR_EMPTY_RUN) {
-      cursor = Math.floor(random() * TWO_32);
-      emptyRun = 0;
-    } else if (fairCount !== before) {
-      emptyRun = 0;
-    }
-  }
-  // A huge, sparse table may yield nothing in the steps allowed: keep walking until something turns up.
-  while (fairCount === 0) cursor = dictScan(s, v, cursor, gather);
-  return fairSample[Math.floor(random() * fairCount)];
+  return dictRandom(s, v, random);
 }
 
 /** Publishes the member behind a reference in `member`. */

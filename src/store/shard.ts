@@ -12,6 +12,7 @@ import {
   S_MASK0, S_MASK1, S_REHASH, S_TABLE0, S_TABLE1, S_USED, SLOT_HEADER_BYTES,
 } from './layout.js';
 import { SlotTables } from './slot-tables.js';
+import { dictScan } from './arena-dict.js';
 import { freeEffort, hasExternalBlocks, headerBytes, LAZYFREE_THRESHOLD, releaseBlocks } from './collections.js';
 import { StoreFullError, type ShardGeometry } from './shard-arena.js';
 
@@ -73,39 +74,9 @@ export class Shard extends SlotTables {
    * even while the table grows or shrinks between calls.
    */
   scanSlot(db: number, slotIndex: number, cursor: number, visit: (e: number) => void): number {
-    const u32 = this.u32;
     const sh = this.slotHeaderOf(db, slotIndex);
-    if (sh === 0 || u32[(sh + S_USED) >>> 2] === 0) return 0;
-    let v = cursor >>> 0;
-    const emit = (table: number, mask: number) => {
-      for (let e = u32[(table >>> 2) + (v & mask)]; e !== 0; e = u32[e >>> 2]) visit(e);
-    };
-    if (u32[(sh + S_REHASH) >>> 2] === 0) {
-      const m0 = u32[(sh + S_MASK0) >>> 2];
-      emit(u32[(sh + S_TABLE0) >>> 2], m0);
-      v = (v | ~m0) >>> 0;
-      v = reverseBits(v);
-      v = (v + 1) >>> 0;
-      v = reverseBits(v);
-      return v;
-    }
-    let t0 = u32[(sh + S_TABLE0) >>> 2];
-    let m0 = u32[(sh + S_MASK0) >>> 2];
-    let t1 = u32[(sh + S_TABLE1) >>> 2];
-    let m1 = u32[(sh + S_MASK1) >>> 2];
-    if (m0 > m1) {
-      [t0, t1] = [t1, t0];
-      [m0, m1] = [m1, m0];
-    }
-    emit(t0, m0);
-    do {
-      emit(t1, m1);
-      v = (v | ~m1) >>> 0;
-      v = reverseBits(v);
-      v = (v + 1) >>> 0;
-      v = reverseBits(v);
-    } while ((v & (m0 ^ m1)) !== 0);
-    return v;
+    // A slot table header has the collection dict's layout: the same cursor walk serves both.
+    return sh === 0 ? 0 : dictScan(this, sh, cursor, visit);
   }
 
   /** Calls visit for every entry of a slot (no lookups may run meanwhile). */
@@ -259,13 +230,4 @@ export class Shard extends SlotTables {
     }
     return n;
   }
-}
-
-function reverseBits(v: number): number {
-  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
-  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
-  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
-  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
-  v = (v >>> 16) | (v << 16);
-  return v >>> 0;
 }

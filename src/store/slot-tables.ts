@@ -15,6 +15,7 @@ import {
   SLOT_HEADER_BYTES, ValueType,
 } from './layout.js';
 import { hasExternalBlocks, releaseBlocks } from './collections.js';
+import { dictRehashStep } from './arena-dict.js';
 import { keyHashSlot } from './key-hash.js';
 import { checkedSizeClass, ShardArena, StoreFullError, type ShardGeometry } from './shard-arena.js';
 
@@ -118,48 +119,16 @@ export class SlotTables extends ShardArena {
     }
   }
 
-  /** Moves up to n buckets of table 0 to table 1 (visiting at most 10n empty ones), as Redis's dictRehash. */
+  /**
+   * Moves up to n buckets of table 0 to table 1 (visiting at most 10n empty
+   * ones), as Redis's dictRehash; called only while the slot table rehashes.
+   * A slot table header has the collection dict's layout, so arena-dict's
+   * step does the work; the shard counts the tables still rehashing.
+   */
   rehashStep(sh: number, n: number): boolean {
-    const u32 = this.u32;
-    let idx = u32[(sh + S_REHASH) >>> 2];
-    if (idx === 0) return false;
-    idx--;
-    const t0 = u32[(sh + S_TABLE0) >>> 2];
-    const mask0 = u32[(sh + S_MASK0) >>> 2];
-    const t1 = u32[(sh + S_TABLE1) >>> 2];
-    const mask1 = u32[(sh + S_MASK1) >>> 2];
-    let emptyVisits = n * 10;
-    while (n > 0 && idx <= mask0) {
-      const cell = (t0 >>> 2) + idx;
-      let e = u32[cell];
-      if (e === 0) {
-        idx++;
-        if (--emptyVisits === 0) break;
-        continue;
-      }
-      while (e !== 0) {
-        const next = u32[e >>> 2];
-        const b = (t1 >>> 2) + (u32[(e + E_HASH) >>> 2] & mask1);
-        u32[e >>> 2] = u32[b];
-        u32[b] = e;
-        e = next;
-      }
-      u32[cell] = 0;
-      idx++;
-      n--;
-    }
-    if (idx > mask0) {
-      this.free(t0, (mask0 + 1) * 4);
-      u32[(sh + S_TABLE0) >>> 2] = t1;
-      u32[(sh + S_MASK0) >>> 2] = mask1;
-      u32[(sh + S_TABLE1) >>> 2] = 0;
-      u32[(sh + S_MASK1) >>> 2] = 0;
-      u32[(sh + S_REHASH) >>> 2] = 0;
-      u32[H_REHASHING]--;
-      return false;
-    }
-    u32[(sh + S_REHASH) >>> 2] = idx + 1;
-    return true;
+    if (dictRehashStep(this, sh, n)) return true;
+    this.u32[H_REHASHING]--;
+    return false;
   }
 
   keyStart(e: number): number {
@@ -178,6 +147,16 @@ export class SlotTables extends ShardArena {
    */
   collectionStart(e: number): number {
     return (this.valueStart(e) + 3) & ~3;
+  }
+
+  /** Padding bytes before entry e's collection value. */
+  collectionPadOf(e: number): number {
+    return this.collectionStart(e) - this.valueStart(e);
+  }
+
+  /** Bytes of entry e's collection value after its padding (a compact encoding's payload). */
+  collectionBytes(e: number): number {
+    return this.valueLength(e) - this.collectionPadOf(e);
   }
 
   /** Padding bytes before a collection's value for a key of `keyLength` bytes. */

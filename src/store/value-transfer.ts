@@ -4,7 +4,7 @@
  * flat form) or a big collection's flat form (collections.ts). Offsets
  * inside a shard never travel.
  */
-import type { SlotTables } from './slot-tables.js';
+import { SlotTables } from './slot-tables.js';
 import { E_ENCODING, E_TYPE, E_VALLEN, ValueType } from './layout.js';
 import { flatten, hasExternalBlocks, headerBytes, unflatten } from './collections.js';
 
@@ -18,15 +18,13 @@ export function exportValue(shard: SlotTables, e: number): Uint8Array {
   const encoding = shard.u8[e + E_ENCODING];
   const v = shard.collectionStart(e);
   if (hasExternalBlocks(type, encoding)) return flatten(shard, type, encoding, v);
-  const payload = shard.valueLength(e) - (v - shard.valueStart(e));
-  return shard.u8.subarray(v, v + payload);
+  return shard.u8.subarray(v, v + shard.collectionBytes(e));
 }
 
 /** Value bytes (padding included) an entry with key length `keyLength` needs for an exported value. */
 export function importedValueBytes(type: number, encoding: number, keyLength: number, exportedLength: number): number {
   if (type === ValueType.String) return exportedLength;
-  const pad = (4 - (keyLength & 3)) & 3;
-  return pad + (hasExternalBlocks(type, encoding) ? headerBytes(type, encoding) : exportedLength);
+  return SlotTables.collectionPad(keyLength) + (hasExternalBlocks(type, encoding) ? headerBytes(type, encoding) : exportedLength);
 }
 
 /**

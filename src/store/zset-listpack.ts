@@ -35,14 +35,9 @@ export function zlpEntrySize(len: number): number {
   return packedSize(len) + SCORE_BYTES;
 }
 
-/** Padding before the collection value of entry e. */
-export function valuePad(s: Shard, e: number): number {
-  return s.collectionStart(e) - s.valueStart(e);
-}
-
 /** The payload's end offset (past the last score). */
 export function zlpEnd(s: Shard, e: number): number {
-  return s.collectionStart(e) + s.u32[(e + E_VALLEN) >>> 2] - valuePad(s, e);
+  return s.collectionStart(e) + s.collectionBytes(e);
 }
 
 export function zlpCount(s: Shard, e: number): number {
@@ -113,7 +108,7 @@ export function zlpInsertPoint(s: Shard, e: number, score: number, src: Uint8Arr
  * be the shard's own memory (the entry may move). Returns the entry.
  */
 export function zlpInsert(s: Shard, db: number, e: number, score: number, src: Uint8Array, start: number, len: number): number {
-  const pad = valuePad(s, e);
+  const pad = s.collectionPadOf(e);
   const oldLen = s.u32[(e + E_VALLEN) >>> 2];
   const at = zlpInsertPoint(s, e, score, src, start, len) - s.collectionStart(e);
   const grow = zlpEntrySize(len);
@@ -134,7 +129,7 @@ export function zlpDeleteBytes(s: Shard, db: number, e: number, from: number, to
   if (members === 0) return e;
   const v = s.collectionStart(e);
   const oldLen = s.u32[(e + E_VALLEN) >>> 2];
-  const end = v + oldLen - valuePad(s, e);
+  const end = v + oldLen - s.collectionPadOf(e);
   const u8 = s.u8;
   u8.copyWithin(from, to, end);
   s.u32[(v + LP_COUNT) >>> 2] -= members;

@@ -23,7 +23,7 @@ import {
 } from './skiplist.js';
 import { unflatten } from './collections.js';
 import {
-  lexAboveMin, lexBelowMax, scoreAboveMin, scoreBelowMax, useLexRange, useScoreRange, valuePad, zlpAt, zlpCount, zlpDeleteBytes,
+  lexAboveMin, lexBelowMax, scoreAboveMin, scoreBelowMax, useLexRange, useScoreRange, zlpAt, zlpCount, zlpDeleteBytes,
   zlpFind, zlpFirstIn, zlpInsert, zlpRead, zlpRun, zlpRunFrom, zlpSeek, zlpUpdateScore, type EntryTest,
 } from './zset-listpack.js';
 
@@ -83,7 +83,7 @@ export function zsetInitFromFlat(s: Shard, e: number, pad: number, flat: Uint8Ar
 /** zsetConvert(zobj, OBJ_ENCODING_SKIPLIST): rebuilds a listpack value as dict + skiplist. Returns the entry. */
 export function zsetConvertToSkiplist(s: Shard, db: number, e: number): number {
   const v = s.collectionStart(e);
-  const pad = valuePad(s, e);
+  const pad = s.collectionPadOf(e);
   const flat = Buffer.from(s.u8.subarray(v, v + s.u32[(e + E_VALLEN) >>> 2] - pad));
   e = s.resizeValue(db, e, pad + ZS_HEADER_BYTES, pad, false);
   s.u8[e + E_ENCODING] = CollectionEncoding.Skiplist;
@@ -130,15 +130,9 @@ export function zsetAdd(s: Shard, db: number, e: number, maxEntries: number, max
   if (!isSkiplist(s, e)) {
     const p = zlpFind(s, e, src, start, len);
     if (p !== 0) {
-      const cur = zlpAt.score;
-      const next = updatedScore(cur, score, flags);
-      if (next === null) return ZADD_OUT_NOP;
-      if (next !== next) return ZADD_OUT_NAN;
-      if (((flags & ZADD_IN_LT) && next >= cur) || ((flags & ZADD_IN_GT) && next <= cur)) return ZADD_OUT_NOP;
-      zv.score = next;
-      if (next === cur) return 0;
-      zv.e = zlpUpdateScore(s, db, e, p, next);
-      return ZADD_OUT_UPDATED;
+      const outcome = existingMember(zlpAt.score, score, flags);
+      if (outcome === ZADD_OUT_UPDATED) zv.e = zlpUpdateScore(s, db, e, p, zv.score);
+      return outcome;
     }
     if (flags & ZADD_IN_XX) return ZADD_OUT_NOP;
     if (zlpCount(s, e) + 1 <= maxEntries && len <= maxValue) {
@@ -151,6 +145,20 @@ export function zsetAdd(s: Shard, db: number, e: number, maxEntries: number, max
   return skiplistAdd(s, e, score, src, start, len, flags);
 }
 
+/**
+ * ZADD on a member that exists with score `cur`: ZADD_OUT_NOP or
+ * ZADD_OUT_NAN when nothing changes, 0 when the score stays the same, or
+ * ZADD_OUT_UPDATED with the new score in zv.score (the caller stores it).
+ */
+function existingMember(cur: number, score: number, flags: number): number {
+  const next = updatedScore(cur, score, flags);
+  if (next === null) return ZADD_OUT_NOP;
+  if (next !== next) return ZADD_OUT_NAN;
+  if (((flags & ZADD_IN_LT) && next >= cur) || ((flags & ZADD_IN_GT) && next <= cur)) return ZADD_OUT_NOP;
+  zv.score = next;
+  return next === cur ? 0 : ZADD_OUT_UPDATED;
+}
+
 /** zsetAdd's skiplist half. */
 function skiplistAdd(s: Shard, e: number, score: number, src: Uint8Array, start: number, len: number, flags: number): number {
   const v = s.collectionStart(e);
@@ -158,15 +166,9 @@ function skiplistAdd(s: Shard, e: number, score: number, src: Uint8Array, start:
   const de = dictFind(s, v + ZS_DICT, src, start, len, hash);
   if (de !== 0) {
     const node = s.u32[(de + DE_AUX) >>> 2];
-    const cur = nodeScore(s, node);
-    const next = updatedScore(cur, score, flags);
-    if (next === null) return ZADD_OUT_NOP;
-    if (next !== next) return ZADD_OUT_NAN;
-    if (((flags & ZADD_IN_LT) && next >= cur) || ((flags & ZADD_IN_GT) && next <= cur)) return ZADD_OUT_NOP;
-    zv.score = next;
-    if (next === cur) return 0;
-    zslUpdateScore(s, v + ZS_LIST, node, next);
-    return ZADD_OUT_UPDATED;
+    const outcome = existingMember(nodeScore(s, node), score, flags);
+    if (outcome === ZADD_OUT_UPDATED) zslUpdateScore(s, v + ZS_LIST, node, zv.score);
+    return outcome;
   }
   if (flags & ZADD_IN_XX) return ZADD_OUT_NOP;
   const entry = dictAdd(s, v + ZS_DICT, src, start, len, hash, 0, 0);

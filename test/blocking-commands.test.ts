@@ -1,5 +1,5 @@
 /**
- * Blocking list commands across worker threads (src/commands/blocking.ts):
+ * Blocking list and sorted-set commands across worker threads (src/commands/blocking.ts):
  * served by a push on another thread in FIFO order, exactly once, with
  * Redis's replies for timeouts, CLIENT UNBLOCK and the immediate path, and
  * no element lost or delivered twice under concurrent pushers and poppers.
@@ -78,6 +78,33 @@ t.test('BLMOVE and BLMPOP are served by a push', async (t) => {
   await waitBlocked(admin, 1);
   await admin.command('RPUSH', 'mp', '1', '2', '3');
   t.equal(text(await p.reply()), '*2\r\n$2\r\nmp\r\n*2\r\n$1\r\n3\r\n$1\r\n2\r\n');
+});
+
+t.test('BZPOPMIN, BZPOPMAX and BZMPOP: immediate, served by ZADD, skipping waiters of another type', async (t) => {
+  const admin = await connect();
+  await admin.command('ZADD', 'zi', '1', 'a', '2', 'b');
+  t.equal(text(await admin.command('BZPOPMAX', 'nokey', 'zi', '1')), '*3\r\n$2\r\nzi\r\n$1\r\nb\r\n$1\r\n2\r\n');
+  t.equal(text(await admin.command('BZMPOP', '1', '2', 'nokey', 'zi', 'MIN', 'COUNT', '5')),
+    '*2\r\n$2\r\nzi\r\n*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n');
+  t.equal(text(await admin.command('BZPOPMIN', 'zi', '0.1')), '*-1\r\n');
+  await admin.command('SET', 'str', 'v');
+  t.equal(text(await admin.command('BZPOPMIN', 'str', '1')), '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n');
+  const lister = await connect();
+  lister.write('*3\r\n$5\r\nBLPOP\r\n$2\r\nzk\r\n$1\r\n5\r\n');
+  await waitBlocked(admin, 1);
+  const z = await connect();
+  z.write('*3\r\n$8\r\nBZPOPMIN\r\n$2\r\nzk\r\n$1\r\n5\r\n');
+  await waitBlocked(admin, 2);
+  const m = await connect();
+  m.write('*7\r\n$6\r\nBZMPOP\r\n$1\r\n5\r\n$1\r\n1\r\n$2\r\nzk\r\n$3\r\nMAX\r\n$5\r\nCOUNT\r\n$1\r\n2\r\n');
+  await waitBlocked(admin, 3);
+  t.equal(text(await admin.command('ZADD', 'zk', '1', 'x', '2', 'y', '3', 'z', '4', 'w')), ':4\r\n');
+  t.equal(text(await z.reply()), '*3\r\n$2\r\nzk\r\n$1\r\nx\r\n$1\r\n1\r\n', 'the list waiter is skipped');
+  t.equal(text(await m.reply()), '*2\r\n$2\r\nzk\r\n*2\r\n*2\r\n$1\r\nw\r\n$1\r\n4\r\n*2\r\n$1\r\nz\r\n$1\r\n3\r\n');
+  t.equal(text(await admin.command('ZRANGE', 'zk', '0', '-1')), '*1\r\n$1\r\ny\r\n');
+  await admin.command('DEL', 'zk');
+  await admin.command('RPUSH', 'zk', 'l');
+  t.equal(text(await lister.reply()), '*2\r\n$2\r\nzk\r\n$1\r\nl\r\n', 'the list waiter still waited for a list');
 });
 
 t.test('CLIENT UNBLOCK, with TIMEOUT and ERROR', async (t) => {
