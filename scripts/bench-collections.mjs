@@ -10,7 +10,7 @@
 //    --large member set, hash and sorted set; --small small hashes of 10 fields, small sets of
 //    10 integers and small sorted sets of 10 members.
 //
-// Usage: scripts/bench-collections [--requests N] [--large N] [--small N] [--skip-large] [--skip-memory]
+// Usage: scripts/bench-collections [--requests N] [--tests lpush,...] [--large N] [--small N] [--skip-large] [--skip-memory]
 import net from 'node:net';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -21,7 +21,7 @@ import {
 const requests = Number(opt('requests', '100000'));
 const large = Number(opt('large', '1000000'));
 const small = Number(opt('small', '100000'));
-const TESTS = ['lpush', 'rpush', 'lpop', 'rpop', 'sadd', 'hset', 'spop', 'zadd', 'zpopmin', 'lrange_100', 'lrange_600'];
+const TESTS = opt('tests', 'lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600').split(',');
 requireTools();
 
 async function start(name, argv) {

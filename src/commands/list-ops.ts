@@ -17,7 +17,7 @@ import { SlotTables } from '../store/slot-tables.js';
 import { E_ENCODING, E_VALLEN, ValueType } from '../store/layout.js';
 import { CollectionEncoding, QL_HEADER_BYTES } from '../store/collection-layout.js';
 import {
-  qlCount, qlCursor, qlDeleteAtCursor, qlDeleteRange, qlInit, qlNext, qlPrev, qlPush, qlSeek,
+  qlCount, qlCursor, qlDeleteAtCursor, qlDeleteRange, qlInit, qlPush, qlSeek, qlVisitRange,
 } from '../store/quicklist.js';
 import { elem, readForward } from '../store/packed.js';
 import { signalKeyAsReady } from './blocking.js';
@@ -105,17 +105,9 @@ export function opPop(c: CommandContext, e: number, atHead: boolean): void {
  * clamped, start <= end) as an array, tail to head when `reverse`.
  */
 export function replyRange(c: CommandContext, h: number, start: number, end: number, reverse: boolean): void {
-  const s = c.shard;
-  let n = end - start + 1;
-  c.out.arrayHeader(n);
-  qlSeek(s, h, reverse ? end : start);
-  for (;;) {
-    readForward(s.u8, qlCursor.pos);
-    c.out.bulkBytes(s.u8, elem.start, elem.len);
-    if (--n === 0) break;
-    if (reverse) qlPrev(s);
-    else qlNext(s);
-  }
+  const out = c.out;
+  out.arrayHeader(end - start + 1);
+  qlVisitRange(c.shard, h, reverse ? end : start, end - start + 1, reverse, (u8, s, len) => out.bulkBytes(u8, s, len));
 }
 
 /**

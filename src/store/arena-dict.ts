@@ -335,46 +335,55 @@ function reverseBits(v: number): number {
 
 /** Entries gathered per fair pick (dictGetFairRandomKey's GETFAIR_NUM_ENTRIES). */
 const FAIR_SAMPLE = 15;
-/** Buckets visited per gathered entry at most (dictGetSomeKeys's maxsteps = count * 10). */
+/** Buckets visited per wanted entry at most (dictGetSomeKeys's maxsteps = count * 10). */
 const FAIR_STEPS_PER_ENTRY = 10;
-/** Empty buckets in a row after which the walk jumps elsewhere (dictGetSomeKeys: >= 5 and > count). */
-const FAIR_EMPTY_RUN = FAIR_SAMPLE + 1;
-const TWO_32 = 2 ** 32;
-const fairSample = new Array<number>(FAIR_SAMPLE).fill(0);
-let fairCount = 0;
-/** Entries wanted by the current pick: min(15, size), as dictGetSomeKeys caps its count, so no entry is gathered twice. */
-let fairWant = FAIR_SAMPLE;
-const gather = (de: number): void => {
-  if (fairCount < fairWant) fairSample[fairCount++] = de;
-};
+/** Empty buckets in a row after which the walk jumps elsewhere (dictGetSomeKeys: emptylen >= 5 && emptylen > count). */
+const FAIR_EMPTY_RUN = 5;
+const fairSample = new Uint32Array(FAIR_SAMPLE);
 
 /**
  * dictGetFairRandomKey over dictGetSomeKeys: from a random bucket, walk the
- * buckets (in dictScan's order, which is as good a cycle as Redis's linear
- * one) gathering up to min(15, size) entries, wrapping around a small
- * table, jumping to a fresh random bucket after a long empty run; then pick
- * one of them uniformly (0 when the dict is empty). Picking among the
- * entries near a random bucket, rather than a random bucket's chain, keeps
- * members of long chains from being rare.
+ * buckets of both tables in order (wrapping around), gathering up to
+ * min(15, size) entries and jumping to a fresh random bucket after a run
+ * of empty ones; then pick one of them uniformly. Picking among the entries
+ * near a random bucket, rather than in one random bucket's chain, keeps
+ * members of long chains from being rare. 0 when the dict is empty.
  */
 export function dictRandom(a: ShardArena, h: number, random: () => number = Math.random): number {
-  const size = a.u32[(h + D_USED) >>> 2];
+  const u32 = a.u32;
+  const size = u32[(h + D_USED) >>> 2];
   if (size === 0) return 0;
-  fairWant = size < FAIR_SAMPLE ? size : FAIR_SAMPLE;
-  fairCount = 0;
-  let cursor = Math.floor(random() * TWO_32);
+  const want = size < FAIR_SAMPLE ? size : FAIR_SAMPLE;
+  const rehashing = u32[(h + D_REHASH) >>> 2] !== 0;
+  const t0 = u32[(h + D_TABLE0) >>> 2] >>> 2;
+  const m0 = u32[(h + D_MASK0) >>> 2];
+  const t1 = u32[(h + D_TABLE1) >>> 2] >>> 2;
+  const m1 = rehashing ? u32[(h + D_MASK1) >>> 2] : 0;
+  const maxMask = m1 > m0 ? m1 : m0;
+  let i = Math.floor(random() * (maxMask + 1));
+  let count = 0;
   let emptyRun = 0;
-  for (let steps = fairWant * FAIR_STEPS_PER_ENTRY; fairCount < fairWant && steps > 0; steps--) {
-    const before = fairCount;
-    cursor = dictScan(a, h, cursor, gather);
-    if (fairCount === before && ++emptyRun >= FAIR_EMPTY_RUN) {
-      cursor = Math.floor(random() * TWO_32);
+  for (let steps = want * FAIR_STEPS_PER_ENTRY; count < want && steps > 0; steps--) {
+    // While rehashing, bucket i of both tables (the moved buckets of table 0 are empty).
+    let e = i <= m0 ? u32[t0 + i] : 0;
+    let e1 = rehashing && i <= m1 ? u32[t1 + i] : 0;
+    if (e === 0 && e1 === 0) {
+      if (++emptyRun >= FAIR_EMPTY_RUN && emptyRun > want) {
+        i = Math.floor(random() * (maxMask + 1));
+        emptyRun = 0;
+        continue;
+      }
+    } else {
       emptyRun = 0;
-    } else if (fairCount !== before) {
-      emptyRun = 0;
+      for (; e !== 0 && count < want; e = u32[e >>> 2]) fairSample[count++] = e;
+      for (; e1 !== 0 && count < want; e1 = u32[e1 >>> 2]) fairSample[count++] = e1;
     }
+    i = (i + 1) & maxMask;
   }
-  // A huge, sparse table may yield nothing in the steps allowed: keep walking until something turns up.
-  while (fairCount === 0) cursor = dictScan(a, h, cursor, gather);
-  return fairSample[Math.floor(random() * fairCount)];
+  // dictGetRandomKey's fallback: the walk found nothing (a huge, sparse table); the first entry from a random bucket on.
+  for (; count === 0; i = (i + 1) & maxMask) {
+    const e = u32[t0 + (i & m0)] || (rehashing ? u32[t1 + (i & m1)] : 0);
+    if (e !== 0) fairSample[count++] = e;
+  }
+  return fairSample[Math.floor(random() * count)];
 }

@@ -24,7 +24,7 @@
  */
 import { classSize } from './size-classes.js';
 import { checkedSizeClass, type ShardArena } from './shard-arena.js';
-import { packedSize, readBackward, readForward, writeElement } from './packed.js';
+import { elem, packedSize, readBackward, readForward, writeElement } from './packed.js';
 import { QL_COUNT, QL_HEAD, QL_HEADER_BYTES, QL_NODES, QL_TAIL } from './collection-layout.js';
 
 const N_PREV = 0;
@@ -301,6 +301,49 @@ function cursorToLast(a: ShardArena, node: number): boolean {
   qlCursor.node = node;
   qlCursor.pos = node === 0 ? 0 : readBackward(a.u8, nodeEnd(a, node));
   return node !== 0;
+}
+
+/**
+ * Calls visit(u8, start, length) for `n` elements from index `first`
+ * (which exists), towards the tail or, `reverse`, towards the head: one
+ * read per element, node by node (LRANGE's reply, Redis's
+ * addListRangeReply). The visitor must not change the list.
+ */
+export function qlVisitRange(a: ShardArena, h: number, first: number, n: number, reverse: boolean,
+  visit: (u8: Uint8Array, start: number, length: number) => void): void {
+  qlSeek(a, h, first);
+  const u8 = a.u8;
+  const u32 = a.u32;
+  let node = qlCursor.node;
+  let pos = qlCursor.pos;
+  if (!reverse) {
+    let end = nodeEnd(a, node);
+    for (;;) {
+      const next = readForward(u8, pos);
+      visit(u8, elem.start, elem.len);
+      if (--n === 0) return;
+      if (next < end) {
+        pos = next;
+      } else {
+        node = u32[(node + N_NEXT) >>> 2];
+        pos = nodeDataStart(a, node);
+        end = nodeEnd(a, node);
+      }
+    }
+  }
+  let start = nodeDataStart(a, node);
+  for (;;) {
+    readForward(u8, pos);
+    visit(u8, elem.start, elem.len);
+    if (--n === 0) return;
+    if (pos > start) {
+      pos = readBackward(u8, pos);
+    } else {
+      node = u32[(node + N_PREV) >>> 2];
+      start = nodeDataStart(a, node);
+      pos = readBackward(u8, nodeEnd(a, node));
+    }
+  }
 }
 
 /** Moves the cursor to the next element; false at the end. */
