@@ -9,8 +9,8 @@
 // to core 0 and the client to core 1 (taskset) when the machine has 2+ cores.
 //
 // Usage: scripts/bench-vs-redis [--requests N] [--rounds R] [--tests set,get,incr,mset]
-//        [--keys N] [--skip-memory] [--threads T] [--baseline DIR]  (WEFT_DIST=dir: benchmark another build;
-//        --baseline: also run another build's dist/ with one thread, in the same rounds)
+//        [--keys N] [--skip-memory] [--threads T] [--baseline DIR[,DIR...]]  (WEFT_DIST=dir: benchmark another build;
+//        --baseline: also run other builds' dist/ with one thread each, in the same rounds)
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,8 +75,11 @@ async function main() {
       await start('weft-1t', weftArgs(1)),
     ];
     if (allThreads > 1) list.push(await start(`weft-${allThreads}t`, weftArgs(allThreads)));
-    // --baseline DIR: another build's dist/ (one thread) in the same run, to measure a change.
-    if (baseline) list.push(await start('base-1t', weftArgs(1, path.resolve(baseline))));
+    // --baseline DIR[,DIR...]: other builds' dist/ (one thread each) in the same rounds, to measure a change.
+    const bases = baseline ? baseline.split(',') : [];
+    for (let i = 0; i < bases.length; i++) {
+      list.push(await start(bases.length === 1 ? 'base-1t' : `base${i + 1}-1t`, weftArgs(1, path.resolve(bases[i]))));
+    }
     return list;
   };
   let servers = await startAll();
