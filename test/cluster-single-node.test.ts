@@ -215,6 +215,11 @@ if (requireRedisTools(t)) {
         ['RENAME', '{t}a', '{t}c'], ['COPY', '{t}b', '{t}d'], ['COPY', '{t}b', 'x'], ['DEL', '{t}d', '{t}d'],
         // One database in cluster mode: SWAPDB and COPY ... DB n are refused.
         ['SWAPDB', '0', '1'], ['COPY', '{t}b', '{t}e', 'DB', '1'], ['COPY', '{t}b', '{t}e', 'DB', '0'], ['DEL', '{t}e'],
+        // SORT: a BY pattern with '*' and any GET are refused in cluster mode, whatever their hash tag.
+        ['RPUSH', '{t}l', '3', '1', '2'], ['SORT', '{t}l'], ['SORT', '{t}l', 'BY', 'w_*'], ['SORT', '{t}l', 'BY', '{t}w_*'],
+        ['SORT', '{t}l', 'GET', '#'], ['SORT_RO', '{t}l', 'GET', '{t}x'], ['SORT', '{t}l', 'BY', 'nosort', 'DESC'],
+        ['SORT', '{t}l', 'LIMIT', '0', '1', 'STORE', '{t}d'], ['LRANGE', '{t}d', '0', '-1'], ['SORT', '{t}l', 'STORE', 'd'],
+        ['SORT', 'd', 'STORE', '{t}d'], ['DEL', '{t}l', '{t}d'],
         ['CLUSTER', 'COUNTKEYSINSLOT', foo], ['CLUSTER', 'GETKEYSINSLOT', foo, '10'], ['CLUSTER', 'GETKEYSINSLOT', foo, '2'],
         ['CLUSTER', 'FLUSHSLOTS'], ['CLUSTER', 'RESET'], ['CLUSTER', 'RESET', 'HARD'], ['CLUSTER', 'FLUSHSLOTS', 'x'],
         ['ASKING'], ['GET', 'foo'], ['READONLY'], ['GET', 'foo'], ['READWRITE'], ['SET', 'foo', 'bar'],

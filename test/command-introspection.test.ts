@@ -32,7 +32,7 @@ const ALIGNED = [
   'zadd', 'zincrby', 'zrem', 'zcard', 'zscore', 'zmscore', 'zrank', 'zrevrank', 'zcount', 'zlexcount', 'zrange', 'zrangestore',
   'zrevrange', 'zrangebyscore', 'zrevrangebyscore', 'zrangebylex', 'zrevrangebylex', 'zremrangebyrank', 'zremrangebyscore',
   'zremrangebylex', 'zpopmin', 'zpopmax', 'zmpop', 'zrandmember', 'zunion', 'zinter', 'zdiff', 'zintercard', 'zunionstore',
-  'zinterstore', 'zdiffstore', 'zscan', 'bzpopmin', 'bzpopmax', 'bzmpop',
+  'zinterstore', 'zdiffstore', 'zscan', 'bzpopmin', 'bzpopmax', 'bzmpop', 'sort', 'sort_ro',
 ];
 
 /** weft commands Redis 7.0 does not have (CLIENT SETINFO and CLUSTER MYSHARDID came with 7.2). */
@@ -148,6 +148,10 @@ if (requireRedisTools(t)) {
         ['COMMAND', 'GETKEYSANDFLAGS', 'msetnx', 'a', '1', 'b', '2'],
         ['COMMAND', 'GETKEYSANDFLAGS', 'mget', 'a', 'b', 'c'],
         ['COMMAND', 'GETKEYSANDFLAGS', 'getex', 'k', 'PERSIST'],
+        ['COMMAND', 'GETKEYSANDFLAGS', 'sort', 'l', 'STORE', 'd', 'LIMIT', '0', '1', 'GET', 'store', 'BY', 'x', 'store', 'e'],
+        ['COMMAND', 'GETKEYS', 'sort', 'l', 'LIMIT', 'store', 'x', 'store', 'd'],
+        ['COMMAND', 'GETKEYS', 'sort', 'l', 'store'],
+        ['COMMAND', 'GETKEYSANDFLAGS', 'sort_ro', 'l', 'STORE', 'd'],
         ['COMMAND', 'GETKEYSANDFLAGS', 'getdel', 'k'],
         ['COMMAND', 'GETKEYSANDFLAGS', 'memory', 'usage', 'k'],
         ['COMMAND', 'GETKEYS', 'memory', 'usage', 'k', 'SAMPLES', '5'],

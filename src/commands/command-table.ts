@@ -19,6 +19,7 @@ import { hashCommands } from './hashes.js';
 import { setCommands } from './sets.js';
 import { sortedSetCommands } from './sorted-sets.js';
 import { blockingSortedSetCommands } from './blocking-sorted-sets.js';
+import { sortCommands } from './sort.js';
 
 function lowerHash(buf: Uint8Array, start: number, len: number): number {
   let h = 0x811c9dc5;
@@ -116,6 +117,7 @@ export function commandTable(): CommandTable {
     ...setCommands,
     ...sortedSetCommands,
     ...blockingSortedSetCommands,
+    ...sortCommands,
   ]);
   return table;
 }

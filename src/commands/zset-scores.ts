@@ -272,6 +272,29 @@ export function parseScoreStrict(buf: Uint8Array, start: number, len: number): n
   return v;
 }
 
+/** The smallest normal double: glibc's strtod sets ERANGE for a result below it (subnormal or zero). */
+const MIN_NORMAL = 2.2250738585072014e-308;
+
+/**
+ * A SORT weight as sortCommandGeneric reads it: strtod (leading space
+ * skipped, "" is 0) that must stop at the end or a NUL, refusing NaN and any
+ * ERANGE result (overflow, and underflow to zero or a subnormal). Null when
+ * Redis replies "One or more scores can't be converted into double".
+ */
+export function parseSortWeight(buf: Uint8Array, start: number, len: number): number | null {
+  const end = start + len;
+  let i = start;
+  while (i < end && isSpace(buf[i])) i++;
+  const consumed = scanStrtod(buf, i, end);
+  const after = consumed === 0 ? start : i + consumed;
+  if (after < end && buf[after] !== 0) return null;
+  if (consumed === 0) return 0;
+  const v = strtodResult.value;
+  if (v !== v || strtodResult.outOfRange) return null;
+  if (v !== 0 && Math.abs(v) < MIN_NORMAL) return null;
+  return v;
+}
+
 /** One end of a score range: the bound and whether it is open. */
 export interface RangeScore {
   value: number;
