@@ -29,6 +29,7 @@ import {
 } from '../store/waiter-list.js';
 import { keyHash, keyHashSlot, slotAndHash } from '../store/key-hash.js';
 import { longDoubleToNumber, parseLongDouble } from './numbers.js';
+import type { SlotTable } from '../cluster/slot-table.js';
 
 /** What a blocked client will do when served. */
 export const enum WaiterKind {
@@ -56,6 +57,9 @@ const TIMEOUT_NEGATIVE = 'timeout is negative';
 const TIMEOUT_OUT_OF_RANGE = 'timeout is out of range';
 /** A thread has CLAIM_SLOTS_PER_THREAD claim words; one more blocked client is refused. */
 const TOO_MANY_BLOCKED = 'too many blocked clients on this thread';
+const UNBLOCKED_ROLE_CHANGED = '-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)';
+const CLUSTER_DOWN = '-CLUSTERDOWN The cluster is down';
+const SLOT_NOT_SERVED = '-CLUSTERDOWN Hash slot not served';
 /** LLONG_MAX milliseconds: the largest timeout Redis accepts. */
 const MAX_TIMEOUT_MS = 9223372036854775807;
 
@@ -203,6 +207,8 @@ export function blockOrError(c: CommandContext, request: BlockRequest): Promise<
 interface LocalWaiter {
   generation: number;
   clientId: number;
+  /** Hash slot of the keys waited on (in cluster mode they share one). */
+  hashSlot: number;
   /** Shards holding this waiter's records. */
   shards: number[];
   timer: NodeJS.Timeout | null;
@@ -271,8 +277,9 @@ export class BlockedClients {
         dest >= 0 ? c.argLen[dest] : 0);
     }
     const clientId = c.client.id;
+    const hashSlot = keyHashSlot(c.buf, c.argStart[request.firstKey], c.argLen[request.firstKey]);
     return new Promise<ReplyFunction>((resolve) => {
-      const entry: LocalWaiter = { generation, clientId, shards, timer: null, resolve };
+      const entry: LocalWaiter = { generation, clientId, hashSlot, shards, timer: null, resolve };
       if (request.timeoutMs > 0) entry.timer = setTimeout(() => this.timedOut(slot), request.timeoutMs);
       this.waiting.set(slot, entry);
       this.byClient.set(clientId, slot);
@@ -343,14 +350,53 @@ export class BlockedClients {
     if (this.claim(slot, w)) this.finish(slot, w);
   }
 
-  /** Every blocked client gets `error` (a master turned replica: Redis's -UNBLOCKED). */
-  unblockAll(error: string): void {
+  /**
+   * disconnectAllBlockedClients: this master became a replica, so every
+   * blocked client gets Redis's -UNBLOCKED and its connection closes after
+   * the reply (CLIENT_CLOSE_AFTER_REPLY).
+   */
+  unblockAll(): void {
     for (const [slot, w] of [...this.waiting]) {
       if (!this.claim(slot, w)) continue;
+      this.finish(slot, w);
+      w.resolve(replyRoleChanged);
+    }
+  }
+
+  /**
+   * clusterRedirectBlockedClientIfNeeded, run from the worker's cron as
+   * Redis runs it from clientsCron: with the cluster down a blocked client
+   * gets -CLUSTERDOWN; when its keys' slot is no longer served here (and not
+   * being imported) it gets -MOVED to the new owner, or -CLUSTERDOWN when
+   * no node serves it. Blocking pops are writes: READONLY replica reads
+   * never keep them here.
+   */
+  redirectIfNeeded(table: SlotTable): void {
+    for (const [slot, w] of [...this.waiting]) {
+      const error = redirection(table, w.hashSlot);
+      if (error === null || !this.claim(slot, w)) continue;
       this.finish(slot, w);
       w.resolve((c) => c.out.error(error));
     }
   }
+}
+
+/** The error a client blocked on `hashSlot` gets now, or null while it may stay blocked. */
+function redirection(table: SlotTable, hashSlot: number): string | null {
+  if (!table.stateOk) return CLUSTER_DOWN;
+  const owner = table.owner[hashSlot];
+  if (owner === table.myIndex || table.importing[hashSlot] >= 0) return null;
+  if (owner < 0) return SLOT_NOT_SERVED;
+  const target = table.redirect(hashSlot, false);
+  if (target.index < 0) return SLOT_NOT_SERVED;
+  if (target.index === table.myIndex) return null;
+  return `-MOVED ${hashSlot} ${target.endpoint}`;
+}
+
+/** Redis's reply to clients still blocked when their master turns replica. */
+function replyRoleChanged(c: CommandContext): void {
+  c.out.error(UNBLOCKED_ROLE_CHANGED);
+  c.client.closeAfterReply = true;
 }
 
 /** A timeout replies a null array, whatever the command (replyToBlockedClientTimedOut). */

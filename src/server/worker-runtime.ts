@@ -117,9 +117,9 @@ export class WorkerRuntime {
         if (this.replicationLog.active) this.propagateRemoval(shard.index, physicalDb, e);
       };
     }
+    this.blocked = new BlockedClients(new Int32Array(init.blockedStates), this.index, this.ks.shards);
     this.setRole(init.replica, false);
     this.applyConfig();
-    this.blocked = new BlockedClients(new Int32Array(init.blockedStates), this.index, this.ks.shards);
     this.hooks = {
       serveBlocked: (c) => serveReadyKeys(c, this.blocked.states, this.serveHooks),
       ensureMemory: (c) => this.ensureMemory(c),
@@ -235,6 +235,8 @@ export class WorkerRuntime {
   // ---- replication ----
 
   private setRole(replica: boolean, masterLinkUp: boolean): void {
+    // replicationSetMaster's disconnectAllBlockedClients: a blocked pop waits for writes this node no longer takes.
+    if (replica && !this.isReplica) this.blocked.unblockAll();
     this.isReplica = replica;
     this.masterLinkUp = masterLinkUp;
     for (const shard of this.ks.shards) shard.keepExpired = replica;
@@ -397,6 +399,7 @@ export class WorkerRuntime {
       }
     }
     this.freeLazily();
+    if (this.slotTable !== null && this.blocked.count > 0) this.blocked.redirectIfNeeded(this.slotTable);
     const timeout = this.config.number('timeout');
     if (timeout > 0) {
       for (const c of [...this.connections]) {
