@@ -156,3 +156,30 @@ t.test('concurrent poppers and pushers: every element delivered exactly once', a
   t.equal(new Set(received).size, total, 'nothing delivered twice');
   t.equal(text(await pushers[0].command('EXISTS', 'cq')), ':0\r\n');
 });
+
+t.test('a BLMOVE waiter is served even when the destination shard is busy at the push', async (t) => {
+  // A connection on one thread holds the destination's shard (a long SORT of a list hash-tagged to the
+  // destination's slot) while a push on the other thread finds the waiter: the pusher may not wait for
+  // that lock under its own, so it must serve the waiter right after releasing them.
+  const byThread = new Map<string, RawClient>();
+  while (byThread.size < 2) {
+    const c = await connect();
+    byThread.set(/io-thread=(\d+)/.exec(text(await c.command('CLIENT', 'INFO')))![1], c);
+  }
+  const [holder, pusher] = [...byThread.values()];
+  for (let i = 0; i < 20; i++) {
+    await holder.command('RPUSH', '{busy-dst}big', ...Array.from({ length: 5000 }, (_, j) => String((i * 7919 + j * 104729) % 1000003)));
+  }
+  const waiter = await connect();
+  const reply = waiter.command('BLMOVE', 'busy-src', 'busy-dst', 'LEFT', 'RIGHT', '0');
+  await waitBlocked(pusher, 1);
+  const sorting = holder.command('SORT', '{busy-dst}big', 'LIMIT', '0', '1');
+  await sleep(5);
+  await pusher.command('RPUSH', 'busy-src', 'element');
+  await sorting;
+  const got = await Promise.race([reply, sleep(5000).then(() => null)]);
+  t.equal(got === null ? 'still blocked' : text(got), '$7\r\nelement\r\n', 'the waiter was served');
+  t.equal(text(await pusher.command('LRANGE', 'busy-dst', '0', '-1')), '*1\r\n$7\r\nelement\r\n');
+  t.equal(text(await pusher.command('EXISTS', 'busy-src')), ':0\r\n');
+  await pusher.command('DEL', '{busy-dst}big');
+});

@@ -16,7 +16,7 @@ import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { WaiterRequest } from '../store/waiter-list.js';
 import { keyHashSlot } from '../store/key-hash.js';
 import {
-  blockOrError, FROM_RIGHT, parseTimeout, registerServer, setServedEffect, TO_RIGHT, WaiterKind,
+  blockOrError, FROM_RIGHT, lockBusy, parseTimeout, registerServer, setServedEffect, TO_RIGHT, WaiterKind,
 } from './blocking.js';
 import { opMove, opPop, opPopRangeWithKey } from './list-ops.js';
 import { listPosition, popFirstList } from './lists.js';
@@ -116,13 +116,20 @@ function servePop(c: CommandContext, _s: Shard, e: number, key: Buffer, w: Waite
   }
 }
 
-/** A move needs the destination's shard too: held by the writer, or taken now if that cannot deadlock (no waiting). */
+/**
+ * A move needs the destination's shard too: held by the writer, or taken now
+ * if that cannot deadlock (no waiting); when it is busy the key is served
+ * again after the writer's locks go (blocking.ts serveDeferred).
+ */
 function acceptsMove(c: CommandContext, shard: Shard, e: number, _w: WaiterRequest, destination: Buffer | null): boolean {
   if (!isList(shard, e)) return false;
   const destShard = c.ks.shards[keyHashSlot(destination!, 0, destination!.length) & c.ks.shardMask];
   const bit = 1 << destShard.index;
   if ((c.lockedShards & bit) !== 0) return true;
-  if (!destShard.tryLock()) return false;
+  if (!destShard.tryLock()) {
+    lockBusy(destShard.index);
+    return false;
+  }
   c.lockedShards |= bit;
   return true;
 }

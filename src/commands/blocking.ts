@@ -136,6 +136,25 @@ export function signalKeyAsReady(c: CommandContext, keyArg: number): void {
   c.readyKeys.push({ shard: shard.index, db: c.ks.dbMap[c.client.db], key: Buffer.from(c.argBuffer(keyArg)) });
 }
 
+/**
+ * A ready key whose next waiter needs another shard's lock that a thread
+ * held when the writer tried it (BLMOVE's destination: waiting for it under
+ * the writer's locks could deadlock). The writer serves it again once its
+ * own locks are released, taking `mask` in order, so no wake-up is lost.
+ */
+export interface DeferredServe {
+  key: ReadyKey;
+  mask: number;
+}
+
+/** Set by a WaiterServer's accepts when it refused only because a lock was busy: that shard's index. */
+let busyShard = -1;
+
+/** WaiterServer.accepts: this waiter could be served but for the busy lock of shard `index`. */
+export function lockBusy(index: number): void {
+  busyShard = index;
+}
+
 export interface ServeHooks {
   /** Appends a served pop to the replication stream (Redis propagates one pop per served waiter). */
   propagate(c: CommandContext, args: (string | Uint8Array | number)[]): void;
@@ -174,7 +193,13 @@ function serveKey(c: CommandContext, states: Int32Array, hooks: ServeHooks, k: R
     readWaiter(shard, r, waiter);
     const server = servers.get(waiter.kind as WaiterKind);
     const destination = waiter.kind === WaiterKind.Move ? waiterDestination(shard, r) : null;
+    busyShard = -1;
     if (server === undefined || !server.accepts(c, shard, e, waiter, destination)) {
+      if (busyShard >= 0) {
+        // FIFO: the waiters behind this one wait for it too.
+        (c.deferredServes ??= []).push({ key: k, mask: (1 << k.shard) | (1 << busyShard) });
+        return;
+      }
       previous = r;
       continue;
     }
@@ -192,6 +217,28 @@ function serveKey(c: CommandContext, states: Int32Array, hooks: ServeHooks, k: R
     // The serve may have moved records (it can create keys and allocate): find ours again by identity.
     removeWaiterRecords(shard, waiter.slot, waiter.generation);
     hooks.deliver(waiter.thread, waiter.slot, waiter.generation, serveOut.take());
+  }
+}
+
+/**
+ * Serves the keys left for a busy lock, after the writer released its own:
+ * their shards are now taken in order (waiting is safe), then the waiters
+ * served as after any write. Repeats while serving leaves more behind.
+ */
+export function serveDeferred(c: CommandContext, states: Int32Array, hooks: ServeHooks): void {
+  while (c.deferredServes !== null) {
+    const deferred = c.deferredServes;
+    c.deferredServes = null;
+    for (const d of deferred) {
+      c.lockMask(d.mask);
+      try {
+        c.readyKeys = [d.key];
+        serveReadyKeys(c, states, hooks);
+      } finally {
+        c.readyKeys = null;
+        c.unlockAll();
+      }
+    }
   }
 }
 

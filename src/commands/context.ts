@@ -13,7 +13,7 @@ import { parseLongLong } from '../protocol/resp-parser.js';
 import type { ClientState, ServerServices } from './client-state.js';
 import type { CommandSpec } from './command-spec.js';
 import { OUT_OF_RANGE, WRONGTYPE } from './errors.js';
-import type { ReadyKey } from './blocking.js';
+import type { DeferredServe, ReadyKey } from './blocking.js';
 
 export class CommandContext {
   buf: Uint8Array = new Uint8Array(0);
@@ -44,6 +44,8 @@ export class CommandContext {
   propagateAs: (string | Uint8Array | number)[] | null = null;
   /** Keys this command created that clients may be blocked on (blocking.ts), served before its locks go. */
   readyKeys: ReadyKey[] | null = null;
+  /** Ready keys whose serving needs a lock another thread held (blocking.ts): served again once this command's locks go. */
+  deferredServes: DeferredServe[] | null = null;
 
   constructor(readonly out: ReplyWriter, readonly ks: Keyspace) {}
 

@@ -27,6 +27,8 @@ export interface DispatchHooks {
   masterDown?: () => boolean;
   /** Serves clients blocked on keys the command created (c.readyKeys), under its locks. */
   serveBlocked?: (c: CommandContext) => void;
+  /** Serves the waiters left for a lock another thread held (c.deferredServes), after the command's locks are released. */
+  serveDeferred?: (c: CommandContext) => void;
 }
 
 /**
@@ -155,11 +157,13 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
     if (c.readyKeys !== null) hooks.serveBlocked?.(c);
   } catch (err) {
     c.readyKeys = null;
+    c.deferredServes = null;
     c.unlockAll();
     gate?.leaveMultiShard();
     return handlerFailed(c, spec, hooks, err, replyMark);
   }
   if (c.lockedShards !== 0) c.unlockAll();
+  if (c.deferredServes !== null) hooks.serveDeferred?.(c);
   gate?.leaveMultiShard();
   if (result instanceof Promise) {
     return result.then(

@@ -14,7 +14,7 @@ import { AccessPolicy, Keyspace } from '../store/keyspace.js';
 import { E_KEYLEN } from '../store/layout.js';
 import { activeExpireCycle, evictOne, type EvictionPolicy } from '../store/maintenance.js';
 import { LAZYFREE_STEP } from '../store/collections.js';
-import { BlockedClients, serveReadyKeys, type ServeHooks } from '../commands/blocking.js';
+import { BlockedClients, serveDeferred, serveReadyKeys, type ServeHooks } from '../commands/blocking.js';
 import { Config, ConfigError } from './config.js';
 import { StatField, StatsTable } from './worker-stats.js';
 import type { FromWorker, ReplicationRequest, RpcRequest, ToWorker, WorkerInit } from './thread-messages.js';
@@ -122,6 +122,7 @@ export class WorkerRuntime {
     this.applyConfig();
     this.hooks = {
       serveBlocked: (c) => serveReadyKeys(c, this.blocked.states, this.serveHooks),
+      serveDeferred: (c) => serveDeferred(c, this.blocked.states, this.serveHooks),
       ensureMemory: (c) => this.ensureMemory(c),
       route: this.slotTable ? (c, spec, asking) => routeCommand(c, spec, this.slotTable!, asking) : undefined,
       masterDown: () => this.isReplica && !this.masterLinkUp && !this.replicaServeStaleData,
