@@ -183,3 +183,26 @@ t.test('a BLMOVE waiter is served even when the destination shard is busy at the
   t.equal(text(await pusher.command('EXISTS', 'busy-src')), ':0\r\n');
   await pusher.command('DEL', '{busy-dst}big');
 });
+
+t.test('waiters served by one push on their own thread each get their own reply, and only it', async (t) => {
+  // Both replies are written in the same turn of the pusher's event loop: each must reach its own socket.
+  const byThread = new Map<string, RawClient[]>();
+  for (;;) {
+    const c = await connect();
+    const thread = /io-thread=(\d+)/.exec(text(await c.command('CLIENT', 'INFO')))![1];
+    const list = byThread.get(thread) ?? [];
+    list.push(c);
+    byThread.set(thread, list);
+    if (list.length === 3) break;
+  }
+  const [a, b, admin] = [...byThread.values()].find((l) => l.length === 3)!;
+  const ra = a.command('BLPOP', 'same-thread', '5');
+  await waitBlocked(admin, 1);
+  const rb = b.command('BLPOP', 'same-thread', '5');
+  await waitBlocked(admin, 2);
+  await admin.command('RPUSH', 'same-thread', 'x', 'y');
+  t.equal(text(await ra), '*2\r\n$11\r\nsame-thread\r\n$1\r\nx\r\n');
+  t.equal(text(await rb), '*2\r\n$11\r\nsame-thread\r\n$1\r\ny\r\n');
+  t.equal(text(await a.command('PING')), '+PONG\r\n', 'nothing else reached the first waiter');
+  t.equal(text(await b.command('PING')), '+PONG\r\n');
+});

@@ -45,6 +45,13 @@ export interface ClientState {
   readonly address: string;
   readonly localAddress: string;
   readonly fd: number;
+  /**
+   * Sends the replies written so far (a connection). A command that finishes
+   * after a wait (a blocking pop served, a pause ended) calls it at once:
+   * other waiting connections' replies may follow in the same reply writer
+   * before this connection resumes.
+   */
+  flush?(): void;
 }
 
 /** Filters of CLIENT KILL (new form) and CLIENT LIST ID. */

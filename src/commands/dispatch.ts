@@ -175,16 +175,17 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
         const mark = c.out.mark();
         try {
           reply(c);
+          finishReply(c, mark);
         } catch (err) {
           handlerFailed(c, spec, hooks, err, mark);
-          return;
         }
-        finishReply(c, mark);
+        client.flush?.();
       },
       (err) => {
         c.client = client;
         c.out.resp = client.resp;
         handlerFailed(c, spec, hooks, err, c.out.mark());
+        client.flush?.();
       },
     );
   }
@@ -208,7 +209,10 @@ function dispatchAfterPause(c: CommandContext, hooks: DispatchHooks, table: Comm
     c.dirty = 0;
     c.out.resp = client.resp;
     client.asking = asking;
-    return dispatch(c, hooks, table);
+    const pending = dispatch(c, hooks, table);
+    // Answered now: sent before another held connection's reply can join it in the writer.
+    if (pending === undefined) client.flush?.();
+    return pending;
   });
 }
 
