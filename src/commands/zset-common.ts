@@ -11,7 +11,7 @@ import type { Shard } from '../store/shard.js';
 import { ValueType } from '../store/layout.js';
 import { LP_FIRST, ZS_HEADER_BYTES } from '../store/collection-layout.js';
 import { SlotTables } from '../store/slot-tables.js';
-import { packedSize, writeDouble, writeElement } from '../store/packed.js';
+import { packedScoreSize, packedSize, writeElement, writeScore } from '../store/packed.js';
 import {
   LEX_BYTES, LEX_MINUS_INFINITY, LEX_PLUS_INFINITY, type LexInfinity, type LexRange, type ScoreRange,
 } from '../store/skiplist.js';
@@ -141,17 +141,16 @@ export function compareEntries(a: ZEntry, b: ZEntry): number {
 
 /** The flat form (u32 count, then member · score) of ordered entries. */
 function flatOf(entries: ZEntry[], listpack: boolean): Buffer {
+  // A listpack keeps -0 as 0 (zzlInsertAt's text form).
+  const scoreOf = (x: ZEntry) => (listpack && x.s === 0 ? 0 : x.s);
   let size = LP_FIRST;
-  for (const x of entries) size += packedSize(x.m.length) + 8;
+  for (const x of entries) size += packedSize(x.m.length) + packedScoreSize(scoreOf(x));
   const flat = Buffer.allocUnsafe(size);
   flat.writeUInt32LE(entries.length, 0);
   let p = LP_FIRST;
   for (const x of entries) {
     const m = Buffer.from(x.m, 'latin1');
-    p = writeElement(flat, p, m, 0, m.length);
-    // A listpack keeps -0 as 0 (zzlInsertAt's text form).
-    writeDouble(flat, p, listpack && x.s === 0 ? 0 : x.s);
-    p += 8;
+    p = writeScore(flat, writeElement(flat, p, m, 0, m.length), scoreOf(x));
   }
   return flat;
 }

@@ -23,7 +23,7 @@ import {
 import {
   nodeLevel, nodeRef, nodeScore, nodeSize, zslCreate, zslFirst, zslHeaderNode, zslInsert, zslLength, zslNext, zslRelease,
 } from './skiplist.js';
-import { elem, packedSize, readDouble, readForward, writeDouble, writeElement } from './packed.js';
+import { elem, packedSize, readForward, readScore, scoreSizeAt, writeElement, writeScore } from './packed.js';
 
 /** Redis's LAZYFREE_THRESHOLD: values whose freeing effort is above it are freed in the background by UNLINK. */
 export const LAZYFREE_THRESHOLD = 64;
@@ -114,6 +114,9 @@ function skiplistNodeBytes(a: ShardArena, node: number): number {
 
 // ---- flat form ----
 
+/** The largest packed score (a tagged f64). */
+const MAX_PACKED_SCORE = 10;
+
 /** Appends bytes to a growing Buffer list, allocation-light. */
 class FlatWriter {
   private buf: Buffer;
@@ -136,9 +139,8 @@ class FlatWriter {
   }
 
   score(value: number): void {
-    this.room(8);
-    writeDouble(this.buf, this.len, value);
-    this.len += 8;
+    this.room(MAX_PACKED_SCORE);
+    this.len = writeScore(this.buf, this.len, value);
   }
 
   finish(count: number): Buffer {
@@ -214,8 +216,8 @@ export function unflatten(a: ShardArena, type: number, encoding: number, v: numb
     } else if (type === ValueType.Set) {
       dictAdd(a, v, flat, ks, kl, hash, 0, 0);
     } else {
-      const score = readDouble(flat, p);
-      p += 8;
+      const score = readScore(flat, p);
+      p += scoreSizeAt(flat, p);
       const e = dictAdd(a, v, flat, ks, kl, hash, 0, 0);
       const node = zslInsert(a, v + ZS_LIST, score, e);
       a.u32[(e + DE_AUX) >>> 2] = node;

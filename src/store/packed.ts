@@ -106,13 +106,96 @@ const scoreBytes = new Float64Array(1);
 const scoreView = new Uint8Array(scoreBytes.buffer);
 
 /** Reads a little-endian f64 at any (unaligned) offset. */
-export function readDouble(u8: Uint8Array, p: number): number {
+function readDouble(u8: Uint8Array, p: number): number {
   for (let i = 0; i < 8; i++) scoreView[i] = u8[p + i];
   return scoreBytes[0];
 }
 
 /** Writes a little-endian f64 at any (unaligned) offset. */
-export function writeDouble(u8: Uint8Array, p: number, value: number): void {
+function writeDouble(u8: Uint8Array, p: number, value: number): void {
   scoreBytes[0] = value;
   for (let i = 0; i < 8; i++) u8[p + i] = scoreView[i];
+}
+
+/*
+ * Packed scores (sorted-set listpacks and the flat form), sized by value as
+ * Redis's listpack stores integral scores as integers:
+ * - one byte b < SCORE_INT16 for an integer in [-SMALL_SCORE_BIAS, SCORE_INT16 - SMALL_SCORE_BIAS);
+ * - tag · int16 · tag, tag · int32 · tag for wider integers;
+ * - tag · f64 · tag for anything else (-0 included, which an integer form
+ *   would lose: a skiplist keeps it).
+ * The first and the last byte both say the size, so a pack is walked from
+ * either end.
+ */
+const SMALL_SCORE_BIAS = 16;
+const SCORE_INT16 = 0xf1;
+const SCORE_INT32 = 0xf2;
+const SCORE_F64 = 0xf3;
+const SMALL_SCORE_MAX = SCORE_INT16 - 1 - SMALL_SCORE_BIAS;
+
+/** The packed score's form for a value: a small integer, int16, int32 or f64 tag. */
+function scoreForm(score: number): number {
+  if (!Number.isInteger(score) || (score === 0 && 1 / score < 0)) return SCORE_F64;
+  if (score >= -SMALL_SCORE_BIAS && score <= SMALL_SCORE_MAX) return 0;
+  if (score >= -0x8000 && score <= 0x7fff) return SCORE_INT16;
+  if (score >= -0x80000000 && score <= 0x7fffffff) return SCORE_INT32;
+  return SCORE_F64;
+}
+
+/** Bytes of a packed score whose first (or last) byte is `b`. */
+function scoreSizeOfTag(b: number): number {
+  if (b < SCORE_INT16) return 1;
+  return b === SCORE_INT16 ? 4 : b === SCORE_INT32 ? 6 : 10;
+}
+
+/** Bytes the score takes packed. */
+export function packedScoreSize(score: number): number {
+  const form = scoreForm(score);
+  return form === 0 ? 1 : scoreSizeOfTag(form);
+}
+
+/** Bytes of the packed score starting at `p`. */
+export function scoreSizeAt(u8: Uint8Array, p: number): number {
+  return scoreSizeOfTag(u8[p]);
+}
+
+/** Bytes of the packed score ending just before `end`. */
+export function scoreSizeBefore(u8: Uint8Array, end: number): number {
+  return scoreSizeOfTag(u8[end - 1]);
+}
+
+/** Reads the packed score at `p`. */
+export function readScore(u8: Uint8Array, p: number): number {
+  const b = u8[p];
+  if (b < SCORE_INT16) return b - SMALL_SCORE_BIAS;
+  if (b === SCORE_INT16) return ((u8[p + 1] | (u8[p + 2] << 8)) << 16) >> 16;
+  if (b === SCORE_INT32) return u8[p + 1] | (u8[p + 2] << 8) | (u8[p + 3] << 16) | (u8[p + 4] << 24);
+  return readDouble(u8, p + 1);
+}
+
+/** Writes the score packed at `p`; returns the offset just past it. */
+export function writeScore(u8: Uint8Array, p: number, score: number): number {
+  const form = scoreForm(score);
+  if (form === 0) {
+    u8[p] = score + SMALL_SCORE_BIAS;
+    return p + 1;
+  }
+  u8[p] = form;
+  if (form === SCORE_INT16) {
+    u8[p + 1] = score & 0xff;
+    u8[p + 2] = (score >> 8) & 0xff;
+    u8[p + 3] = form;
+    return p + 4;
+  }
+  if (form === SCORE_INT32) {
+    u8[p + 1] = score & 0xff;
+    u8[p + 2] = (score >> 8) & 0xff;
+    u8[p + 3] = (score >> 16) & 0xff;
+    u8[p + 4] = (score >>> 24) & 0xff;
+    u8[p + 5] = form;
+    return p + 6;
+  }
+  writeDouble(u8, p + 1, score);
+  u8[p + 9] = form;
+  return p + 10;
 }

@@ -16,9 +16,16 @@ export function sizeClassOf(n: number): number {
   return SMALL_CLASSES + (k - 10) * 4 + (j - 1);
 }
 
-export function classSize(c: number): number {
+function computeClassSize(c: number): number {
   if (c < SMALL_CLASSES) return (c + 1) * 8;
   const k = 10 + ((c - SMALL_CLASSES) >> 2);
   const j = ((c - SMALL_CLASSES) & 3) + 1;
   return 2 ** k + j * 2 ** (k - 2);
+}
+
+/** Every class's size, computed once: classSize runs on hot paths (a quicklist push asks its node's room). */
+const CLASS_SIZES = Float64Array.from({ length: CLASS_COUNT }, (_, c) => computeClassSize(c));
+
+export function classSize(c: number): number {
+  return CLASS_SIZES[c];
 }

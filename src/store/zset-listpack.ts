@@ -4,9 +4,10 @@
  * packed elements instead of listpack entries.
  *
  * Payload at the collection start `v`: u32 member count (LP_COUNT), then per
- * member a packed element (packed.ts) followed by its 8-byte little-endian
- * f64 score, in (score, member bytes) order as zzlInsert keeps it. The
- * payload is `VALLEN - pad` bytes, so its end is known without a walk.
+ * member a packed element followed by its packed score (packed.ts: one byte
+ * for a small integer, up to ten for a double, readable from either end),
+ * in (score, member bytes) order as zzlInsert keeps it. The payload is
+ * `VALLEN - pad` bytes, so its end is known without a walk.
  *
  * Ported: zzlFind (zlpFind), zzlInsert/zzlInsertAt (zlpInsert, the position
  * from zlpInsertPoint), zzlDelete and zzlDeleteRangeByRank/Score/Lex (all via
@@ -24,15 +25,14 @@
 import type { Shard } from './shard.js';
 import { E_VALLEN } from './layout.js';
 import { LP_COUNT, LP_FIRST } from './collection-layout.js';
-import { compareBytes, elem, packedSize, readBackward, readDouble, readForward, writeDouble, writeElement } from './packed.js';
+import {
+  compareBytes, elem, packedScoreSize, packedSize, readBackward, readForward, readScore, scoreSizeAt, scoreSizeBefore, writeElement, writeScore,
+} from './packed.js';
 import { LEX_BYTES, type LexRange, type ScoreRange } from './skiplist.js';
 
-/** Bytes of a member's score after its packed element. */
-export const SCORE_BYTES = 8;
-
-/** Bytes a member of `len` bytes takes in the payload. */
-export function zlpEntrySize(len: number): number {
-  return packedSize(len) + SCORE_BYTES;
+/** Bytes a member of `len` bytes with `score` takes in the payload. */
+export function zlpEntrySize(len: number, score: number): number {
+  return packedSize(len) + packedScoreSize(score);
 }
 
 /** The payload's end offset (past the last score). */
@@ -53,13 +53,13 @@ export function zlpRead(u8: Uint8Array, p: number): void {
   zlpAt.pos = p;
   zlpAt.member = elem.start;
   zlpAt.len = elem.len;
-  zlpAt.score = readDouble(u8, scoreAt);
-  zlpAt.next = scoreAt + SCORE_BYTES;
+  zlpAt.score = readScore(u8, scoreAt);
+  zlpAt.next = scoreAt + scoreSizeAt(u8, scoreAt);
 }
 
 /** The start of the entry before the one at p (p > first entry). */
 export function zlpPrevPos(u8: Uint8Array, p: number): number {
-  return readBackward(u8, p - SCORE_BYTES);
+  return readBackward(u8, p - scoreSizeBefore(u8, p));
 }
 
 /** The start of the entry at 0-based `index` (walking from the nearer end), or 0 when out of range. */
@@ -70,7 +70,10 @@ export function zlpSeek(s: Shard, e: number, index: number): number {
   const u8 = s.u8;
   if (index < count / 2) {
     let p = v + LP_FIRST;
-    for (let i = 0; i < index; i++) p = readForward(u8, p) + SCORE_BYTES;
+    for (let i = 0; i < index; i++) {
+      p = readForward(u8, p);
+      p += scoreSizeAt(u8, p);
+    }
     return p;
   }
   let p = zlpEnd(s, e);
@@ -111,15 +114,15 @@ export function zlpInsert(s: Shard, db: number, e: number, score: number, src: U
   const pad = s.collectionPadOf(e);
   const oldLen = s.u32[(e + E_VALLEN) >>> 2];
   const at = zlpInsertPoint(s, e, score, src, start, len) - s.collectionStart(e);
-  const grow = zlpEntrySize(len);
+  // Redis's listpack keeps the score as text or an integer: -0 comes back as 0.
+  if (score === 0) score = 0;
+  const grow = zlpEntrySize(len, score);
   e = s.resizeValue(db, e, oldLen + grow, oldLen, false);
   const v = s.collectionStart(e);
   const u8 = s.u8;
   const payload = oldLen - pad;
   if (at < payload) u8.copyWithin(v + at + grow, v + at, v + payload);
-  const p = writeElement(u8, v + at, src, start, len);
-  // Redis's listpack keeps the score as text or an integer: -0 comes back as 0.
-  writeDouble(u8, p, score === 0 ? 0 : score);
+  writeScore(u8, writeElement(u8, v + at, src, start, len), score);
   s.u32[(v + LP_COUNT) >>> 2]++;
   return e;
 }
