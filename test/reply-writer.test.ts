@@ -19,6 +19,14 @@ t.test('integers', async (t) => {
     t.equal(written(2, (w) => w.integer(n)), `:${BigInt(n)}\r\n`, String(n));
   }
   t.equal(written(2, (w) => w.integer(-0)), ':0\r\n', 'negative zero is 0');
+  // Every decimal width on both sides of each power of ten.
+  const wrong: number[] = [];
+  for (let p = 1; p <= 1e16; p *= 10) {
+    for (const n of [p - 1, p, p + 1, -(p - 1), -p, 2147483647 - p, 2147483648 + p]) {
+      if (written(2, (w) => w.integer(n)) !== `:${BigInt(n)}\r\n`) wrong.push(n);
+    }
+  }
+  t.same(wrong, [], 'every width');
   t.equal(written(3, (w) => w.bigInteger(2n ** 63n - 1n)), ':9223372036854775807\r\n');
   t.equal(written(3, (w) => w.bigInteger(-(2n ** 63n))), ':-9223372036854775808\r\n');
   t.equal(written(2, (w) => w.bulkInteger(-42)), '$3\r\n-42\r\n');
@@ -148,4 +156,26 @@ t.test('growth past the initial buffer, take and rollback', async (t) => {
   w.rollback(mark);
   w.integer(7);
   t.equal(w.take().toString(), '+kept\r\n:7\r\n', 'rollback drops what followed the mark');
+});
+
+t.test('take() hands out views that later replies never overwrite; marks survive a move to a bigger buffer', async (t) => {
+  const w = new ReplyWriter();
+  const taken: [Buffer, string][] = [];
+  for (let i = 0; i < 5000; i++) {
+    w.bulkString(`value-${i}-`.padEnd(10 + (i % 50), 'x'));
+    if (i % 7 === 0) w.integer(i);
+    if (i % 3 === 0) {
+      const b = w.take();
+      taken.push([b, b.toString('latin1')]);
+    }
+  }
+  // A reply bigger than the buffer: the pending bytes move, a mark taken before stays right.
+  taken.push(((b) => [b, b.toString('latin1')])(w.take()) as [Buffer, string]);
+  w.simple('before');
+  const mark = w.mark();
+  w.bulkBytes(Buffer.alloc(300 * 1024, 0x61), 0, 300 * 1024);
+  w.rollback(mark);
+  t.equal(w.take().toString('latin1'), '+before\r\n', 'rolled back to the mark after the move');
+  t.same(taken.filter(([b, text]) => b.toString('latin1') !== text).length, 0, 'every taken view still holds its bytes');
+  t.equal(w.pending, 0);
 });

@@ -6,34 +6,63 @@
  */
 
 const MIN_CAPACITY = 64 * 1024;
+/** Below this much room after a take, the next replies start a fresh buffer. */
+const MIN_ROOM = 4 * 1024;
+/** A buffer grown past this for a big reply is dropped once that reply is taken. */
+const MAX_KEPT_CAPACITY = 16 * MIN_CAPACITY;
+
+/** Integers up to this take the integer-arithmetic path of digits(). */
+const INT31_MAX = 0x7fffffff;
+/** '$', up to 20 length digits (and a sign), CRLF. */
+const BULK_HEADER_MAX = 24;
 
 export class ReplyWriter {
   buf: Buffer = Buffer.allocUnsafe(MIN_CAPACITY);
+  /**
+   * Bytes [start, len) are the replies not taken yet. What take() handed
+   * out, before `start`, is never written again: the sockets may still hold
+   * it. A full buffer is replaced, not reused.
+   */
+  private start = 0;
   len = 0;
   /** 2 or 3: RESP version of the connection being served. */
   resp = 2;
 
-  reset(): void {
-    this.len = 0;
+  /** Bytes written and not taken yet. */
+  get pending(): number {
+    return this.len - this.start;
   }
 
-  /** Copies out what was written (the socket keeps the copy) and resets. */
+  reset(): void {
+    this.len = this.start;
+  }
+
+  /**
+   * Hands out what was written, without copying: a view of the buffer,
+   * which later replies never overwrite. The socket keeps it.
+   */
   take(): Buffer {
-    const out = Buffer.allocUnsafe(this.len);
-    this.buf.copy(out, 0, 0, this.len);
-    this.len = 0;
-    if (this.buf.length > 16 * MIN_CAPACITY) this.buf = Buffer.allocUnsafe(MIN_CAPACITY);
+    const out = this.buf.subarray(this.start, this.len);
+    this.start = this.len;
+    // Little room left, or a buffer grown for one big reply: the next replies go to a fresh one.
+    if (this.buf.length - this.len < MIN_ROOM || this.buf.length > MAX_KEPT_CAPACITY) this.renew(0);
     return out;
   }
 
   ensure(extra: number): void {
-    const need = this.len + extra;
-    if (need <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < need) cap *= 2;
+    if (this.len + extra > this.buf.length) this.renew(extra);
+  }
+
+  /** Moves the pending bytes to a new buffer with room for `extra` more. */
+  private renew(extra: number): void {
+    const pending = this.len - this.start;
+    let cap = MIN_CAPACITY;
+    while (cap < pending + extra) cap *= 2;
     const nb = Buffer.allocUnsafe(cap);
-    this.buf.copy(nb, 0, 0, this.len);
+    this.buf.copy(nb, 0, this.start, this.len);
     this.buf = nb;
+    this.start = 0;
+    this.len = pending;
   }
 
   private byte(b: number): void {
@@ -45,25 +74,38 @@ export class ReplyWriter {
     this.buf[this.len++] = 10;
   }
 
-  /** Writes the decimal digits of an integral number. */
+  /** Writes the decimal digits of an integral number (small ones with integer arithmetic, back to front). */
   private digits(n: number): void {
+    const buf = this.buf;
     if (n < 0) {
-      this.buf[this.len++] = 45;
+      buf[this.len++] = 45;
       n = -n;
     }
     if (n < 10) {
-      this.buf[this.len++] = 48 + n;
+      buf[this.len++] = 48 + n;
+      return;
+    }
+    if (n <= INT31_MAX) {
+      const width = n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7
+        : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+      let p = this.len + width;
+      this.len = p;
+      do {
+        const q = (n / 10) | 0;
+        buf[--p] = 48 + n - q * 10;
+        n = q;
+      } while (n !== 0);
       return;
     }
     if (n >= 1e15) {
-      this.len += this.buf.write(BigInt(n).toString(), this.len, 'latin1');
+      this.len += buf.write(BigInt(n).toString(), this.len, 'latin1');
       return;
     }
     let d = 1;
     while (d * 10 <= n) d *= 10;
     while (d >= 1) {
       const q = Math.floor(n / d);
-      this.buf[this.len++] = 48 + q;
+      buf[this.len++] = 48 + q;
       n -= q * d;
       d /= 10;
     }
@@ -155,8 +197,11 @@ export class ReplyWriter {
   }
 
   bulkBytes(src: Uint8Array, start: number, length: number): void {
-    this.header(36, length);
-    this.ensure(length + 2);
+    // One capacity check for the header, the bytes and the CRLF.
+    this.ensure(length + BULK_HEADER_MAX + 2);
+    this.buf[this.len++] = 36;
+    this.digits(length);
+    this.crlf();
     const buf = this.buf;
     let p = this.len;
     if (length < 64) {
@@ -266,12 +311,13 @@ export class ReplyWriter {
     this.len += length;
   }
 
-  /** Marks a point to roll back to (e.g. when a handler throws half-way). */
+  /** Marks a point to roll back to (e.g. when a handler throws half-way); kept relative, as ensure may move the bytes. */
   mark(): number {
-    return this.len;
+    return this.len - this.start;
   }
 
+  /** Drops what was written since the mark (never what take() handed out since). */
   rollback(to: number): void {
-    this.len = to;
+    this.len = Math.min(this.len, this.start + to);
   }
 }

@@ -208,7 +208,7 @@ export class Connection implements ClientState {
 
   flush(): void {
     const out = this.rt.out;
-    if (out.len === 0) {
+    if (out.pending === 0) {
       if (this.closeAfterReply && !this.closed) this.socket.end();
       return;
     }
@@ -216,7 +216,7 @@ export class Connection implements ClientState {
       out.reset();
       return;
     }
-    this.rt.stats.netOutput += out.len;
+    this.rt.stats.netOutput += out.pending;
     const ok = this.socket.write(out.take());
     if (this.closeAfterReply) {
       this.socket.end();
