@@ -179,3 +179,19 @@ t.test('take() hands out views that later replies never overwrite; marks survive
   t.same(taken.filter(([b, text]) => b.toString('latin1') !== text).length, 0, 'every taken view still holds its bytes');
   t.equal(w.pending, 0);
 });
+
+t.test('bulkBytes copies word by word from a DataView the same bytes as byte by byte', async (t) => {
+  const src = new Uint8Array(new SharedArrayBuffer(4096));
+  for (let i = 0; i < src.length; i++) src[i] = (i * 131 + 7) & 0xff;
+  const view = new DataView(src.buffer);
+  const wrong: string[] = [];
+  for (let len = 0; len <= 300; len++) {
+    for (const start of [0, 1, 3, 8, 1001]) {
+      const w = new ReplyWriter();
+      w.bulkBytes(src, start, len, view);
+      const expected = Buffer.concat([Buffer.from(`$${len}\r\n`), Buffer.from(src.subarray(start, start + len)), Buffer.from('\r\n')]);
+      if (!w.take().equals(expected)) wrong.push(`${start}+${len}`);
+    }
+  }
+  t.same(wrong, []);
+});

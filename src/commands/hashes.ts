@@ -145,7 +145,7 @@ function hget(c: CommandContext): void {
   const e = openHash(c, true);
   if (e < 0) return;
   const s = c.shard;
-  if (e !== 0 && hashGet(s, e, c.buf, c.argStart[2], c.argLen[2])) c.out.bulkBytes(s.u8, hashValue.start, hashValue.len);
+  if (e !== 0 && hashGet(s, e, c.buf, c.argStart[2], c.argLen[2])) c.out.bulkBytes(s.u8, hashValue.start, hashValue.len, s.dv);
   else c.out.nullBulk();
 }
 
@@ -155,7 +155,7 @@ function hmget(c: CommandContext): void {
   const s = c.shard;
   c.out.arrayHeader(c.argc - 2);
   for (let i = 2; i < c.argc; i++) {
-    if (e !== 0 && hashGet(s, e, c.buf, c.argStart[i], c.argLen[i])) c.out.bulkBytes(s.u8, hashValue.start, hashValue.len);
+    if (e !== 0 && hashGet(s, e, c.buf, c.argStart[i], c.argLen[i])) c.out.bulkBytes(s.u8, hashValue.start, hashValue.len, s.dv);
     else c.out.nullBulk();
   }
 }
@@ -315,9 +315,10 @@ function hgetallGeneric(part: Part) {
     else out.arrayHeader(n);
     if (n === 0) return;
     const u8 = c.shard.u8;
+    const view = c.shard.dv;
     hashForEach(c.shard, e, (fs, fl, vs, vl) => {
-      if (part & Part.Keys) out.bulkBytes(u8, fs, fl);
-      if (part & Part.Values) out.bulkBytes(u8, vs, vl);
+      if (part & Part.Keys) out.bulkBytes(u8, fs, fl, view);
+      if (part & Part.Values) out.bulkBytes(u8, vs, vl, view);
     });
   };
 }

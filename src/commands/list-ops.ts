@@ -95,7 +95,7 @@ export function opPop(c: CommandContext, e: number, atHead: boolean): void {
   const h = s.collectionStart(e);
   qlSeek(s, h, atHead ? 0 : -1);
   readForward(s.u8, qlCursor.pos);
-  c.out.bulkBytes(s.u8, elem.start, elem.len);
+  c.out.bulkBytes(s.u8, elem.start, elem.len, s.dv);
   qlDeleteAtCursor(s, h);
   opDeleteIfEmpty(c, e);
 }
@@ -107,7 +107,8 @@ export function opPop(c: CommandContext, e: number, atHead: boolean): void {
 export function replyRange(c: CommandContext, h: number, start: number, end: number, reverse: boolean): void {
   const out = c.out;
   out.arrayHeader(end - start + 1);
-  qlVisitRange(c.shard, h, reverse ? end : start, end - start + 1, reverse, (u8, s, len) => out.bulkBytes(u8, s, len));
+  const view = c.shard.dv;
+  qlVisitRange(c.shard, h, reverse ? end : start, end - start + 1, reverse, (u8, s, len) => out.bulkBytes(u8, s, len, view));
 }
 
 /**

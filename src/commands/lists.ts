@@ -132,7 +132,7 @@ function lindex(c: CommandContext): void {
     return;
   }
   readForward(s.u8, qlCursor.pos);
-  c.out.bulkBytes(s.u8, elem.start, elem.len);
+  c.out.bulkBytes(s.u8, elem.start, elem.len, s.dv);
 }
 
 function lset(c: CommandContext): void {

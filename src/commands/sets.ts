@@ -108,7 +108,8 @@ function smismember(c: CommandContext): void {
 /** Replies every member in the encoding's natural order (array of `size`, written by the caller's header). */
 function replyMembers(c: CommandContext, s: Shard, e: number): void {
   setForEach(s, e, (src, start, len) => {
-    c.out.bulkBytes(src, start, len);
+    // An intset member comes as decimal text in a buffer of its own, not in the arena.
+    c.out.bulkBytes(src, start, len, src === s.u8 ? s.dv : undefined);
   });
 }
 

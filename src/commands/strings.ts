@@ -25,7 +25,7 @@ function replyValue(c: CommandContext, e: number): boolean {
     return false;
   }
   const s = c.shard;
-  c.out.bulkBytes(s.u8, s.valueStart(e), s.valueLength(e));
+  c.out.bulkBytes(s.u8, s.valueStart(e), s.valueLength(e), s.dv);
   return true;
 }
 
@@ -233,7 +233,7 @@ function mget(c: CommandContext): void {
     c.selectKey(i);
     const e = c.findRead();
     if (e === 0 || c.typeOf(e) !== ValueType.String) c.out.nullBulk();
-    else c.out.bulkBytes(c.shard.u8, c.shard.valueStart(e), c.shard.valueLength(e));
+    else c.out.bulkBytes(c.shard.u8, c.shard.valueStart(e), c.shard.valueLength(e), c.shard.dv);
   }
 }
 
@@ -419,7 +419,7 @@ function getrange(c: CommandContext): void {
   if (end < 0) end = 0;
   if (end >= len) end = len - 1;
   if (start > end || len === 0) c.out.bulkBytes(c.buf, 0, 0);
-  else c.out.bulkBytes(s.u8, s.valueStart(e) + start, end - start + 1);
+  else c.out.bulkBytes(s.u8, s.valueStart(e) + start, end - start + 1, s.dv);
 }
 
 function setrange(c: CommandContext): void {

@@ -113,7 +113,7 @@ export function zsetPopReply(s: Shard, db: number, e: number, key: Uint8Array, m
   for (let i = 0; i < n; i++) {
     zcLoad();
     if (nested) out.arrayHeader(2);
-    out.bulkBytes(s.u8, zc.member, zc.len);
+    out.bulkBytes(s.u8, zc.member, zc.len, s.dv);
     replyScore(out, zc.score);
     if (max) zcPrev();
     else zcNext();

@@ -290,7 +290,7 @@ function randomCount(c: CommandContext, withScores: boolean): number | null {
 function replyMember(c: CommandContext, withScores: boolean): void {
   zcLoad();
   if (withScores && c.out.resp > 2) c.out.arrayHeader(2);
-  c.out.bulkBytes(c.shard.u8, zc.member, zc.len);
+  c.out.bulkBytes(c.shard.u8, zc.member, zc.len, c.shard.dv);
   if (withScores) replyScore(c.out, zc.score);
 }
 

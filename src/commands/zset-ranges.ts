@@ -53,7 +53,7 @@ function emit(c: CommandContext, t: RangeTarget): void {
   }
   const out = c.out;
   if (t.withScores && out.resp > 2) out.arrayHeader(2);
-  out.bulkBytes(c.shard.u8, zc.member, zc.len);
+  out.bulkBytes(c.shard.u8, zc.member, zc.len, c.shard.dv);
   if (t.withScores) replyScore(out, zc.score);
 }
 

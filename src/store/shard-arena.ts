@@ -40,6 +40,8 @@ export class ShardArena {
   u8!: Uint8Array;
   u32!: Uint32Array;
   f64!: Float64Array;
+  /** For word-wide copies out of the arena (ReplyWriter.bulkBytes). */
+  dv!: DataView;
   protected viewBytes = 0;
   /** The lock word's own view (the header never moves). */
   private readonly lockWord: Int32Array;
@@ -77,6 +79,7 @@ export class ShardArena {
     this.u8 = new Uint8Array(this.sab, 0, n);
     this.u32 = new Uint32Array(this.sab, 0, n >>> 2);
     this.f64 = new Float64Array(this.sab, 0, n >>> 3);
+    this.dv = new DataView(this.sab, 0, n);
   }
 
   // ---- lock (futex mutex: 0 free, 1 locked, 2 locked with waiters) ----
