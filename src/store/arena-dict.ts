@@ -360,12 +360,15 @@ export function dictRandom(a: ShardArena, h: number, random: () => number = Math
   const t1 = u32[(h + D_TABLE1) >>> 2] >>> 2;
   const m1 = rehashing ? u32[(h + D_MASK1) >>> 2] : 0;
   const maxMask = m1 > m0 ? m1 : m0;
+  const rehashIndex = rehashing ? u32[(h + D_REHASH) >>> 2] - 1 : 0;
   let i = Math.floor(random() * (maxMask + 1));
   let count = 0;
   let emptyRun = 0;
   for (let steps = want * FAIR_STEPS_PER_ENTRY; count < want && steps > 0; steps--) {
-    // While rehashing, bucket i of both tables (the moved buckets of table 0 are empty).
-    let e = i <= m0 ? u32[t0 + i] : 0;
+    // While rehashing, bucket i of both tables. Table 0's buckets below the rehash index are moved
+    // (empty); past the end of a smaller table 1 nothing lies below it at all: jump there (dictGetSomeKeys).
+    if (rehashing && i < rehashIndex && i > m1) i = rehashIndex;
+    let e = i <= m0 && !(rehashing && i < rehashIndex) ? u32[t0 + i] : 0;
     let e1 = rehashing && i <= m1 ? u32[t1 + i] : 0;
     if (e === 0 && e1 === 0) {
       if (++emptyRun >= FAIR_EMPTY_RUN && emptyRun > want) {
