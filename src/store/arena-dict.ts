@@ -348,6 +348,13 @@ const fairSample = new Uint32Array(FAIR_SAMPLE);
  * of empty ones; then pick one of them uniformly. Picking among the entries
  * near a random bucket, rather than in one random bucket's chain, keeps
  * members of long chains from being rare. 0 when the dict is empty.
+ *
+ * The pick is drawn first and the walk stops at that entry: each gathered
+ * entry costs a cache miss, and this visits half as many on average with
+ * the same distribution. (Entry i is the pick with probability 1/want when
+ * the walk gathers all `want`; when it gathers only count < want, a pick
+ * beyond them is redrawn among them, so each has 1/want + (want - count) /
+ * (want * count) = 1/count, as Redis's uniform pick over what it gathered.)
  */
 export function dictRandom(a: ShardArena, h: number, random: () => number = Math.random): number {
   const u32 = a.u32;
@@ -361,6 +368,7 @@ export function dictRandom(a: ShardArena, h: number, random: () => number = Math
   const m1 = rehashing ? u32[(h + D_MASK1) >>> 2] : 0;
   const maxMask = m1 > m0 ? m1 : m0;
   const rehashIndex = rehashing ? u32[(h + D_REHASH) >>> 2] - 1 : 0;
+  const pick = Math.floor(random() * want);
   let i = Math.floor(random() * (maxMask + 1));
   let count = 0;
   let emptyRun = 0;
@@ -378,8 +386,14 @@ export function dictRandom(a: ShardArena, h: number, random: () => number = Math
       }
     } else {
       emptyRun = 0;
-      for (; e !== 0 && count < want; e = u32[e >>> 2]) fairSample[count++] = e;
-      for (; e1 !== 0 && count < want; e1 = u32[e1 >>> 2]) fairSample[count++] = e1;
+      for (; e !== 0; e = u32[e >>> 2]) {
+        if (count === pick) return e;
+        fairSample[count++] = e;
+      }
+      for (; e1 !== 0; e1 = u32[e1 >>> 2]) {
+        if (count === pick) return e1;
+        fairSample[count++] = e1;
+      }
     }
     i = (i + 1) & maxMask;
   }
