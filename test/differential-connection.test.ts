@@ -7,6 +7,7 @@
  * where the reply and whether the connection closes must both match.
  */
 import t from 'tap';
+import net from 'node:net';
 import { encodeCommand, requireRedisTools, RawClient, startWeft } from './helpers/servers.js';
 import {
   anyInteger, connectPair, diffRaw, diffScript, maskIntegerAfter, pipelined, startPair, type Pair, type Step,
@@ -411,6 +412,29 @@ if (requireRedisTools(t)) {
       { name: 'QUIT closes after its reply', bytes: '*1\r\n$4\r\nQUIT\r\n*1\r\n$4\r\nPING\r\n' },
       { name: 'QUIT with arguments', bytes: 'QUIT now\r\nPING\r\n' },
     ]), []);
+  });
+
+  t.test('after a protocol error the connection is closed for good, even while the client keeps sending', async (t) => {
+    // A client that does not end its side when the server does (allowHalfOpen): Redis frees the client and
+    // closes its socket, so the client's next writes fail; a half-closed socket would keep taking them.
+    const outcome = async (port: number) => {
+      const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+      let got = '';
+      let failed = false;
+      s.on('data', (d) => (got += d.toString('latin1')));
+      s.on('error', () => (failed = true));
+      await new Promise((r) => s.once('connect', r));
+      s.write('*1\r\n$-5\r\n');
+      const writer = setInterval(() => s.destroyed || s.write('PING\r\n'), 5);
+      for (let i = 0; i < 200 && !s.destroyed; i++) await new Promise((r) => setTimeout(r, 10));
+      clearInterval(writer);
+      const result = { got, closed: s.destroyed, writeFailed: failed };
+      s.destroy();
+      return result;
+    };
+    const [weft, redis] = await Promise.all([outcome(pair.weft.port), outcome(pair.redis.port)]);
+    t.same(weft, redis);
+    t.same(weft, { got: '-ERR Protocol error: invalid bulk length\r\n', closed: true, writeFailed: true });
   });
 
   t.test('with requirepass', async (t) => {

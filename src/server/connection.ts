@@ -27,6 +27,8 @@ export class Connection implements ClientState {
   replicaListeningPort = 0;
   noEvict = false;
   closeAfterReply = false;
+  /** endAfterReplies ran: the socket closes once its replies are written. */
+  private ending = false;
   readonly createdAt = Date.now();
   lastInteraction = Date.now();
   lastCommand = 'NULL';
@@ -209,7 +211,7 @@ export class Connection implements ClientState {
   flush(): void {
     const out = this.rt.out;
     if (out.pending === 0) {
-      if (this.closeAfterReply && !this.closed) this.socket.end();
+      if (this.closeAfterReply && !this.closed) this.endAfterReplies();
       return;
     }
     if (this.closed) {
@@ -219,12 +221,24 @@ export class Connection implements ClientState {
     this.rt.stats.netOutput += out.pending;
     const ok = this.socket.write(out.take());
     if (this.closeAfterReply) {
-      this.socket.end();
+      this.endAfterReplies();
     } else if (!ok && !this.inputPaused) {
       // The client is not reading its replies: stop reading its commands until it does.
       this.inputPaused = true;
       this.socket.pause();
     }
+  }
+
+  /**
+   * CLIENT_CLOSE_AFTER_REPLY (QUIT, a protocol error, a master turned
+   * replica): once the replies are written the socket is closed for good,
+   * as Redis frees the client, rather than half-closed. A client that keeps
+   * sending gets a reset, not a server still reading and discarding.
+   */
+  private endAfterReplies(): void {
+    if (this.ending) return;
+    this.ending = true;
+    this.socket.end(() => this.socket.destroy());
   }
 
   private resumeInput(): void {
