@@ -138,6 +138,9 @@ export interface ServerServices {
   readonly tcpPort: number;
   /** Active expiry can be disabled by DEBUG SET-ACTIVE-EXPIRE. */
   setActiveExpire(on: boolean): void;
+  /** CLIENT PAUSE / UNPAUSE: the node-wide pause (type 1 WRITE, 2 ALL; end in ms since the epoch). */
+  pauseClients(type: number, end: number): void;
+  unpauseClients(): void;
   /** V8 heap bytes in use on each worker thread (as last published), for MEMORY STATS. */
   threadHeaps(): number[];
   /** Per-thread stats for INFO stats (this thread's counters). */

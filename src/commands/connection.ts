@@ -4,7 +4,7 @@
  */
 import { arg, block, defineCommand, oneOf, tokenArg, type CommandSpec, type DefineOptions, type ReplyFunction } from './command-spec.js';
 import type { CommandContext } from './context.js';
-import { DB_RANGE, NOT_INTEGER, SYNTAX, wrongArity } from './errors.js';
+import { DB_RANGE, NOT_INTEGER, subcommandSyntax, SYNTAX, wrongArity } from './errors.js';
 import { replyHelp } from './help-reply.js';
 import { ReplyMode, type ClientFilter } from './client-state.js';
 import { REDIS_VERSION } from './server-info.js';
@@ -348,6 +348,51 @@ function clientReply(c: CommandContext): void {
   }
 }
 
+/** Pause types as the worker's ClientPause numbers them (WRITE 1, ALL 2). */
+const PAUSE_WRITE = 1;
+const PAUSE_ALL = 2;
+const INT64_MAX = 9223372036854775807;
+const TIMEOUT_NOT_INTEGER = 'timeout is not an integer or out of range';
+
+/**
+ * CLIENT PAUSE timeout [WRITE|ALL] (clientCommand's pause branch): the mode
+ * is checked first, then getTimeoutFromObjectOrReply in milliseconds. As in
+ * Redis 7.0, 0 ends at once and a timeout past LLONG_MAX - now wraps to a
+ * time already gone (OK, no pause).
+ */
+function clientPause(c: CommandContext): void {
+  if (c.argc > 4) {
+    c.out.error(subcommandSyntax(c.argLatin1(1), 'client'));
+    return;
+  }
+  let type = PAUSE_ALL;
+  if (c.argc === 4) {
+    if (c.argIs(3, 'write')) type = PAUSE_WRITE;
+    else if (!c.argIs(3, 'all')) {
+      c.out.error('CLIENT PAUSE mode must be WRITE or ALL');
+      return;
+    }
+  }
+  const timeout = c.argInt(2);
+  if (timeout === null) {
+    c.out.error(TIMEOUT_NOT_INTEGER);
+    return;
+  }
+  if (timeout < 0) {
+    c.out.error('timeout is negative');
+    return;
+  }
+  const now = Date.now();
+  const end = timeout === 0 ? 0 : timeout > INT64_MAX - now ? -1 : now + timeout;
+  c.server.pauseClients(type, end);
+  c.out.ok();
+}
+
+function clientUnpause(c: CommandContext): void {
+  c.server.unpauseClients();
+  c.out.ok();
+}
+
 function clientNoEvict(c: CommandContext): void {
   if (c.argIs(2, 'on')) c.client.noEvict = true;
   else if (c.argIs(2, 'off')) c.client.noEvict = false;
@@ -487,6 +532,12 @@ export const connectionCommands: CommandSpec[] = [
         handler: clientKill }),
       sub({ name: 'reply', arity: 3, since: '3.2.0', summary: 'Instruct the server whether to reply to commands', complexity: 'O(1)',
         arguments: [oneOf('on_off_skip', [tokenArg('on', 'ON'), tokenArg('off', 'OFF'), tokenArg('skip', 'SKIP')])], handler: clientReply }),
+      sub({ name: 'pause', arity: -3, flags: adminFlags, since: '2.9.50', summary: 'Stop processing commands from clients for some time',
+        complexity: 'O(1)', history: [['6.2.0', '`CLIENT PAUSE WRITE` mode added along with the `mode` option.']],
+        arguments: [arg('timeout', 'integer'), oneOf('mode', [tokenArg('write', 'WRITE'), tokenArg('all', 'ALL')], { optional: true, since: '6.2.0' })],
+        handler: clientPause }),
+      sub({ name: 'unpause', arity: 2, flags: adminFlags, since: '6.2.0', summary: 'Resume processing of clients that were paused',
+        complexity: 'O(N) Where N is the number of paused clients', handler: clientUnpause }),
       sub({ name: 'no-evict', arity: 3, flags: adminFlags, since: '7.0.0', summary: 'Set client eviction mode for the current connection',
         complexity: 'O(1)', arguments: [oneOf('enabled', [tokenArg('on', 'ON'), tokenArg('off', 'OFF')])], handler: clientNoEvict }),
       sub({ name: 'help', arity: 2, flags: ['loading', 'stale'], since: '5.0.0', summary: 'Show helpful text about the different subcommands',

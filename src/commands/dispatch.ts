@@ -29,6 +29,8 @@ export interface DispatchHooks {
   serveBlocked?: (c: CommandContext) => void;
   /** Serves the waiters left for a lock another thread held (c.deferredServes), after the command's locks are released. */
   serveDeferred?: (c: CommandContext) => void;
+  /** CLIENT PAUSE: what a command it covers waits on before running from scratch, or null. */
+  clientPause?: (c: CommandContext, spec: CommandSpec) => Promise<void> | null;
 }
 
 /**
@@ -136,6 +138,11 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
     c.out.error(MASTERDOWN);
     stats.rejectedCalls++;
     return finishReply(c, replyMark);
+  }
+  // processCommand's pause check, after the refusals above: replicas and the master's stream are never paused.
+  if (hooks.clientPause !== undefined && !client.fromMaster && !client.isReplica) {
+    const hold = hooks.clientPause(c, spec);
+    if (hold !== null) return dispatchAfterPause(c, hooks, table, hold, asking);
   }
   if (writes !== undefined && !client.fromMaster) {
     const pause = writes.paused();

@@ -23,6 +23,11 @@ export function wrongArity(fullName: string): string {
   return `wrong number of arguments for '${fullName}' command`;
 }
 
+/** addReplySubcommandSyntaxError: a known subcommand given arguments its handler does not take (the name as typed). */
+export function subcommandSyntax(typed: string, container: string): string {
+  return `unknown subcommand or wrong number of arguments for '${typed.slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`;
+}
+
 /** Redis's "Try X HELP" reply for an unknown subcommand of a container command. */
 export function unknownSubcommand(sub: string, container: string): string {
   return `unknown subcommand '${sub.slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`;

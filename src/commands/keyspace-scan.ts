@@ -126,7 +126,7 @@ function scan(c: CommandContext): void {
       } while (bucket !== 0 && names.length < count && budget > 0);
       // Like Redis's SCAN, keys found expired on the way are deleted.
       for (const e of expired) {
-        if (!shard.keepExpired && shard.locate(db, e)) shard.expireEntry(db, e);
+        if (!shard.keepsExpired() && shard.locate(db, e)) shard.expireEntry(db, e);
       }
     } finally {
       shard.unlock();
@@ -161,7 +161,7 @@ function randomkey(c: CommandContext): void {
     try {
       const e = shard.randomEntry(db);
       if (e === 0) continue;
-      if (shard.isExpired(e, c.now) && !shard.keepExpired) {
+      if (shard.isExpired(e, c.now) && !shard.keepsExpired()) {
         if (shard.locate(db, e)) shard.expireEntry(db, e);
         continue;
       }

@@ -22,6 +22,7 @@ import { allocateReplicationLog, ReplicationLog } from '../replication/replicati
 import type { SnapshotResult } from '../replication/replication-master.js';
 import type { SnapshotTask } from '../replication/snapshot-task.js';
 import { Piscina } from 'piscina';
+import { FLAGS_BYTES } from './client-pause.js';
 
 function loadConfig(argv: string[]): LoadResult {
   const { file, options } = parseCommandLine(argv);
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
   const connectionCountsSab = new SharedArrayBuffer(threads * 4);
   const blockedStates = new SharedArrayBuffer(threads * CLAIM_SLOTS_PER_THREAD * 4);
   const connectionCounts = new Int32Array(connectionCountsSab);
-  const flagsSab = new SharedArrayBuffer(16);
+  const flagsSab = new SharedArrayBuffer(FLAGS_BYTES);
   new Int32Array(flagsSab)[0] = 1;
   const runId = crypto.randomBytes(20).toString('hex');
   let startsAsReplica = config.get('replicaof') !== '';

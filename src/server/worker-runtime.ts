@@ -8,6 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { ParserLimits } from '../protocol/resp-parser.js';
 import { CommandContext } from '../commands/context.js';
+import type { CommandSpec } from '../commands/command-spec.js';
 import type { DispatchHooks } from '../commands/dispatch.js';
 import { defaultCollectionLimits, type ClientFilter, type ServerServices, type WorkerStats, type ClientState } from '../commands/client-state.js';
 import { AccessPolicy, Keyspace } from '../store/keyspace.js';
@@ -15,6 +16,7 @@ import { E_KEYLEN } from '../store/layout.js';
 import { activeExpireCycle, evictOne, type EvictionPolicy } from '../store/maintenance.js';
 import { LAZYFREE_STEP } from '../store/collections.js';
 import { BlockedClients, serveDeferred, serveReadyKeys, type ServeHooks } from '../commands/blocking.js';
+import { ClientPause, PauseType } from './client-pause.js';
 import { Config, ConfigError } from './config.js';
 import { StatField, StatsTable } from './worker-stats.js';
 import type { FromWorker, ReplicationRequest, RpcRequest, ToWorker, WorkerInit } from './thread-messages.js';
@@ -78,6 +80,8 @@ export class WorkerRuntime {
   readonly slotTable: SlotTable | null;
   private readonly connectionCounts: Int32Array;
   private readonly flags: Int32Array;
+  /** CLIENT PAUSE, node-wide. */
+  readonly pause: ClientPause;
   private readonly ownedShards: number[] = [];
   private rpcSeq = 0;
   private readonly rpcWaiting = new Map<number, (parts: unknown[]) => void>();
@@ -107,15 +111,18 @@ export class WorkerRuntime {
     this.statsTable = new StatsTable(init.stats, init.workers);
     this.connectionCounts = new Int32Array(init.connectionCounts);
     this.flags = new Int32Array(init.flags);
+    this.pause = new ClientPause(init.flags);
     for (let i = this.index; i < this.ks.shards.length; i += this.workers) this.ownedShards.push(i);
     this.slotTable = init.slotTable ? new SlotTable(init.slotTable) : null;
     this.parserLimits = { protoMaxBulkLen: this.config.number('proto-max-bulk-len'), authRequired: false };
     this.replicationLog = new ReplicationLog(init.replicationLog);
     this.propagator = new WritePropagator(this.replicationLog);
+    const expiryHeld = () => this.pause.typeAt(Date.now()) !== PauseType.None;
     for (const shard of this.ks.shards) {
       shard.onRemoval = (physicalDb, e) => {
         if (this.replicationLog.active) this.propagateRemoval(shard.index, physicalDb, e);
       };
+      shard.expiryHeld = expiryHeld;
     }
     this.blocked = new BlockedClients(new Int32Array(init.blockedStates), this.index, this.ks.shards);
     this.setRole(init.replica, false);
@@ -123,6 +130,7 @@ export class WorkerRuntime {
     this.hooks = {
       serveBlocked: (c) => serveReadyKeys(c, this.blocked.states, this.serveHooks),
       serveDeferred: (c) => serveDeferred(c, this.blocked.states, this.serveHooks),
+      clientPause: (c, spec) => this.postponed(c, spec),
       ensureMemory: (c) => this.ensureMemory(c),
       route: this.slotTable ? (c, spec, asking) => routeCommand(c, spec, this.slotTable!, asking) : undefined,
       masterDown: () => this.isReplica && !this.masterLinkUp && !this.replicaServeStaleData,
@@ -383,7 +391,8 @@ export class WorkerRuntime {
 
   private cron(): void {
     const now = Date.now();
-    if (Atomics.load(this.flags, 0) === 1) {
+    // checkClientPauseTimeoutAndReturnIfPaused: the dataset holds still while clients are paused.
+    if (Atomics.load(this.flags, 0) === 1 && this.pause.typeAt(now) === PauseType.None) {
       this.stats.expireCycles++;
       // Redis gives the slow cycle 25% of each cron period.
       const budget = 250 / this.config.number('hz');
@@ -414,11 +423,25 @@ export class WorkerRuntime {
     this.publishStats();
   }
 
+  /**
+   * processCommand's pause check: while a CLIENT PAUSE covers this command
+   * (ALL: any; WRITE: writes and may-replicate ones), the promise it waits
+   * on before running from scratch; null otherwise.
+   */
+  private postponed(c: CommandContext, spec: CommandSpec): Promise<void> | null {
+    const type = this.pause.typeAt(c.now);
+    if (type === PauseType.None) return null;
+    if (type === PauseType.Write && !spec.isWrite && !spec.flags.includes('may_replicate')) return null;
+    return this.pause.whenChanged(Date.now());
+  }
+
   private ensureMemory(c: CommandContext): boolean {
     const max = this.maxmemory;
     if (max === 0) return true;
     const ks = this.ks;
     if (ks.liveBytes() <= max) return true;
+    // performEvictions fails while clients are paused: nothing is evicted, the write gets OOM.
+    if (this.pause.typeAt(Date.now()) !== PauseType.None) return false;
     const policy = this.config.get('maxmemory-policy') as EvictionPolicy;
     const samples = this.config.number('maxmemory-samples');
     const deadline = performance.now() + 5;
@@ -522,6 +545,8 @@ export class WorkerRuntime {
       setActiveExpire: (on) => {
         Atomics.store(this.flags, 0, on ? 1 : 0);
       },
+      pauseClients: (type, end) => this.pause.pause(type as PauseType, end, Date.now()),
+      unpauseClients: () => this.pause.unpause(),
     };
   }
 

@@ -31,7 +31,7 @@ export function activeExpireCycle(ks: Keyspace, shardIndices: number[], now: num
             const e = shard.randomVolatile(db);
             if (e === 0) break;
             sampled++;
-            if (shard.isExpired(e, now) && !shard.keepExpired && shard.locate(db, e)) {
+            if (shard.isExpired(e, now) && !shard.keepsExpired() && shard.locate(db, e)) {
               shard.expireEntry(db, e);
               expired++;
             }

@@ -26,6 +26,13 @@ export class SlotTables extends ShardArena {
   readonly slotsPerShard: number;
   /** Replicas report expired keys as missing but leave their deletion to the master. */
   keepExpired = false;
+  /** Set by the worker: true while a node-wide hold (CLIENT PAUSE) keeps expired keys in place too. */
+  expiryHeld: (() => boolean) | null = null;
+
+  /** Whether an expired key must stay (reported missing, not deleted): on a replica, or while expiry is held. */
+  keepsExpired(): boolean {
+    return this.keepExpired || (this.expiryHeld !== null && this.expiryHeld());
+  }
   /**
    * Told about every key the store itself removes (expired or evicted), under
    * the shard lock and before the entry goes, so that the deletion can be
@@ -244,7 +251,7 @@ export class SlotTables extends ShardArena {
   find(db: number, slotIndex: number, key: Uint8Array, ks: number, kl: number, hash: number, now: number): number {
     const e = this.lookup(db, slotIndex, key, ks, kl, hash);
     if (e !== 0 && this.isExpired(e, now)) {
-      if (!this.keepExpired) this.expireEntry(db, e);
+      if (!this.keepsExpired()) this.expireEntry(db, e);
       return 0;
     }
     return e;
