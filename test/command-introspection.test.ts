@@ -18,7 +18,7 @@ const ALIGNED = [
   'get', 'set', 'setnx', 'setex', 'psetex', 'getset', 'getdel', 'getex', 'mget', 'mset', 'msetnx', 'strlen', 'incr', 'decr',
   'incrby', 'decrby', 'incrbyfloat', 'append', 'getrange', 'substr', 'setrange',
   'ping', 'echo', 'auth', 'hello', 'select', 'quit', 'reset', 'client',
-  'info', 'config', 'dbsize', 'time', 'flushall', 'flushdb', 'swapdb', 'shutdown', 'memory', 'debug', 'command',
+  'info', 'config', 'dbsize', 'time', 'flushall', 'flushdb', 'swapdb', 'shutdown', 'memory', 'debug', 'command', 'monitor',
   'del', 'unlink', 'exists', 'touch', 'type', 'expire', 'pexpire', 'expireat', 'pexpireat', 'ttl', 'pttl', 'expiretime',
   'pexpiretime', 'persist', 'keys', 'scan', 'randomkey', 'rename', 'renamenx', 'copy', 'object',
   'setbit', 'getbit', 'bitcount', 'bitpos', 'bitop', 'bitfield', 'bitfield_ro', 'lcs',

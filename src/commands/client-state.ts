@@ -33,6 +33,8 @@ export interface ClientState {
   readonlyReplicaReads: boolean;
   /** The replication stream from this node's master: never refused as a client write, never paused. */
   readonly fromMaster?: boolean;
+  /** MONITOR: this connection is shown every command; it may not touch the keyspace. */
+  monitor?: boolean;
   /** A replica's connection, after its PSYNC: it gets the stream, not replies. */
   isReplica: boolean;
   /** REPLCONF listening-port: the port the replica serves clients on (0 until told). */
@@ -141,6 +143,10 @@ export interface ServerServices {
   /** CLIENT PAUSE / UNPAUSE: the node-wide pause (type 1 WRITE, 2 ALL; end in ms since the epoch). */
   pauseClients(type: number, end: number): void;
   unpauseClients(): void;
+  /** MONITOR: false when the client already monitors. */
+  startMonitor(client: ClientState): boolean;
+  /** RESET ends MONITOR mode. */
+  stopMonitor(client: ClientState): void;
   /** V8 heap bytes in use on each worker thread (as last published), for MEMORY STATS. */
   threadHeaps(): number[];
   /** Per-thread stats for INFO stats (this thread's counters). */

@@ -168,6 +168,7 @@ function quit(c: CommandContext): void {
 
 function reset(c: CommandContext): void {
   const cl = c.client;
+  if (cl.monitor === true) c.server.stopMonitor(cl);
   cl.db = 0;
   cl.resp = 2;
   cl.name = '';

@@ -8,6 +8,9 @@ import type { CommandContext } from './context.js';
 import type { CommandSpec, ReplyFunction } from './command-spec.js';
 import { commandTable, type CommandTable } from './command-table.js';
 import { MASTERDOWN, NOAUTH, OOM, unknownSubcommand, wrongArity } from './errors.js';
+
+/** processCommand's refusal of keyspace commands from a replica-flagged client (a MONITOR). */
+const MONITOR_KEYSPACE = "Replica can't interact with the keyspace";
 import { ReplyMode } from './client-state.js';
 import { StoreFullError } from '../store/shard.js';
 
@@ -31,6 +34,8 @@ export interface DispatchHooks {
   serveDeferred?: (c: CommandContext) => void;
   /** CLIENT PAUSE: what a command it covers waits on before running from scratch, or null. */
   clientPause?: (c: CommandContext, spec: CommandSpec) => Promise<void> | null;
+  /** MONITOR: shows a command that ran (call()'s replicationFeedMonitors). */
+  feedMonitors?: (c: CommandContext, spec: CommandSpec) => void;
 }
 
 /**
@@ -139,6 +144,12 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
     stats.rejectedCalls++;
     return finishReply(c, replyMark);
   }
+  // A MONITOR client is a replica to Redis: it may not read or write keys.
+  if (client.monitor === true && (spec.isWrite || spec.flags.includes('readonly') || spec.flags.includes('may_replicate'))) {
+    c.out.error(MONITOR_KEYSPACE);
+    stats.rejectedCalls++;
+    return finishReply(c, replyMark);
+  }
   // processCommand's pause check, after the refusals above: replicas and the master's stream are never paused.
   if (hooks.clientPause !== undefined && !client.fromMaster && !client.isReplica) {
     const hold = hooks.clientPause(c, spec);
@@ -162,6 +173,7 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
     if (c.dirty > 0 && writes !== undefined && writes.propagating) writes.propagate(c);
     // Redis's handleClientsBlockedOnKeys after call(): the waiters are served before anything else runs.
     if (c.readyKeys !== null) hooks.serveBlocked?.(c);
+    hooks.feedMonitors?.(c, spec);
   } catch (err) {
     c.readyKeys = null;
     c.deferredServes = null;

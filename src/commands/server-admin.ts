@@ -92,6 +92,16 @@ const CONFIG_HELP = [
   '    Prints this help.',
 ];
 
+
+/**
+ * monitorCommand: from now on this connection is shown every command the
+ * node runs (monitor-feed.ts). A replica connection, or a client already
+ * monitoring, gets no reply, as in Redis.
+ */
+function monitor(c: CommandContext): void {
+  if (c.client.isReplica || c.client.monitor === true) return;
+  if (c.server.startMonitor(c.client)) c.out.ok();
+}
 function dbsize(c: CommandContext): void {
   c.out.integer(c.ks.keyCount(c.client.db));
 }
@@ -329,6 +339,8 @@ export const serverCommands: CommandSpec[] = [
       defineCommand({ name: 'help', arity: 2, flags: ['loading', 'stale'], group, since: '5.0.0',
         summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', handler: (c) => replyHelp(c, CONFIG_HELP) }),
     ] }),
+  defineCommand({ name: 'monitor', arity: 1, flags: ['admin', 'noscript', 'loading', 'stale'], group,
+    summary: 'Listen for all requests received by the server in real time', handler: monitor }),
   defineCommand({ name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], categories: ['keyspace'],
     tips: ['request_policy:all_shards', 'response_policy:agg_sum'], group,
     summary: 'Return the number of keys in the selected database', complexity: 'O(1)', handler: dbsize }),

@@ -5,7 +5,7 @@ import type { Connection } from './connection.js';
 export function clientInfoLine(c: Connection, now: number): string {
   const age = Math.floor((now - c.createdAt) / 1000);
   const idle = Math.floor((now - c.lastInteraction) / 1000);
-  return `id=${c.id} addr=${c.address} laddr=${c.localAddress} fd=${c.fd} name=${c.name} age=${age} idle=${idle} flags=${c.isReplica ? 'S' : 'N'} ` +
+  return `id=${c.id} addr=${c.address} laddr=${c.localAddress} fd=${c.fd} name=${c.name} age=${age} idle=${idle} flags=${c.isReplica ? 'S' : c.monitor ? 'O' : 'N'} ` +
     `db=${c.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 ` +
     `tot-mem=0 events=r cmd=${c.lastCommand} user=${c.user} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVersion} ` +
     // The worker thread serving the connection, named as newer Redis and Valkey name their I/O threads.

@@ -18,14 +18,7 @@
  * unpause or a new pause bumps the generation word), then checks again.
  */
 
-/** Int32 words of the shared flags buffer (word 0 is the active-expire switch). */
-const PAUSE_TYPE = 1;
-const PAUSE_GENERATION = 2;
-const PAUSE_LOCK = 3;
-/** The pause's end, ms since the epoch, as the flags buffer's third f64 slot (byte 16). */
-const PAUSE_END = 2;
-/** Bytes of the shared flags buffer: four int32 words, then the end time. */
-export const FLAGS_BYTES = 24;
+import { FLAGS_BYTES, PAUSE_END_SLOT, PAUSE_GENERATION_WORD, PAUSE_LOCK_WORD, PAUSE_TYPE_WORD } from './shared-flags.js';
 
 export const enum PauseType {
   None = 0,
@@ -38,24 +31,24 @@ export class ClientPause {
   private readonly times: Float64Array;
 
   constructor(flags: SharedArrayBuffer) {
-    this.words = new Int32Array(flags, 0, 4);
+    this.words = new Int32Array(flags, 0, FLAGS_BYTES / 4);
     this.times = new Float64Array(flags, 0, FLAGS_BYTES / 8);
   }
 
   /** The pause in force at `now` (None once its end has passed). A plain read: it runs before every command. */
   typeAt(now: number): PauseType {
-    const type = this.words[PAUSE_TYPE];
+    const type = this.words[PAUSE_TYPE_WORD];
     if (type === PauseType.None) return PauseType.None;
-    return now < this.times[PAUSE_END] ? type : PauseType.None;
+    return now < this.times[PAUSE_END_SLOT] ? type : PauseType.None;
   }
 
   /** pauseClients: until `end` (ms since the epoch), keeping a later end and a stronger type already in force. */
   pause(type: PauseType, end: number, now: number): void {
     this.withLock(() => {
       const active = this.typeAt(now) !== PauseType.None;
-      const current = this.words[PAUSE_TYPE];
-      Atomics.store(this.words, PAUSE_TYPE, active && current > type ? current : type);
-      this.times[PAUSE_END] = active && this.times[PAUSE_END] > end ? this.times[PAUSE_END] : end;
+      const current = this.words[PAUSE_TYPE_WORD];
+      Atomics.store(this.words, PAUSE_TYPE_WORD, active && current > type ? current : type);
+      this.times[PAUSE_END_SLOT] = active && this.times[PAUSE_END_SLOT] > end ? this.times[PAUSE_END_SLOT] : end;
       this.wake();
     });
   }
@@ -63,34 +56,34 @@ export class ClientPause {
   /** unpauseClients: every waiter runs its command now. */
   unpause(): void {
     this.withLock(() => {
-      Atomics.store(this.words, PAUSE_TYPE, PauseType.None);
-      this.times[PAUSE_END] = 0;
+      Atomics.store(this.words, PAUSE_TYPE_WORD, PauseType.None);
+      this.times[PAUSE_END_SLOT] = 0;
       this.wake();
     });
   }
 
   /** Resolves when the pause may have ended: its end time, an unpause, or a new pause. */
   whenChanged(now: number): Promise<void> {
-    const generation = Atomics.load(this.words, PAUSE_GENERATION);
-    const left = Math.max(1, Math.ceil(this.times[PAUSE_END] - now));
-    const r = Atomics.waitAsync(this.words, PAUSE_GENERATION, generation, left);
+    const generation = Atomics.load(this.words, PAUSE_GENERATION_WORD);
+    const left = Math.max(1, Math.ceil(this.times[PAUSE_END_SLOT] - now));
+    const r = Atomics.waitAsync(this.words, PAUSE_GENERATION_WORD, generation, left);
     return r.async ? r.value.then(() => undefined) : Promise.resolve();
   }
 
   private wake(): void {
-    Atomics.add(this.words, PAUSE_GENERATION, 1);
-    Atomics.notify(this.words, PAUSE_GENERATION);
+    Atomics.add(this.words, PAUSE_GENERATION_WORD, 1);
+    Atomics.notify(this.words, PAUSE_GENERATION_WORD);
   }
 
   /** A spin lock: the critical sections are a few stores, and CLIENT PAUSE is rare. */
   private withLock(update: () => void): void {
-    while (Atomics.compareExchange(this.words, PAUSE_LOCK, 0, 1) !== 0) {
+    while (Atomics.compareExchange(this.words, PAUSE_LOCK_WORD, 0, 1) !== 0) {
       // Another thread is updating the pause: its section is a few stores.
     }
     try {
       update();
     } finally {
-      Atomics.store(this.words, PAUSE_LOCK, 0);
+      Atomics.store(this.words, PAUSE_LOCK_WORD, 0);
     }
   }
 }

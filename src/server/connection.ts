@@ -24,6 +24,7 @@ export class Connection implements ClientState {
   asking = false;
   readonlyReplicaReads = false;
   isReplica = false;
+  monitor = false;
   replicaListeningPort = 0;
   noEvict = false;
   closeAfterReply = false;
@@ -246,6 +247,13 @@ export class Connection implements ClientState {
       this.inputPaused = false;
       this.socket.resume();
     }
+  }
+
+  /** A line for a MONITOR client, written at once (it arrives between this connection's own replies). */
+  send(line: Uint8Array): void {
+    if (this.closed || this.ending) return;
+    this.rt.stats.netOutput += line.length;
+    this.socket.write(line);
   }
 
   close(): void {

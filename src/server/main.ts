@@ -22,7 +22,7 @@ import { allocateReplicationLog, ReplicationLog } from '../replication/replicati
 import type { SnapshotResult } from '../replication/replication-master.js';
 import type { SnapshotTask } from '../replication/snapshot-task.js';
 import { Piscina } from 'piscina';
-import { FLAGS_BYTES } from './client-pause.js';
+import { FLAGS_BYTES } from './shared-flags.js';
 
 function loadConfig(argv: string[]): LoadResult {
   const { file, options } = parseCommandLine(argv);
@@ -235,6 +235,12 @@ async function main(): Promise<void> {
       case 'unblock':
         workers[m.thread].postMessage({ type: 'unblock', slot: m.slot, generation: m.generation, reply: m.reply } satisfies ToWorker,
           [m.reply.buffer as ArrayBuffer]);
+        break;
+      case 'monitor-line':
+        // The other threads write it to their own MONITOR clients (the sender has written it to its own).
+        workers.forEach((w, i) => {
+          if (i !== m.from) w.postMessage({ type: 'monitor-line', line: m.line } satisfies ToWorker);
+        });
         break;
       case 'replica-ack':
         replication.master.ack(m.clientId, m.offset);

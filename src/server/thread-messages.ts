@@ -43,6 +43,7 @@ export type ToWorker =
   | { type: 'barrier'; id: number }
   /** A blocked client of this worker was served by a write on another: its reply. */
   | { type: 'unblock'; slot: number; generation: number; reply: Uint8Array }
+  | { type: 'monitor-line'; line: Uint8Array }
   | { type: 'shutdown' };
 
 export type FromWorker =
@@ -58,7 +59,8 @@ export type FromWorker =
   | { type: 'repl-applied'; id: number; error: string | null }
   | { type: 'barrier-done'; id: number }
   /** A write served a client blocked on another worker (`thread`): relayed to it. */
-  | { type: 'unblock'; thread: number; slot: number; generation: number; reply: Uint8Array };
+  | { type: 'unblock'; thread: number; slot: number; generation: number; reply: Uint8Array }
+  | { type: 'monitor-line'; from: number; line: Uint8Array };
 
 /** What commands ask of the coordinator's replication. */
 export type ReplicationRequest =

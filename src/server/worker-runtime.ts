@@ -17,6 +17,7 @@ import { activeExpireCycle, evictOne, type EvictionPolicy } from '../store/maint
 import { LAZYFREE_STEP } from '../store/collections.js';
 import { BlockedClients, serveDeferred, serveReadyKeys, type ServeHooks } from '../commands/blocking.js';
 import { ClientPause, PauseType } from './client-pause.js';
+import { MonitorFeed } from './monitor-feed.js';
 import { Config, ConfigError } from './config.js';
 import { StatField, StatsTable } from './worker-stats.js';
 import type { FromWorker, ReplicationRequest, RpcRequest, ToWorker, WorkerInit } from './thread-messages.js';
@@ -82,6 +83,8 @@ export class WorkerRuntime {
   private readonly flags: Int32Array;
   /** CLIENT PAUSE, node-wide. */
   readonly pause: ClientPause;
+  /** MONITOR clients: this thread's, and the feed of every command to all of them. */
+  readonly monitors: MonitorFeed;
   private readonly ownedShards: number[] = [];
   private rpcSeq = 0;
   private readonly rpcWaiting = new Map<number, (parts: unknown[]) => void>();
@@ -112,6 +115,7 @@ export class WorkerRuntime {
     this.connectionCounts = new Int32Array(init.connectionCounts);
     this.flags = new Int32Array(init.flags);
     this.pause = new ClientPause(init.flags);
+    this.monitors = new MonitorFeed(init.flags, (line) => this.post({ type: 'monitor-line', from: this.index, line }));
     for (let i = this.index; i < this.ks.shards.length; i += this.workers) this.ownedShards.push(i);
     this.slotTable = init.slotTable ? new SlotTable(init.slotTable) : null;
     this.parserLimits = { protoMaxBulkLen: this.config.number('proto-max-bulk-len'), authRequired: false };
@@ -131,6 +135,9 @@ export class WorkerRuntime {
       serveBlocked: (c) => serveReadyKeys(c, this.blocked.states, this.serveHooks),
       serveDeferred: (c) => serveDeferred(c, this.blocked.states, this.serveHooks),
       clientPause: (c, spec) => this.postponed(c, spec),
+      feedMonitors: (c, spec) => {
+        if (this.monitors.active) this.monitors.feed(c, spec);
+      },
       ensureMemory: (c) => this.ensureMemory(c),
       route: this.slotTable ? (c, spec, asking) => routeCommand(c, spec, this.slotTable!, asking) : undefined,
       masterDown: () => this.isReplica && !this.masterLinkUp && !this.replicaServeStaleData,
@@ -193,6 +200,9 @@ export class WorkerRuntime {
       case 'unblock':
         this.blocked.delivered(m.slot, m.generation, m.reply);
         break;
+      case 'monitor-line':
+        this.monitors.deliver(m.line);
+        break;
       case 'replica-out': {
         const held = this.replicaHeld.get(m.clientId);
         if (held) {
@@ -237,6 +247,7 @@ export class WorkerRuntime {
 
   connectionClosed(c: Connection): void {
     this.blocked.clientClosed(c.id);
+    this.monitors.remove(c.id);
     if (this.connections.delete(c)) Atomics.sub(this.connectionCounts, this.index, 1);
     if (this.replicaConnections.delete(c.id)) this.post({ type: 'replica-closed', clientId: c.id });
   }
@@ -547,6 +558,16 @@ export class WorkerRuntime {
       },
       pauseClients: (type, end) => this.pause.pause(type as PauseType, end, Date.now()),
       unpauseClients: () => this.pause.unpause(),
+      startMonitor: (client) => {
+        const conn = [...this.connections].find((x) => x.id === client.id);
+        if (conn === undefined || !this.monitors.add(conn)) return false;
+        client.monitor = true;
+        return true;
+      },
+      stopMonitor: (client) => {
+        this.monitors.remove(client.id);
+        client.monitor = false;
+      },
     };
   }
 

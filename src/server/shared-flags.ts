@@ -1,0 +1,18 @@
+/**
+ * The node's small shared flags buffer, one SharedArrayBuffer every worker
+ * thread reads without messages: the active-expire switch (DEBUG
+ * SET-ACTIVE-EXPIRE), the CLIENT PAUSE state (client-pause.ts) and the
+ * number of MONITOR clients (monitor-feed.ts). Int32 words, and one f64.
+ */
+
+/** Int32 word: 1 while active expiry runs. */
+export const ACTIVE_EXPIRE_WORD = 0;
+/** Int32 words of the client pause: its type, a generation bumped on every change, a spin lock. */
+export const PAUSE_TYPE_WORD = 1;
+export const PAUSE_GENERATION_WORD = 2;
+export const PAUSE_LOCK_WORD = 3;
+/** Float64 slot (bytes 16..23): the pause's end, ms since the epoch. */
+export const PAUSE_END_SLOT = 2;
+/** Int32 word: MONITOR clients on every thread together. */
+export const MONITORS_WORD = 6;
+export const FLAGS_BYTES = 32;
