@@ -22,7 +22,7 @@ import { allocateReplicationLog, ReplicationLog } from '../replication/replicati
 import type { SnapshotResult } from '../replication/replication-master.js';
 import type { SnapshotTask } from '../replication/snapshot-task.js';
 import { Piscina } from 'piscina';
-import { FLAGS_BYTES } from './shared-flags.js';
+import { ACTIVE_EXPIRE_WORD, FLAGS_BYTES } from './shared-flags.js';
 
 function loadConfig(argv: string[]): LoadResult {
   const { file, options } = parseCommandLine(argv);
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   const blockedStates = new SharedArrayBuffer(threads * CLAIM_SLOTS_PER_THREAD * 4);
   const connectionCounts = new Int32Array(connectionCountsSab);
   const flagsSab = new SharedArrayBuffer(FLAGS_BYTES);
-  new Int32Array(flagsSab)[0] = 1;
+  new Int32Array(flagsSab)[ACTIVE_EXPIRE_WORD] = 1;
   const runId = crypto.randomBytes(20).toString('hex');
   let startsAsReplica = config.get('replicaof') !== '';
   const replicationLogSab = allocateReplicationLog();

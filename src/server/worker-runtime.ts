@@ -18,6 +18,7 @@ import { LAZYFREE_STEP } from '../store/collections.js';
 import { BlockedClients, serveDeferred, serveReadyKeys, type ServeHooks } from '../commands/blocking.js';
 import { ClientPause, PauseType } from './client-pause.js';
 import { MonitorFeed } from './monitor-feed.js';
+import { ACTIVE_EXPIRE_WORD } from './shared-flags.js';
 import { Config, ConfigError } from './config.js';
 import { StatField, StatsTable } from './worker-stats.js';
 import type { FromWorker, ReplicationRequest, RpcRequest, ToWorker, WorkerInit } from './thread-messages.js';
@@ -403,7 +404,7 @@ export class WorkerRuntime {
   private cron(): void {
     const now = Date.now();
     // checkClientPauseTimeoutAndReturnIfPaused: the dataset holds still while clients are paused.
-    if (Atomics.load(this.flags, 0) === 1 && this.pause.typeAt(now) === PauseType.None) {
+    if (Atomics.load(this.flags, ACTIVE_EXPIRE_WORD) === 1 && this.pause.typeAt(now) === PauseType.None) {
       this.stats.expireCycles++;
       // Redis gives the slow cycle 25% of each cron period.
       const budget = 250 / this.config.number('hz');
@@ -554,7 +555,7 @@ export class WorkerRuntime {
         return Array.from({ length: this.workers }, (_, i) => this.statsTable.get(i, StatField.HeapUsed));
       },
       setActiveExpire: (on) => {
-        Atomics.store(this.flags, 0, on ? 1 : 0);
+        Atomics.store(this.flags, ACTIVE_EXPIRE_WORD, on ? 1 : 0);
       },
       pauseClients: (type, end) => this.pause.pause(type as PauseType, end, Date.now()),
       unpauseClients: () => this.pause.unpause(),
