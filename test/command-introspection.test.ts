@@ -33,6 +33,7 @@ const ALIGNED = [
   'zrevrange', 'zrangebyscore', 'zrevrangebyscore', 'zrangebylex', 'zrevrangebylex', 'zremrangebyrank', 'zremrangebyscore',
   'zremrangebylex', 'zpopmin', 'zpopmax', 'zmpop', 'zrandmember', 'zunion', 'zinter', 'zdiff', 'zintercard', 'zunionstore',
   'zinterstore', 'zdiffstore', 'zscan', 'bzpopmin', 'bzpopmax', 'bzmpop', 'sort', 'sort_ro',
+  'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'publish', 'pubsub',
 ];
 
 /** weft commands Redis 7.0 does not have (CLIENT SETINFO and CLUSTER MYSHARDID came with 7.2). */

@@ -35,6 +35,8 @@ export interface ClientState {
   readonly fromMaster?: boolean;
   /** MONITOR: this connection is shown every command; it may not touch the keyspace. */
   monitor?: boolean;
+  /** Channels and patterns this connection is subscribed to (RESP2: more than 0 is the subscribed context). */
+  pubsubCount?: number;
   /** A replica's connection, after its PSYNC: it gets the stream, not replies. */
   isReplica: boolean;
   /** REPLCONF listening-port: the port the replica serves clients on (0 until told). */
@@ -110,6 +112,25 @@ export function defaultCollectionLimits(): CollectionLimits {
   };
 }
 
+/** What a (P)SUBSCRIBE or (P)UNSUBSCRIBE did: each name with the client's count after it, and the node's confirmation. */
+export interface SubscriptionChange {
+  names: string[];
+  counts: number[];
+  done: Promise<unknown>;
+}
+
+/** Pub/sub as commands see it (pubsub-local.ts on the worker, pubsub-registry.ts on the coordinator); names are latin1. */
+export interface PubsubService {
+  subscribe(client: ClientState, pattern: boolean, names: string[]): SubscriptionChange;
+  /** names null: every channel (or pattern) the client holds. */
+  unsubscribe(client: ClientState, pattern: boolean, names: string[] | null): SubscriptionChange;
+  /** Receivers on this node. */
+  publish(channel: Uint8Array, message: Uint8Array): Promise<number>;
+  channels(pattern: string | null): Promise<string[]>;
+  numsub(channels: string[]): Promise<(string | number)[]>;
+  numpat(): Promise<number>;
+}
+
 export interface ServerServices {
   /** Encoding thresholds of collections, current with the configuration. */
   readonly limits: CollectionLimits;
@@ -143,6 +164,8 @@ export interface ServerServices {
   /** CLIENT PAUSE / UNPAUSE: the node-wide pause (type 1 WRITE, 2 ALL; end in ms since the epoch). */
   pauseClients(type: number, end: number): void;
   unpauseClients(): void;
+  /** Pub/sub: this thread's subscriptions and the node's registry. */
+  readonly pubsub: PubsubService;
   /** MONITOR: false when the client already monitors. */
   startMonitor(client: ClientState): boolean;
   /** RESET ends MONITOR mode. */

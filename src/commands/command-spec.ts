@@ -217,6 +217,8 @@ export interface CommandSpec {
   /** A write that may lock several shards (keyless, like FLUSHALL, or with several keys): the snapshot gate applies. */
   spansShards: boolean;
   movableKeys: boolean;
+  /** Propagated to replicas although not a write (PUBLISH: Redis's forceCommandPropagation), when the handler sets c.dirty. */
+  forcePropagation?: boolean;
   parent?: CommandSpec;
 }
 

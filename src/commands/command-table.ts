@@ -20,6 +20,7 @@ import { setCommands } from './sets.js';
 import { sortedSetCommands } from './sorted-sets.js';
 import { blockingSortedSetCommands } from './blocking-sorted-sets.js';
 import { sortCommands } from './sort.js';
+import { pubsubCommands } from './pubsub.js';
 
 function lowerHash(buf: Uint8Array, start: number, len: number): number {
   let h = 0x811c9dc5;
@@ -118,6 +119,7 @@ export function commandTable(): CommandTable {
     ...sortedSetCommands,
     ...blockingSortedSetCommands,
     ...sortCommands,
+    ...pubsubCommands,
   ]);
   return table;
 }

@@ -18,6 +18,14 @@ function ping(c: CommandContext): void {
     c.out.error(wrongArity('ping'));
     return;
   }
+  // In the RESP2 subscribed context PING answers [pong, message] (pingCommand).
+  if ((c.client.pubsubCount ?? 0) > 0 && c.client.resp === 2) {
+    c.out.arrayHeader(2);
+    c.out.bulkString('pong');
+    if (c.argc === 2) c.out.bulkBytes(c.buf, c.argStart[1], c.argLen[1]);
+    else c.out.bulkString('');
+    return;
+  }
   if (c.argc === 2) c.out.bulkBytes(c.buf, c.argStart[1], c.argLen[1]);
   else c.out.simple('PONG');
 }
@@ -169,6 +177,11 @@ function quit(c: CommandContext): void {
 function reset(c: CommandContext): void {
   const cl = c.client;
   if (cl.monitor === true) c.server.stopMonitor(cl);
+  // RESET leaves every channel and pattern, without replies.
+  if ((cl.pubsubCount ?? 0) > 0) {
+    void c.server.pubsub.unsubscribe(cl, false, null).done;
+    void c.server.pubsub.unsubscribe(cl, true, null).done;
+  }
   cl.db = 0;
   cl.resp = 2;
   cl.name = '';

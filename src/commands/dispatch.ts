@@ -8,6 +8,7 @@ import type { CommandContext } from './context.js';
 import type { CommandSpec, ReplyFunction } from './command-spec.js';
 import { commandTable, type CommandTable } from './command-table.js';
 import { MASTERDOWN, NOAUTH, OOM, unknownSubcommand, wrongArity } from './errors.js';
+import { subscribedModeAllows, subscribedModeError } from './pubsub.js';
 
 /** processCommand's refusal of keyspace commands from a replica-flagged client (a MONITOR). */
 const MONITOR_KEYSPACE = "Replica can't interact with the keyspace";
@@ -50,6 +51,8 @@ export interface WriteHooks {
   paused(): Promise<void> | null;
   /** Whether the write stream is wanted (a replica or the backlog). */
   readonly propagating: boolean;
+  /** This node is a replica: it forwards its master's stream, never its own clients' commands. */
+  readonly replica: boolean;
   /**
    * Before a write that may lock several shards (see ReplicationLog's
    * snapshot gate): null once entered, or a promise to wait on (without
@@ -144,6 +147,12 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
     stats.rejectedCalls++;
     return finishReply(c, replyMark);
   }
+  // The RESP2 subscribed context: only the pub/sub commands, PING, QUIT and RESET.
+  if (client.resp === 2 && client.pubsubCount !== undefined && client.pubsubCount > 0 && !subscribedModeAllows(spec)) {
+    c.out.error(subscribedModeError(spec));
+    stats.rejectedCalls++;
+    return finishReply(c, replyMark);
+  }
   // A MONITOR client is a replica to Redis: it may not read or write keys.
   if (client.monitor === true && (spec.isWrite || spec.flags.includes('readonly') || spec.flags.includes('may_replicate'))) {
     c.out.error(MONITOR_KEYSPACE);
@@ -170,7 +179,11 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
   let result: void | Promise<ReplyFunction>;
   try {
     result = spec.handler!(c);
-    if (c.dirty > 0 && writes !== undefined && writes.propagating) writes.propagate(c);
+    if (c.dirty > 0) {
+      // forceCommandPropagation (PUBLISH): not a write, still sent to replicas, except by a replica's own clients.
+      const stream = writes ?? (spec.forcePropagation === true && (client.fromMaster || hooks.writes?.replica === false) ? hooks.writes : undefined);
+      if (stream !== undefined && stream.propagating) stream.propagate(c);
+    }
     // Redis's handleClientsBlockedOnKeys after call(): the waiters are served before anything else runs.
     if (c.readyKeys !== null) hooks.serveBlocked?.(c);
     hooks.feedMonitors?.(c, spec);

@@ -25,6 +25,7 @@ export class Connection implements ClientState {
   readonlyReplicaReads = false;
   isReplica = false;
   monitor = false;
+  pubsubCount = 0;
   replicaListeningPort = 0;
   noEvict = false;
   closeAfterReply = false;

@@ -23,6 +23,7 @@ import type { SnapshotResult } from '../replication/replication-master.js';
 import type { SnapshotTask } from '../replication/snapshot-task.js';
 import { Piscina } from 'piscina';
 import { ACTIVE_EXPIRE_WORD, FLAGS_BYTES } from './shared-flags.js';
+import { PubsubRegistry } from './pubsub-registry.js';
 
 function loadConfig(argv: string[]): LoadResult {
   const { file, options } = parseCommandLine(argv);
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
   // The main thread may not block in Atomics.wait.
   replicationLog.canWait = false;
   const workers: Worker[] = [];
+  const pubsub = new PubsubRegistry(threads);
   // Snapshots for full synchronisations are read on a background thread, which may wait for shard locks.
   let snapshotPool: Piscina | null = null;
   const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void; left: number }>();
@@ -236,6 +238,15 @@ async function main(): Promise<void> {
         workers[m.thread].postMessage({ type: 'unblock', slot: m.slot, generation: m.generation, reply: m.reply } satisfies ToWorker,
           [m.reply.buffer as ArrayBuffer]);
         break;
+      case 'pubsub': {
+        // Deliveries first: a RESP3 publisher subscribed to its own channel gets the push before PUBLISH's reply.
+        const { reply, deliveries } = pubsub.handle(index, m.request);
+        for (const d of deliveries) {
+          workers[d.worker].postMessage({ type: 'pubsub-message', channel: d.channel, message: d.message } satisfies ToWorker);
+        }
+        workers[index].postMessage({ type: 'rpc-result', rid: m.rid, parts: [reply] } satisfies ToWorker);
+        break;
+      }
       case 'monitor-line':
         // The other threads write it to their own MONITOR clients (the sender has written it to its own).
         workers.forEach((w, i) => {

@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import type { KeyspaceBuffers } from '../store/keyspace.js';
 import type { ClientFilter } from '../commands/client-state.js';
+import type { PubsubRequest } from './pubsub-registry.js';
 
 export interface WorkerInit {
   index: number;
@@ -44,6 +45,7 @@ export type ToWorker =
   /** A blocked client of this worker was served by a write on another: its reply. */
   | { type: 'unblock'; slot: number; generation: number; reply: Uint8Array }
   | { type: 'monitor-line'; line: Uint8Array }
+  | { type: 'pubsub-message'; channel: Uint8Array; message: Uint8Array }
   | { type: 'shutdown' };
 
 export type FromWorker =
@@ -60,7 +62,8 @@ export type FromWorker =
   | { type: 'barrier-done'; id: number }
   /** A write served a client blocked on another worker (`thread`): relayed to it. */
   | { type: 'unblock'; thread: number; slot: number; generation: number; reply: Uint8Array }
-  | { type: 'monitor-line'; from: number; line: Uint8Array };
+  | { type: 'monitor-line'; from: number; line: Uint8Array }
+  | { type: 'pubsub'; rid: number; request: PubsubRequest };
 
 /** What commands ask of the coordinator's replication. */
 export type ReplicationRequest =

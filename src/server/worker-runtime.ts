@@ -18,6 +18,8 @@ import { LAZYFREE_STEP } from '../store/collections.js';
 import { BlockedClients, serveDeferred, serveReadyKeys, type ServeHooks } from '../commands/blocking.js';
 import { ClientPause, PauseType } from './client-pause.js';
 import { MonitorFeed } from './monitor-feed.js';
+import { LocalSubscriptions, pubsubService } from './pubsub-local.js';
+import type { PubsubRequest } from './pubsub-registry.js';
 import { ACTIVE_EXPIRE_WORD } from './shared-flags.js';
 import { Config, ConfigError } from './config.js';
 import { StatField, StatsTable } from './worker-stats.js';
@@ -86,6 +88,8 @@ export class WorkerRuntime {
   readonly pause: ClientPause;
   /** MONITOR clients: this thread's, and the feed of every command to all of them. */
   readonly monitors: MonitorFeed;
+  /** Pub/sub subscriptions of this thread's connections. */
+  readonly subscriptions: LocalSubscriptions;
   private readonly ownedShards: number[] = [];
   private rpcSeq = 0;
   private readonly rpcWaiting = new Map<number, (parts: unknown[]) => void>();
@@ -117,6 +121,7 @@ export class WorkerRuntime {
     this.flags = new Int32Array(init.flags);
     this.pause = new ClientPause(init.flags);
     this.monitors = new MonitorFeed(init.flags, (line) => this.post({ type: 'monitor-line', from: this.index, line }));
+    this.subscriptions = new LocalSubscriptions((request) => this.askPubsub(request));
     for (let i = this.index; i < this.ks.shards.length; i += this.workers) this.ownedShards.push(i);
     this.slotTable = init.slotTable ? new SlotTable(init.slotTable) : null;
     this.parserLimits = { protoMaxBulkLen: this.config.number('proto-max-bulk-len'), authRequired: false };
@@ -204,6 +209,9 @@ export class WorkerRuntime {
       case 'monitor-line':
         this.monitors.deliver(m.line);
         break;
+      case 'pubsub-message':
+        this.subscriptions.deliver(m.channel, m.message);
+        break;
       case 'replica-out': {
         const held = this.replicaHeld.get(m.clientId);
         if (held) {
@@ -249,6 +257,7 @@ export class WorkerRuntime {
   connectionClosed(c: Connection): void {
     this.blocked.clientClosed(c.id);
     this.monitors.remove(c.id);
+    this.subscriptions.dropClient(c);
     if (this.connections.delete(c)) Atomics.sub(this.connectionCounts, this.index, 1);
     if (this.replicaConnections.delete(c.id)) this.post({ type: 'replica-closed', clientId: c.id });
   }
@@ -272,6 +281,9 @@ export class WorkerRuntime {
       paused: () => log.whenWritesResume(),
       get propagating() {
         return log.active;
+      },
+      get replica() {
+        return rt.isReplica;
       },
       enterMultiShard: () => log.tryEnterMultiShardWrite(),
       leaveMultiShard: () => log.leaveMultiShardWrite(),
@@ -327,6 +339,11 @@ export class WorkerRuntime {
       this.rpcWaiting.set(rid, resolve);
       this.post(message(rid));
     });
+  }
+
+  /** The coordinator's pub/sub registry answers (pubsub-registry.ts). */
+  private async askPubsub(request: PubsubRequest): Promise<unknown> {
+    return (await this.request((rid) => ({ type: 'pubsub', rid, request })))[0];
   }
 
   /** Asks every worker (through the coordinator) and gathers their answers. */
@@ -472,6 +489,7 @@ export class WorkerRuntime {
     const replicationCall = async (request: ReplicationRequest): Promise<unknown> =>
       (await this.request((rid) => ({ type: 'replication', rid, request })))[0];
     return {
+      pubsub: pubsubService(this.subscriptions, (request) => this.askPubsub(request)),
       cluster: this.slotTable ? { execute: clusterCall } : null,
       replication: {
         role: async () => ({ array: (await replicationCall({ kind: 'role' })) as ReplyValue[] }),

@@ -1,0 +1,199 @@
+/**
+ * The pub/sub commands (Redis 7.0's pubsub.c): SUBSCRIBE, UNSUBSCRIBE,
+ * PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and the PUBSUB container. The
+ * subscriptions are the worker's (src/server/pubsub-local.ts), the node's
+ * counts and the ordering of published messages the coordinator's
+ * (src/server/pubsub-registry.ts).
+ *
+ * What Redis does and weft keeps:
+ * - (P)SUBSCRIBE replies one [subscribe, name, count] per argument, count
+ *   being the channels plus patterns the connection holds after it;
+ *   (P)UNSUBSCRIBE without arguments drops everything of its kind, and with
+ *   nothing held replies one [unsubscribe, nil, count]. In RESP3 these
+ *   replies, like the messages, are pushes.
+ * - A SUBSCRIBE is answered once the node knows of it, so a message
+ *   published after the answer reaches it.
+ * - PUBLISH answers how many connections on this node received the message
+ *   (a connection matching a channel and a pattern counts twice), and is
+ *   propagated to replicas outside cluster mode.
+ * - A RESP2 connection holding a subscription may only send the commands
+ *   dispatch lets through (subscribedModeAllows), and PING answers it
+ *   [pong, message].
+ */
+import type { CommandContext } from './context.js';
+import { arg, block, defineCommand, type CommandSpec, type DefineOptions, type ReplyFunction } from './command-spec.js';
+import { replyHelp } from './help-reply.js';
+import type { SubscriptionChange } from './client-state.js';
+
+const group = 'pubsub';
+const categories = ['pubsub'];
+const flags: CommandSpec['flags'] = ['pubsub', 'noscript', 'loading', 'stale'];
+
+/** Commands a RESP2 client in the subscribed context may send (processCommand's CLIENT_PUBSUB check). */
+const SUBSCRIBED_MODE_COMMANDS = new Set(['subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
+
+export function subscribedModeAllows(spec: CommandSpec): boolean {
+  return SUBSCRIBED_MODE_COMMANDS.has(spec.name);
+}
+
+export function subscribedModeError(spec: CommandSpec): string {
+  return `Can't execute '${spec.fullName ?? spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+}
+
+function names(c: CommandContext, from: number): string[] {
+  const out: string[] = [];
+  for (let i = from; i < c.argc; i++) out.push(c.argLatin1(i));
+  return out;
+}
+
+/** Writes [kind, name, count] per name (a push in RESP3); a null name replies nil. */
+function replyChange(kind: string, change: SubscriptionChange, nothingHeld: number | null): ReplyFunction {
+  return (c) => {
+    const out = c.out;
+    if (nothingHeld !== null) {
+      out.pushHeader(3);
+      out.bulkString(kind);
+      out.nullBulk();
+      out.integer(nothingHeld);
+      return;
+    }
+    change.names.forEach((name, i) => {
+      out.pushHeader(3);
+      out.bulkString(kind);
+      const b = Buffer.from(name, 'latin1');
+      out.bulkBytes(b, 0, b.length);
+      out.integer(change.counts[i]);
+    });
+  };
+}
+
+function subscribeGeneric(pattern: boolean) {
+  return (c: CommandContext): Promise<ReplyFunction> => {
+    const change = c.server.pubsub.subscribe(c.client, pattern, names(c, 1));
+    return change.done.then(() => replyChange(pattern ? 'psubscribe' : 'subscribe', change, null));
+  };
+}
+
+function unsubscribeGeneric(pattern: boolean) {
+  return (c: CommandContext): Promise<ReplyFunction> => {
+    const change = c.server.pubsub.unsubscribe(c.client, pattern, c.argc > 1 ? names(c, 1) : null);
+    const kind = pattern ? 'punsubscribe' : 'unsubscribe';
+    return change.done.then(() => replyChange(kind, change, change.names.length === 0 ? c.client.pubsubCount ?? 0 : null));
+  };
+}
+
+function publish(c: CommandContext): Promise<ReplyFunction> {
+  const channel = Buffer.from(c.argBuffer(1));
+  const message = Buffer.from(c.argBuffer(2));
+  // Replicas deliver it to their own subscribers (forceCommandPropagation, spec.forcePropagation).
+  if (c.server.cluster === null) c.dirty++;
+  return c.server.pubsub.publish(channel, message).then((receivers) => (r: CommandContext) => r.out.integer(receivers));
+}
+
+function pubsubChannels(c: CommandContext): Promise<ReplyFunction> {
+  return c.server.pubsub.channels(c.argc > 2 ? c.argLatin1(2) : null).then((list) => (r: CommandContext) => {
+    r.out.arrayHeader(list.length);
+    for (const name of list) {
+      const b = Buffer.from(name, 'latin1');
+      r.out.bulkBytes(b, 0, b.length);
+    }
+  });
+}
+
+function pubsubNumsub(c: CommandContext): Promise<ReplyFunction> {
+  return c.server.pubsub.numsub(names(c, 2)).then((pairs) => (r: CommandContext) => {
+    // A flat array of pairs, in RESP3 too.
+    r.out.arrayHeader(pairs.length);
+    for (let i = 0; i < pairs.length; i += 2) {
+      const b = Buffer.from(pairs[i] as string, 'latin1');
+      r.out.bulkBytes(b, 0, b.length);
+      r.out.integer(pairs[i + 1] as number);
+    }
+  });
+}
+
+function pubsubNumpat(c: CommandContext): Promise<ReplyFunction> {
+  return c.server.pubsub.numpat().then((n) => (r: CommandContext) => r.out.integer(n));
+}
+
+/** SHARDCHANNELS: weft has no shard channel subscriptions (SSUBSCRIBE is not implemented), so none are active. */
+function pubsubShardchannels(c: CommandContext): void {
+  c.out.arrayHeader(0);
+}
+
+/** SHARDNUMSUB: every shard channel has 0 subscribers (SSUBSCRIBE is not implemented). */
+function pubsubShardnumsub(c: CommandContext): void {
+  c.out.arrayHeader((c.argc - 2) * 2);
+  for (let i = 2; i < c.argc; i++) {
+    c.out.bulkBytes(c.buf, c.argStart[i], c.argLen[i]);
+    c.out.integer(0);
+  }
+}
+
+/** Redis 7.0.15's PUBSUB HELP, word for word. */
+const PUBSUB_HELP = [
+  'PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CHANNELS [<pattern>]',
+  "    Return the currently active channels matching a <pattern> (default: '*').",
+  'NUMPAT',
+  '    Return number of subscriptions to patterns.',
+  'NUMSUB [<channel> ...]',
+  '    Return the number of subscribers for the specified channels, excluding',
+  '    pattern subscriptions(default: no channels).',
+  'SHARDCHANNELS [<pattern>]',
+  "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+  'SHARDNUMSUB [<shardchannel> ...]',
+  '    Return the number of subscribers for the specified shard level channel(s)',
+  'HELP',
+  '    Prints this help.',
+];
+
+/** A PUBSUB subcommand: pubsub, loading and stale, in the pubsub group and category. */
+const sub = (o: Omit<DefineOptions, 'group' | 'categories' | 'flags'>) =>
+  defineCommand({ flags: ['pubsub', 'loading', 'stale'], categories, group, ...o });
+
+export const pubsubCommands: CommandSpec[] = [
+  defineCommand({ name: 'subscribe', arity: -2, flags, categories, group, since: '2.0.0',
+    summary: 'Listen for messages published to the given channels',
+    complexity: 'O(N) where N is the number of channels to subscribe to.',
+    arguments: [arg('channel', 'string', { multiple: true })], handler: subscribeGeneric(false) }),
+  defineCommand({ name: 'unsubscribe', arity: -1, flags, categories, group, since: '2.0.0',
+    summary: 'Stop listening for messages posted to the given channels',
+    complexity: 'O(N) where N is the number of clients already subscribed to a channel.',
+    arguments: [arg('channel', 'string', { optional: true, multiple: true })], handler: unsubscribeGeneric(false) }),
+  defineCommand({ name: 'psubscribe', arity: -2, flags, categories, group, since: '2.0.0',
+    summary: 'Listen for messages published to channels matching the given patterns',
+    complexity: 'O(N) where N is the number of patterns the client is already subscribed to.',
+    arguments: [block('pattern', [arg('pattern', 'pattern')], { multiple: true })], handler: subscribeGeneric(true) }),
+  defineCommand({ name: 'punsubscribe', arity: -1, flags, categories, group, since: '2.0.0',
+    summary: 'Stop listening for messages posted to channels matching the given patterns',
+    complexity: 'O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).',
+    arguments: [arg('pattern', 'pattern', { optional: true, multiple: true })], handler: unsubscribeGeneric(true) }),
+  defineCommand({ name: 'publish', arity: 3, flags: ['pubsub', 'loading', 'stale', 'fast'], categories, group, since: '2.0.0',
+    summary: 'Post a message to a channel',
+    complexity: 'O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).',
+    arguments: [arg('channel', 'string'), arg('message', 'string')], handler: publish }),
+  defineCommand({ name: 'pubsub', arity: -2, categories: [], group, since: '2.8.0', summary: 'A container for Pub/Sub commands',
+    complexity: 'Depends on subcommand.',
+    subcommands: [
+      sub({ name: 'channels', arity: -2, since: '2.8.0', summary: 'List active channels',
+        complexity: 'O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)',
+        arguments: [arg('pattern', 'pattern', { optional: true })], handler: pubsubChannels }),
+      sub({ name: 'numsub', arity: -2, since: '2.8.0', summary: 'Get the count of subscribers for channels',
+        complexity: 'O(N) for the NUMSUB subcommand, where N is the number of requested channels',
+        arguments: [arg('channel', 'string', { optional: true, multiple: true })], handler: pubsubNumsub }),
+      sub({ name: 'numpat', arity: 2, since: '2.8.0', summary: 'Get the count of unique patterns pattern subscriptions',
+        complexity: 'O(1)', handler: pubsubNumpat }),
+      sub({ name: 'shardchannels', arity: -2, since: '7.0.0', summary: 'List active shard channels',
+        complexity: 'O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).',
+        arguments: [arg('pattern', 'pattern', { optional: true })], handler: pubsubShardchannels }),
+      sub({ name: 'shardnumsub', arity: -2, since: '7.0.0', summary: 'Get the count of subscribers for shard channels',
+        complexity: 'O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels',
+        arguments: [arg('shardchannel', 'string', { optional: true, multiple: true })], handler: pubsubShardnumsub }),
+      defineCommand({ name: 'help', arity: 2, flags: ['loading', 'stale'], group, since: '6.2.0',
+        summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', handler: (c) => replyHelp(c, PUBSUB_HELP) }),
+    ] }),
+];
+
+// PUBLISH reaches replicas outside cluster mode (pubsub.c's forceCommandPropagation).
+pubsubCommands.find((spec) => spec.name === 'publish')!.forcePropagation = true;
