@@ -15,7 +15,7 @@ import { createClient } from 'redis';
 import { RawClient, encodeCommand, requireRedisTools, startWeft } from './helpers/servers.js';
 import { replicationInfo } from './helpers/replication.js';
 import { connectPair, diffScript, startPair, type Step } from './helpers/differential.js';
-import { waitFor } from './helpers/cluster.js';
+import { formCluster, startNode, waitFor } from './helpers/cluster.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -178,5 +178,19 @@ if (requireRedisTools(t)) {
     t.equal((await m.command('PUBLISH', 'events', 'from-master')).toString(), ':0\r\n', 'no subscriber on the master itself');
     await waitFor('the message on the replica', 5000, async () =>
       (sub.text().includes('$11\r\nfrom-master\r\n') ? true : JSON.stringify(sub.text())));
+  });
+
+  t.test('in a cluster, PUBLISH on one node reaches the subscribers of every node (over the bus)', async (t) => {
+    const nodes = await Promise.all([startNode(t, 'weft', { threads: 2 }), startNode(t, 'weft', { threads: 2 }), startNode(t, 'weft')]);
+    await formCluster(nodes);
+    const subs = await Promise.all(nodes.map((n) => listener(n.port)));
+    subs.forEach((s) => connections.push(s.c));
+    await Promise.all(subs.map((s, i) => s.c.command(i === 2 ? 'PSUBSCRIBE' : 'SUBSCRIBE', i === 2 ? 'cl*' : 'cluster-news')));
+    t.equal((await nodes[0].client.command('PUBLISH', 'cluster-news', 'hello')).toString(), ':1\r\n', 'receivers on this node only');
+    t.equal((await nodes[1].client.command('PUBLISH', 'cluster-news', 'again')).toString(), ':1\r\n');
+    await waitFor('both messages on every node', 10000, async () => {
+      const seen = subs.map((s) => (s.text().match(/hello|again/g) ?? []).join(','));
+      return seen.every((x) => x === 'hello,again') ? true : JSON.stringify(seen);
+    });
   });
 }

@@ -23,7 +23,7 @@ import type { SnapshotResult } from '../replication/replication-master.js';
 import type { SnapshotTask } from '../replication/snapshot-task.js';
 import { Piscina } from 'piscina';
 import { ACTIVE_EXPIRE_WORD, FLAGS_BYTES } from './shared-flags.js';
-import { PubsubRegistry } from './pubsub-registry.js';
+import { PubsubRegistry, type Delivery } from './pubsub-registry.js';
 
 function loadConfig(argv: string[]): LoadResult {
   const { file, options } = parseCommandLine(argv);
@@ -105,6 +105,9 @@ async function main(): Promise<void> {
   replicationLog.canWait = false;
   const workers: Worker[] = [];
   const pubsub = new PubsubRegistry(threads);
+  const deliverPublished = (deliveries: Delivery[]) => {
+    for (const d of deliveries) workers[d.worker].postMessage({ type: 'pubsub-message', channel: d.channel, message: d.message } satisfies ToWorker);
+  };
   // Snapshots for full synchronisations are read on a background thread, which may wait for shard locks.
   let snapshotPool: Piscina | null = null;
   const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void; left: number }>();
@@ -241,9 +244,9 @@ async function main(): Promise<void> {
       case 'pubsub': {
         // Deliveries first: a RESP3 publisher subscribed to its own channel gets the push before PUBLISH's reply.
         const { reply, deliveries } = pubsub.handle(index, m.request);
-        for (const d of deliveries) {
-          workers[d.worker].postMessage({ type: 'pubsub-message', channel: d.channel, message: d.message } satisfies ToWorker);
-        }
+        deliverPublished(deliveries);
+        // clusterPropagatePublish: every other node delivers it to its own subscribers.
+        if (cluster !== null && m.request.kind === 'publish') cluster.bus.publish(m.request.channel, m.request.message);
         workers[index].postMessage({ type: 'rpc-result', rid: m.rid, parts: [reply] } satisfies ToWorker);
         break;
       }
@@ -336,6 +339,10 @@ async function main(): Promise<void> {
       }
     }
   }
+  // A PUBLISH from another node reaches this node's subscribers (sharded ones are not implemented yet).
+  cluster?.bus.on('publish', (channel: Uint8Array, message: Uint8Array, shard: boolean) => {
+    if (!shard) deliverPublished(pubsub.handle(0, { kind: 'publish', channel, message }).deliveries);
+  });
   if (cluster) await cluster.start();
   const replicaof = config.get('replicaof')!;
   if (replicaof !== '') {
