@@ -482,6 +482,36 @@ export class WorkerRuntime {
     return ks.liveBytes() <= max;
   }
 
+  /** REPLICAOF, ROLE, WAIT and PSYNC as commands see them: the coordinator's replication, asked through `replicationCall`. */
+  private replicationServices(replicationCall: (request: ReplicationRequest) => Promise<unknown>): ServerServices['replication'] {
+    return {
+      role: async () => ({ array: (await replicationCall({ kind: 'role' })) as ReplyValue[] }),
+      wait: async (replicas, timeoutMs) => (await replicationCall({ kind: 'wait', replicas, timeoutMs })) as number | string,
+      replicaof: async (target) => (await replicationCall(target ? { kind: 'replicaof', ...target } : { kind: 'replicaof-no-one' })) as string,
+      psync: async (client, replid, offset) => {
+        const conn = client as Connection;
+        this.replicaConnections.set(conn.id, conn);
+        const ip = conn.address.slice(0, conn.address.lastIndexOf(':'));
+        // The stream the coordinator sends may arrive before this reply is written: hold it until the
+        // +FULLRESYNC / +CONTINUE line is flushed (setImmediate runs after the reply's microtasks).
+        this.replicaHeld.set(conn.id, []);
+        const line = (await replicationCall({ kind: 'psync', worker: this.index, clientId: conn.id, ip, port: conn.replicaListeningPort, replid, offset })) as string;
+        if (!line.startsWith('+')) {
+          this.replicaConnections.delete(conn.id);
+          this.replicaHeld.delete(conn.id);
+          return line;
+        }
+        setImmediate(() => {
+          const held = this.replicaHeld.get(conn.id) ?? [];
+          this.replicaHeld.delete(conn.id);
+          for (const data of held) this.sendToReplica(conn, data);
+        });
+        return line;
+      },
+      ack: (client, offset) => this.post({ type: 'replica-ack', clientId: client.id, offset }),
+    };
+  }
+
   private makeServices(): ServerServices {
     const rt = this;
     const clusterCall = async (args: string[]): Promise<ReplyValue> =>
@@ -491,32 +521,7 @@ export class WorkerRuntime {
     return {
       pubsub: pubsubService(this.subscriptions, (request) => this.askPubsub(request)),
       cluster: this.slotTable ? { execute: clusterCall } : null,
-      replication: {
-        role: async () => ({ array: (await replicationCall({ kind: 'role' })) as ReplyValue[] }),
-        wait: async (replicas, timeoutMs) => (await replicationCall({ kind: 'wait', replicas, timeoutMs })) as number | string,
-        replicaof: async (target) => (await replicationCall(target ? { kind: 'replicaof', ...target } : { kind: 'replicaof-no-one' })) as string,
-        psync: async (client, replid, offset) => {
-          const conn = client as Connection;
-          this.replicaConnections.set(conn.id, conn);
-          const ip = conn.address.slice(0, conn.address.lastIndexOf(':'));
-          // The stream the coordinator sends may arrive before this reply is written: hold it until the
-          // +FULLRESYNC / +CONTINUE line is flushed (setImmediate runs after the reply's microtasks).
-          this.replicaHeld.set(conn.id, []);
-          const line = (await replicationCall({ kind: 'psync', worker: this.index, clientId: conn.id, ip, port: conn.replicaListeningPort, replid, offset })) as string;
-          if (!line.startsWith('+')) {
-            this.replicaConnections.delete(conn.id);
-            this.replicaHeld.delete(conn.id);
-            return line;
-          }
-          setImmediate(() => {
-            const held = this.replicaHeld.get(conn.id) ?? [];
-            this.replicaHeld.delete(conn.id);
-            for (const data of held) this.sendToReplica(conn, data);
-          });
-          return line;
-        },
-        ack: (client, offset) => this.post({ type: 'replica-ack', clientId: client.id, offset }),
-      },
+      replication: this.replicationServices(replicationCall),
       stats: this.stats,
       limits: this.limits,
       blocking: this.blocked,
