@@ -124,11 +124,11 @@ export interface PubsubService {
   subscribe(client: ClientState, pattern: boolean, names: string[]): SubscriptionChange;
   /** names null: every channel (or pattern) the client holds. */
   unsubscribe(client: ClientState, pattern: boolean, names: string[] | null): SubscriptionChange;
-  /** Receivers on this node. */
-  publish(channel: Uint8Array, message: Uint8Array): Promise<number>;
-  channels(pattern: string | null): Promise<string[]>;
-  numsub(channels: string[]): Promise<(string | number)[]>;
-  numpat(): Promise<number>;
+  /** Receivers on this node (a promise when the publisher itself receives it: the message must come first). */
+  publish(client: ClientState, channel: Uint8Array, message: Uint8Array): number | Promise<number>;
+  channels(pattern: string | null): string[];
+  numsub(channels: string[]): (string | number)[];
+  numpat(): number;
 }
 
 export interface ServerServices {

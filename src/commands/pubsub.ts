@@ -82,38 +82,39 @@ function unsubscribeGeneric(pattern: boolean) {
   };
 }
 
-function publish(c: CommandContext): Promise<ReplyFunction> {
-  const channel = Buffer.from(c.argBuffer(1));
-  const message = Buffer.from(c.argBuffer(2));
+function publish(c: CommandContext): void | Promise<ReplyFunction> {
+  // Copies of their own: a view of Buffer's shared pool would carry the whole pool to the coordinator.
+  const channel = new Uint8Array(c.argBuffer(1));
+  const message = new Uint8Array(c.argBuffer(2));
   // Replicas deliver it to their own subscribers (forceCommandPropagation, spec.forcePropagation).
   if (c.server.cluster === null) c.dirty++;
-  return c.server.pubsub.publish(channel, message).then((receivers) => (r: CommandContext) => r.out.integer(receivers));
+  const receivers = c.server.pubsub.publish(c.client, channel, message);
+  if (typeof receivers === 'number') c.out.integer(receivers);
+  else return receivers.then((n) => (r: CommandContext) => r.out.integer(n));
 }
 
-function pubsubChannels(c: CommandContext): Promise<ReplyFunction> {
-  return c.server.pubsub.channels(c.argc > 2 ? c.argLatin1(2) : null).then((list) => (r: CommandContext) => {
-    r.out.arrayHeader(list.length);
-    for (const name of list) {
-      const b = Buffer.from(name, 'latin1');
-      r.out.bulkBytes(b, 0, b.length);
-    }
-  });
+function pubsubChannels(c: CommandContext): void {
+  const list = c.server.pubsub.channels(c.argc > 2 ? c.argLatin1(2) : null);
+  c.out.arrayHeader(list.length);
+  for (const name of list) {
+    const b = Buffer.from(name, 'latin1');
+    c.out.bulkBytes(b, 0, b.length);
+  }
 }
 
-function pubsubNumsub(c: CommandContext): Promise<ReplyFunction> {
-  return c.server.pubsub.numsub(names(c, 2)).then((pairs) => (r: CommandContext) => {
-    // A flat array of pairs, in RESP3 too.
-    r.out.arrayHeader(pairs.length);
-    for (let i = 0; i < pairs.length; i += 2) {
-      const b = Buffer.from(pairs[i] as string, 'latin1');
-      r.out.bulkBytes(b, 0, b.length);
-      r.out.integer(pairs[i + 1] as number);
-    }
-  });
+function pubsubNumsub(c: CommandContext): void {
+  const pairs = c.server.pubsub.numsub(names(c, 2));
+  // A flat array of pairs, in RESP3 too.
+  c.out.arrayHeader(pairs.length);
+  for (let i = 0; i < pairs.length; i += 2) {
+    const b = Buffer.from(pairs[i] as string, 'latin1');
+    c.out.bulkBytes(b, 0, b.length);
+    c.out.integer(pairs[i + 1] as number);
+  }
 }
 
-function pubsubNumpat(c: CommandContext): Promise<ReplyFunction> {
-  return c.server.pubsub.numpat().then((n) => (r: CommandContext) => r.out.integer(n));
+function pubsubNumpat(c: CommandContext): void {
+  c.out.integer(c.server.pubsub.numpat());
 }
 
 /** SHARDCHANNELS: weft has no shard channel subscriptions (SSUBSCRIBE is not implemented), so none are active. */

@@ -23,7 +23,7 @@ import type { SnapshotResult } from '../replication/replication-master.js';
 import type { SnapshotTask } from '../replication/snapshot-task.js';
 import { Piscina } from 'piscina';
 import { ACTIVE_EXPIRE_WORD, FLAGS_BYTES } from './shared-flags.js';
-import { PubsubRegistry, type Delivery } from './pubsub-registry.js';
+import { PubsubHub } from './pubsub-registry.js';
 
 function loadConfig(argv: string[]): LoadResult {
   const { file, options } = parseCommandLine(argv);
@@ -104,10 +104,7 @@ async function main(): Promise<void> {
   // The main thread may not block in Atomics.wait.
   replicationLog.canWait = false;
   const workers: Worker[] = [];
-  const pubsub = new PubsubRegistry(threads);
-  const deliverPublished = (deliveries: Delivery[]) => {
-    for (const d of deliveries) workers[d.worker].postMessage({ type: 'pubsub-message', channel: d.channel, message: d.message } satisfies ToWorker);
-  };
+  const pubsub = new PubsubHub(threads, (worker, message) => workers[worker].postMessage(message satisfies ToWorker));
   // Snapshots for full synchronisations are read on a background thread, which may wait for shard locks.
   let snapshotPool: Piscina | null = null;
   const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void; left: number }>();
@@ -241,15 +238,14 @@ async function main(): Promise<void> {
         workers[m.thread].postMessage({ type: 'unblock', slot: m.slot, generation: m.generation, reply: m.reply } satisfies ToWorker,
           [m.reply.buffer as ArrayBuffer]);
         break;
-      case 'pubsub': {
-        // Deliveries first: a RESP3 publisher subscribed to its own channel gets the push before PUBLISH's reply.
-        const { reply, deliveries } = pubsub.handle(index, m.request);
-        deliverPublished(deliveries);
-        // clusterPropagatePublish: every other node delivers it to its own subscribers.
-        if (cluster !== null && m.request.kind === 'publish') cluster.bus.publish(m.request.channel, m.request.message);
-        workers[index].postMessage({ type: 'rpc-result', rid: m.rid, parts: [reply] } satisfies ToWorker);
+      case 'pubsub-subscribe':
+        pubsub.subscribe(index, m.rid, m.pattern, m.names, m.delta);
         break;
-      }
+      case 'pubsub-publish':
+        pubsub.publish(index, m.rid, m.published);
+        // clusterPropagatePublish: every other node delivers it to its own subscribers.
+        cluster?.bus.publish(m.published.channel, m.published.message);
+        break;
       case 'monitor-line':
         // The other threads write it to their own MONITOR clients (the sender has written it to its own).
         workers.forEach((w, i) => {
@@ -341,7 +337,7 @@ async function main(): Promise<void> {
   }
   // A PUBLISH from another node reaches this node's subscribers (sharded ones are not implemented yet).
   cluster?.bus.on('publish', (channel: Uint8Array, message: Uint8Array, shard: boolean) => {
-    if (!shard) deliverPublished(pubsub.handle(0, { kind: 'publish', channel, message }).deliveries);
+    if (!shard) pubsub.publish(0, 0, { channel, message });
   });
   if (cluster) await cluster.start();
   const replicaof = config.get('replicaof')!;

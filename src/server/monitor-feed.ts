@@ -75,7 +75,10 @@ export class MonitorFeed {
    */
   feed(c: CommandContext, spec: CommandSpec): void {
     if (spec.flags.includes('admin') || spec.flags.includes('skip_monitor')) return;
-    const line = Buffer.from(monitorLine(c, spec), 'latin1');
+    // A buffer of its own: a view of Buffer's shared pool would carry the whole pool to the other threads.
+    const text = monitorLine(c, spec);
+    const line = Buffer.allocUnsafeSlow(text.length);
+    line.write(text, 'latin1');
     for (const m of this.local.values()) {
       if (m.id === c.client.id) c.out.raw(line);
       else m.send(line);

@@ -1,18 +1,18 @@
 /**
  * One worker thread's pub/sub subscriptions (Redis 7.0's pubsub.c, client
  * side): which of this thread's connections hold which channels and
- * patterns, and the delivery of published messages to them. The node-wide
- * counts live in the coordinator's registry (pubsub-registry.ts), which this
- * tells of every connection that starts or stops holding a name.
+ * patterns, this thread's copy of the node's counts (pubsub-registry.ts),
+ * and the delivery of published messages to them.
  *
- * Messages are written straight to the subscriber's socket, as Redis adds
- * them to its output buffer: `message` for a channel subscription, and one
- * `pmessage` per matching pattern subscription (a connection holding both
- * gets the message twice). RESP3 connections get them as pushes.
+ * A batch of messages from the hub is written to each subscriber at once,
+ * in order, as Redis fills its output buffer: `message` for a channel
+ * subscription, and one `pmessage` per matching pattern subscription (a
+ * connection holding both gets the message twice). RESP3 connections get
+ * them as pushes.
  */
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { globMatch } from '../commands/glob.js';
-import type { PubsubRequest } from './pubsub-registry.js';
+import { PubsubRegistry, total, type Published } from './pubsub-registry.js';
 import type { ClientState, PubsubService } from '../commands/client-state.js';
 
 /** A subscribed connection: where messages go, in its protocol. */
@@ -44,8 +44,31 @@ export class LocalSubscriptions {
   private readonly byPattern = new Map<string, Set<Subscriber>>();
   private readonly held = new Map<number, Held>();
   private readonly out = new ReplyWriter();
+  /** This thread's copy of the node's counts: PUBLISH and PUBSUB answer from it. */
+  readonly counts: PubsubRegistry;
 
-  constructor(private readonly registry: (request: PubsubRequest) => Promise<unknown>) {}
+  /** `confirm` tells the hub of a change of this thread's counts and resolves once every thread has it. */
+  constructor(readonly worker: number, workers: number,
+    private readonly confirm: (pattern: boolean, names: string[], delta: number) => Promise<unknown>) {
+    this.counts = new PubsubRegistry(workers);
+  }
+
+  /** Another thread's counts changed (the hub passes it on). */
+  applyDelta(worker: number, pattern: boolean, names: string[], delta: number): void {
+    this.counts.apply(worker, pattern, names, delta);
+  }
+
+  /** Whether any of `client`'s subscriptions receives a message on `channel` (it is then answered after the message). */
+  receives(client: Subscriber, channel: Uint8Array): boolean {
+    const h = this.held.get(client.id);
+    if (h === undefined) return false;
+    if (h.channels.has(Buffer.from(channel).toString('latin1'))) return true;
+    for (const pattern of h.patterns) {
+      const p = Buffer.from(pattern, 'latin1');
+      if (globMatch(p, 0, p.length, channel, 0, channel.length)) return true;
+    }
+    return false;
+  }
 
   /** SUBSCRIBE / PSUBSCRIBE of names (latin1). */
   subscribe(client: Subscriber, pattern: boolean, names: string[]): SubscriptionChange {
@@ -64,8 +87,7 @@ export class LocalSubscriptions {
       }
       counts.push(this.countOf(client, h));
     }
-    const done = added.length > 0 ? this.registry({ kind: 'subscribe', pattern, names: added, delta: 1 }) : Promise.resolve();
-    return { names, counts, done };
+    return { names, counts, done: this.changed(pattern, added, 1) };
   }
 
   /** UNSUBSCRIBE / PUNSUBSCRIBE of names, or (null) of every one the client holds. */
@@ -86,8 +108,7 @@ export class LocalSubscriptions {
       counts.push(h === undefined ? 0 : this.countOf(client, h));
     }
     if (h !== undefined && h.channels.size === 0 && h.patterns.size === 0) this.held.delete(client.id);
-    const done = removed.length > 0 ? this.registry({ kind: 'subscribe', pattern, names: removed, delta: -1 }) : Promise.resolve();
-    return { names: list, counts, done };
+    return { names: list, counts, done: this.changed(pattern, removed, -1) };
   }
 
   /** A closed connection, or RESET: everything it held goes, without replies. */
@@ -97,15 +118,31 @@ export class LocalSubscriptions {
     void this.unsubscribe(client, true, null).done;
   }
 
-  /** A message published on this node, for this thread's subscribers. */
-  deliver(channel: Uint8Array, message: Uint8Array): void {
-    const direct = this.byChannel.get(Buffer.from(channel).toString('latin1'));
-    if (direct !== undefined) for (const s of direct) s.send(this.encode(s.resp, null, channel, message));
-    for (const [pattern, subscribers] of this.byPattern) {
-      const p = Buffer.from(pattern, 'latin1');
-      if (!globMatch(p, 0, p.length, channel, 0, channel.length)) continue;
-      for (const s of subscribers) s.send(this.encode(s.resp, p, channel, message));
+  /** This thread's counts change at once; the hub passes the change on and confirms it. */
+  private changed(pattern: boolean, names: string[], delta: number): Promise<unknown> {
+    if (names.length === 0) return Promise.resolve();
+    this.counts.apply(this.worker, pattern, names, delta);
+    return this.confirm(pattern, names, delta);
+  }
+
+  /** Messages published on this node, in the node's order, for this thread's subscribers: one write per subscriber. */
+  deliver(messages: Published[]): void {
+    const pending = new Map<Subscriber, Buffer[]>();
+    const add = (s: Subscriber, bytes: Buffer) => {
+      const list = pending.get(s);
+      if (list === undefined) pending.set(s, [bytes]);
+      else list.push(bytes);
+    };
+    for (const { channel, message } of messages) {
+      const direct = this.byChannel.get(Buffer.from(channel).toString('latin1'));
+      if (direct !== undefined) for (const s of direct) add(s, this.encode(s.resp, null, channel, message));
+      for (const [pattern, subscribers] of this.byPattern) {
+        const p = Buffer.from(pattern, 'latin1');
+        if (!globMatch(p, 0, p.length, channel, 0, channel.length)) continue;
+        for (const s of subscribers) add(s, this.encode(s.resp, p, channel, message));
+      }
     }
+    for (const [s, parts] of pending) s.send(parts.length === 1 ? parts[0] : Buffer.concat(parts));
   }
 
   private heldBy(client: Subscriber): Held {
@@ -133,15 +170,25 @@ export class LocalSubscriptions {
   }
 }
 
-/** The commands' view of pub/sub on this thread: the subscriptions here, the registry (`ask`) for the node. */
-export function pubsubService(local: LocalSubscriptions, ask: (request: PubsubRequest) => Promise<unknown>): PubsubService {
+/**
+ * The commands' view of pub/sub on this thread. PUBLISH is answered here,
+ * from this thread's counts, and the message sent to the hub (`publish`);
+ * a publisher that receives its own message waits for the hub's count, so
+ * that the message comes first.
+ */
+export function pubsubService(local: LocalSubscriptions,
+  publish: (published: Published, wantCount: boolean) => Promise<number> | null): PubsubService {
   return {
     subscribe: (client, pattern, names) => local.subscribe(subscriber(client), pattern, names),
     unsubscribe: (client, pattern, names) => local.unsubscribe(subscriber(client), pattern, names),
-    publish: async (channel, message) => (await ask({ kind: 'publish', channel, message })) as number,
-    channels: async (pattern) => (await ask({ kind: 'channels', pattern })) as string[],
-    numsub: async (channels) => (await ask({ kind: 'numsub', channels })) as (string | number)[],
-    numpat: async () => (await ask({ kind: 'numpat' })) as number,
+    publish: (client, channel, message) => {
+      const own = (client.pubsubCount ?? 0) > 0 && local.receives(subscriber(client), channel);
+      const counted = publish({ channel, message }, own);
+      return counted ?? total(local.counts.receivers(channel));
+    },
+    channels: (pattern) => local.counts.channelNames(pattern),
+    numsub: (channels) => local.counts.numsub(channels),
+    numpat: () => local.counts.numpat(),
   };
 }
 

@@ -1,34 +1,30 @@
 /**
- * The node's pub/sub registry, kept by the coordinator (Redis 7.0's
- * server.pubsub_channels and server.pubsub_patterns, pubsub.c).
+ * The node's pub/sub registry (Redis 7.0's server.pubsub_channels and
+ * server.pubsub_patterns, pubsub.c) and the coordinator's hub that orders
+ * and delivers published messages.
  *
- * Workers keep their own connections' subscriptions and tell the registry,
- * per worker, how many of their connections hold each channel or pattern.
- * Every PUBLISH goes through here: the registry counts the receivers on
- * this node (channel subscribers plus, for each matching pattern, its
- * subscribers), and sends the message to the workers that have any, in the
- * order the publishes arrive. One thread orders them all, so every
- * subscriber sees the node's messages in one order, as Redis's single
- * thread gives. A worker waits for the registry's answer before it replies
- * to SUBSCRIBE, so a message published after a subscription was confirmed
- * always finds it.
+ * Every worker keeps a copy of the registry: how many connections of each
+ * worker hold each channel and pattern. A worker changes its own counts at
+ * once and tells the hub, which applies the change, passes it to every
+ * other worker and only then confirms it: a SUBSCRIBE is answered once
+ * every thread counts it, so a message published after the answer, on any
+ * thread, finds it. Counts are sums, so the order in which workers apply
+ * changes does not matter.
+ *
+ * PUBLISH is answered on the worker, from its copy (the receivers on this
+ * node), and the message goes to the hub, which sends it to the workers
+ * with receivers. The hub handles one message at a time and batches what
+ * it sends per worker per turn of its event loop: every subscriber, on
+ * every thread, sees the node's messages in the hub's one order, as Redis's
+ * single thread gives.
  */
 import { globMatch } from '../commands/glob.js';
 
 /** Channel or pattern name (latin1, one char per byte) → subscribed connections per worker. */
 type Subscribers = Map<string, Int32Array>;
 
-/** What the registry is asked by workers. */
-export type PubsubRequest =
-  | { kind: 'subscribe'; pattern: boolean; names: string[]; delta: 1 | -1 }
-  | { kind: 'publish'; channel: Uint8Array; message: Uint8Array }
-  | { kind: 'channels'; pattern: string | null }
-  | { kind: 'numsub'; channels: string[] }
-  | { kind: 'numpat' };
-
-/** A message for one worker's subscribers. */
-export interface Delivery {
-  worker: number;
+/** A published message. */
+export interface Published {
   channel: Uint8Array;
   message: Uint8Array;
 }
@@ -39,52 +35,36 @@ export class PubsubRegistry {
 
   constructor(private readonly workers: number) {}
 
-  /** Answers a worker's request; a publish also returns the deliveries to make (before the answer goes back). */
-  handle(worker: number, request: PubsubRequest): { reply: number | string[] | (string | number)[]; deliveries: Delivery[] } {
-    switch (request.kind) {
-      case 'subscribe':
-        for (const name of request.names) this.count(request.pattern ? this.patterns : this.channels, name, worker, request.delta);
-        return { reply: 0, deliveries: [] };
-      case 'publish':
-        return this.publish(request.channel, request.message);
-      case 'channels':
-        return { reply: this.channelNames(request.pattern), deliveries: [] };
-      case 'numsub':
-        return { reply: request.channels.flatMap((ch) => [ch, total(this.channels.get(ch))]), deliveries: [] };
-      case 'numpat':
-        return { reply: this.patterns.size, deliveries: [] };
+  /** `worker`'s connections holding each name changed by `delta`. */
+  apply(worker: number, pattern: boolean, names: string[], delta: number): void {
+    const map = pattern ? this.patterns : this.channels;
+    for (const name of names) {
+      let perWorker = map.get(name);
+      if (perWorker === undefined) {
+        if (delta < 0) continue;
+        perWorker = new Int32Array(this.workers);
+        map.set(name, perWorker);
+      }
+      perWorker[worker] += delta;
+      if (total(perWorker) <= 0) map.delete(name);
     }
   }
 
-  private count(map: Subscribers, name: string, worker: number, delta: number): void {
-    let perWorker = map.get(name);
-    if (perWorker === undefined) {
-      if (delta < 0) return;
-      perWorker = new Int32Array(this.workers);
-      map.set(name, perWorker);
-    }
-    perWorker[worker] += delta;
-    if (total(perWorker) <= 0) map.delete(name);
-  }
-
-  /** pubsubPublishMessage: the receivers on this node, and the workers that have some. */
-  private publish(channel: Uint8Array, message: Uint8Array): { reply: number; deliveries: Delivery[] } {
-    const key = Buffer.from(channel).toString('latin1');
+  /** pubsubPublishMessage's count: per worker, the connections a message on `channel` reaches (channel, then each matching pattern). */
+  receivers(channel: Uint8Array): Int32Array {
     const reached = new Int32Array(this.workers);
-    const direct = this.channels.get(key);
+    const direct = this.channels.get(Buffer.from(channel).toString('latin1'));
     if (direct !== undefined) for (let w = 0; w < this.workers; w++) reached[w] += direct[w];
     for (const [pattern, perWorker] of this.patterns) {
       const p = Buffer.from(pattern, 'latin1');
       if (!globMatch(p, 0, p.length, channel, 0, channel.length)) continue;
       for (let w = 0; w < this.workers; w++) reached[w] += perWorker[w];
     }
-    const deliveries: Delivery[] = [];
-    for (let w = 0; w < this.workers; w++) if (reached[w] > 0) deliveries.push({ worker: w, channel, message });
-    return { reply: total(reached), deliveries };
+    return reached;
   }
 
   /** PUBSUB CHANNELS [pattern]: the channels with a subscriber (matching the pattern). */
-  private channelNames(pattern: string | null): string[] {
+  channelNames(pattern: string | null): string[] {
     const names = [...this.channels.keys()];
     if (pattern === null) return names;
     const p = Buffer.from(pattern, 'latin1');
@@ -93,11 +73,82 @@ export class PubsubRegistry {
       return globMatch(p, 0, p.length, b, 0, b.length);
     });
   }
+
+  /** PUBSUB NUMSUB: [channel, subscribers] pairs. */
+  numsub(channels: string[]): (string | number)[] {
+    return channels.flatMap((ch) => [ch, total(this.channels.get(ch))]);
+  }
+
+  /** PUBSUB NUMPAT: distinct patterns with a subscriber. */
+  numpat(): number {
+    return this.patterns.size;
+  }
 }
 
-function total(perWorker: Int32Array | undefined): number {
+export function total(perWorker: Int32Array | undefined): number {
   if (perWorker === undefined) return 0;
   let n = 0;
   for (let i = 0; i < perWorker.length; i++) n += perWorker[i];
   return n;
+}
+
+/** What the hub sends a worker. */
+export type HubMessage =
+  | { type: 'pubsub-delta'; worker: number; pattern: boolean; names: string[]; delta: number }
+  | { type: 'pubsub-messages'; messages: Published[] }
+  | { type: 'rpc-result'; rid: number; parts: unknown[] };
+
+/**
+ * The coordinator's side: the authoritative registry, the order of every
+ * publish, and the per-turn batches to the workers. Each turn sends the
+ * confirmed subscriptions, then the messages, then the counts a publisher
+ * waits for (only one subscribed to what it publishes waits: it must get
+ * the message before the count).
+ */
+export class PubsubHub {
+  private readonly registry: PubsubRegistry;
+  private readonly batches: Published[][];
+  /** Confirmed subscriptions, sent before the turn's messages (a subscriber hears of its subscription first). */
+  private readonly confirmations: { worker: number; message: HubMessage }[] = [];
+  /** Publish counts, sent after them (a publisher subscribed to its own channel gets the message first). */
+  private readonly counts: { worker: number; message: HubMessage }[] = [];
+  private scheduled = false;
+
+  constructor(private readonly workers: number, private readonly send: (worker: number, message: HubMessage) => void) {
+    this.registry = new PubsubRegistry(workers);
+    this.batches = Array.from({ length: workers }, () => []);
+  }
+
+  /** A worker's subscriptions changed: every other worker learns it, then `worker` gets the confirmation. */
+  subscribe(worker: number, rid: number, pattern: boolean, names: string[], delta: number): void {
+    this.registry.apply(worker, pattern, names, delta);
+    for (let w = 0; w < this.workers; w++) if (w !== worker) this.send(w, { type: 'pubsub-delta', worker, pattern, names, delta });
+    this.confirmations.push({ worker, message: { type: 'rpc-result', rid, parts: [0] } });
+    this.schedule();
+  }
+
+  /** A message published on this node (by a worker, or over the cluster bus); rid > 0 asks for the count back. */
+  publish(worker: number, rid: number, published: Published): void {
+    const reached = this.registry.receivers(published.channel);
+    for (let w = 0; w < this.workers; w++) if (reached[w] > 0) this.batches[w].push(published);
+    if (rid > 0) this.counts.push({ worker, message: { type: 'rpc-result', rid, parts: [total(reached)] } });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    for (const r of this.confirmations.splice(0)) this.send(r.worker, r.message);
+    for (let w = 0; w < this.workers; w++) {
+      if (this.batches[w].length === 0) continue;
+      this.send(w, { type: 'pubsub-messages', messages: this.batches[w] });
+      this.batches[w] = [];
+    }
+    for (const r of this.counts.splice(0)) this.send(r.worker, r.message);
+  }
 }

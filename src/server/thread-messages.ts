@@ -2,7 +2,7 @@
 import type { Socket } from 'node:net';
 import type { KeyspaceBuffers } from '../store/keyspace.js';
 import type { ClientFilter } from '../commands/client-state.js';
-import type { PubsubRequest } from './pubsub-registry.js';
+import type { HubMessage, Published } from './pubsub-registry.js';
 
 export interface WorkerInit {
   index: number;
@@ -45,7 +45,7 @@ export type ToWorker =
   /** A blocked client of this worker was served by a write on another: its reply. */
   | { type: 'unblock'; slot: number; generation: number; reply: Uint8Array }
   | { type: 'monitor-line'; line: Uint8Array }
-  | { type: 'pubsub-message'; channel: Uint8Array; message: Uint8Array }
+  | Exclude<HubMessage, { type: 'rpc-result' }>
   | { type: 'shutdown' };
 
 export type FromWorker =
@@ -63,7 +63,10 @@ export type FromWorker =
   /** A write served a client blocked on another worker (`thread`): relayed to it. */
   | { type: 'unblock'; thread: number; slot: number; generation: number; reply: Uint8Array }
   | { type: 'monitor-line'; from: number; line: Uint8Array }
-  | { type: 'pubsub'; rid: number; request: PubsubRequest };
+  /** A thread's subscriptions changed (rid: the confirmation it waits for). */
+  | { type: 'pubsub-subscribe'; rid: number; pattern: boolean; names: string[]; delta: number }
+  /** A message published on this thread; rid > 0 asks for the count back. */
+  | { type: 'pubsub-publish'; rid: number; published: Published };
 
 /** What commands ask of the coordinator's replication. */
 export type ReplicationRequest =

@@ -19,7 +19,6 @@ import { BlockedClients, serveDeferred, serveReadyKeys, type ServeHooks } from '
 import { ClientPause, PauseType } from './client-pause.js';
 import { MonitorFeed } from './monitor-feed.js';
 import { LocalSubscriptions, pubsubService } from './pubsub-local.js';
-import type { PubsubRequest } from './pubsub-registry.js';
 import { ACTIVE_EXPIRE_WORD } from './shared-flags.js';
 import { Config, ConfigError } from './config.js';
 import { StatField, StatsTable } from './worker-stats.js';
@@ -121,7 +120,8 @@ export class WorkerRuntime {
     this.flags = new Int32Array(init.flags);
     this.pause = new ClientPause(init.flags);
     this.monitors = new MonitorFeed(init.flags, (line) => this.post({ type: 'monitor-line', from: this.index, line }));
-    this.subscriptions = new LocalSubscriptions((request) => this.askPubsub(request));
+    this.subscriptions = new LocalSubscriptions(this.index, this.workers, (pattern, names, delta) =>
+      this.request((rid) => ({ type: 'pubsub-subscribe', rid, pattern, names, delta })));
     for (let i = this.index; i < this.ks.shards.length; i += this.workers) this.ownedShards.push(i);
     this.slotTable = init.slotTable ? new SlotTable(init.slotTable) : null;
     this.parserLimits = { protoMaxBulkLen: this.config.number('proto-max-bulk-len'), authRequired: false };
@@ -209,8 +209,11 @@ export class WorkerRuntime {
       case 'monitor-line':
         this.monitors.deliver(m.line);
         break;
-      case 'pubsub-message':
-        this.subscriptions.deliver(m.channel, m.message);
+      case 'pubsub-messages':
+        this.subscriptions.deliver(m.messages);
+        break;
+      case 'pubsub-delta':
+        this.subscriptions.applyDelta(m.worker, m.pattern, m.names, m.delta);
         break;
       case 'replica-out': {
         const held = this.replicaHeld.get(m.clientId);
@@ -339,11 +342,6 @@ export class WorkerRuntime {
       this.rpcWaiting.set(rid, resolve);
       this.post(message(rid));
     });
-  }
-
-  /** The coordinator's pub/sub registry answers (pubsub-registry.ts). */
-  private async askPubsub(request: PubsubRequest): Promise<unknown> {
-    return (await this.request((rid) => ({ type: 'pubsub', rid, request })))[0];
   }
 
   /** Asks every worker (through the coordinator) and gathers their answers. */
@@ -519,7 +517,13 @@ export class WorkerRuntime {
     const replicationCall = async (request: ReplicationRequest): Promise<unknown> =>
       (await this.request((rid) => ({ type: 'replication', rid, request })))[0];
     return {
-      pubsub: pubsubService(this.subscriptions, (request) => this.askPubsub(request)),
+      pubsub: pubsubService(this.subscriptions, (published, wantCount) => {
+        if (!wantCount) {
+          this.post({ type: 'pubsub-publish', rid: 0, published });
+          return null;
+        }
+        return this.request((rid) => ({ type: 'pubsub-publish', rid, published })).then((parts) => parts[0] as number);
+      }),
       cluster: this.slotTable ? { execute: clusterCall } : null,
       replication: this.replicationServices(replicationCall),
       stats: this.stats,
