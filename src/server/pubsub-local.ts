@@ -13,7 +13,7 @@
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { globMatch } from '../commands/glob.js';
 import { PubsubRegistry, total, type Published } from './pubsub-registry.js';
-import type { ClientState, PubsubService } from '../commands/client-state.js';
+import type { ClientState, PubsubService, SubscriptionChange } from '../commands/client-state.js';
 
 /** A subscribed connection: where messages go, in its protocol. */
 export interface Subscriber {
@@ -27,13 +27,6 @@ export interface Subscriber {
 interface Held {
   channels: Set<string>;
   patterns: Set<string>;
-}
-
-/** What a (P)SUBSCRIBE or (P)UNSUBSCRIBE did: each name with the client's count after it, and the registry's confirmation. */
-export interface SubscriptionChange {
-  names: string[];
-  counts: number[];
-  done: Promise<unknown>;
 }
 
 const MESSAGE = Buffer.from('message');
