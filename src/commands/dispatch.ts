@@ -140,16 +140,17 @@ export function dispatch(c: CommandContext, hooks: DispatchHooks, table: Command
       return finishReply(c, replyMark);
     }
   }
+  // Before MASTERDOWN, as processCommand orders them: the RESP2 subscribed context allows only the
+  // pub/sub commands, PING, QUIT and RESET.
+  if (client.resp === 2 && client.pubsubCount !== undefined && client.pubsubCount > 0 && !subscribedModeAllows(spec)) {
+    c.out.error(subscribedModeError(spec));
+    stats.rejectedCalls++;
+    return finishReply(c, replyMark);
+  }
   // processCommand's next check: with replica-serve-stale-data no, only commands flagged stale run
   // while a replica's link to its master is down.
   if (hooks.masterDown !== undefined && !client.fromMaster && hooks.masterDown() && !spec.flags.includes('stale')) {
     c.out.error(MASTERDOWN);
-    stats.rejectedCalls++;
-    return finishReply(c, replyMark);
-  }
-  // The RESP2 subscribed context: only the pub/sub commands, PING, QUIT and RESET.
-  if (client.resp === 2 && client.pubsubCount !== undefined && client.pubsubCount > 0 && !subscribedModeAllows(spec)) {
-    c.out.error(subscribedModeError(spec));
     stats.rejectedCalls++;
     return finishReply(c, replyMark);
   }
