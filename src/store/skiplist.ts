@@ -401,39 +401,67 @@ export function zslIsInRange(a: ShardArena, h: number, range: ScoreRange): boole
   return first !== 0 && valueLteMax(a.f64[first >>> 3], range);
 }
 
-/** The first node in the score range, 0 when none (zslFirstInRange). */
-export function zslFirstInRange(a: ShardArena, h: number, range: ScoreRange): number {
-  if (!zslIsInRange(a, h, range)) return 0;
+/**
+ * A node test against the range being searched, which the caller sets in
+ * searchedScores / searchedLex first: one descent serves the first-in-range,
+ * last-in-range and range-deletion searches of both kinds.
+ */
+type NodeTest = (a: ShardArena, node: number) => boolean;
+let searchedScores: ScoreRange;
+let searchedLex: LexRange;
+const scoreBelowMin: NodeTest = (a, x) => !valueGteMin(a.f64[x >>> 3], searchedScores);
+const scoreAtOrAboveMin: NodeTest = (a, x) => valueGteMin(a.f64[x >>> 3], searchedScores);
+const scoreWithinMax: NodeTest = (a, x) => valueLteMax(a.f64[x >>> 3], searchedScores);
+const lexBelowMin: NodeTest = (a, x) => !lexValueGteMin(a.u8, a.u32, x, searchedLex);
+const lexAtOrAboveMin: NodeTest = (a, x) => lexValueGteMin(a.u8, a.u32, x, searchedLex);
+const lexWithinMax: NodeTest = (a, x) => lexValueLteMax(a.u8, a.u32, x, searchedLex);
+
+/**
+ * The descent of zsl{First,Last}In{,Lex}Range and zslDeleteRangeBy{Score,Lex}:
+ * from the header, on each level from the top, forward while the next node
+ * passes `advance`; with `recordUpdate`, the last node of each level goes to
+ * update[] (for a deletion). Returns the last node passed (the header when none).
+ */
+function descendWhile(a: ShardArena, h: number, advance: NodeTest, recordUpdate: boolean): number {
   const u32 = a.u32;
-  const f64 = a.f64;
   let x = u32[(h + SL_HEADER) >>> 2];
   for (let i = u32[(h + SL_LEVEL) >>> 2] - 1; i >= 0; i--) {
     let f = u32[forwardAt(x, i)];
-    while (f !== 0 && !valueGteMin(f64[f >>> 3], range)) {
+    while (f !== 0 && advance(a, f)) {
       x = f;
       f = u32[forwardAt(x, i)];
     }
+    if (recordUpdate) update[i] = x;
   }
-  // zslIsInRange saw a node at or above min: there is a next one.
-  x = u32[forwardAt(x, 0)];
-  return valueLteMax(f64[x >>> 3], range) ? x : 0;
+  return x;
+}
+
+/** zslFirstInRange / zslFirstInLexRange once the range is known to overlap: the node after the descent below min, if within max. */
+function firstIn(a: ShardArena, h: number, belowMin: NodeTest, withinMax: NodeTest): number {
+  // The overlap check saw a node at or above min: there is a next one.
+  const x = a.u32[forwardAt(descendWhile(a, h, belowMin, false), 0)];
+  return withinMax(a, x) ? x : 0;
+}
+
+/** zslLastInRange / zslLastInLexRange once the range is known to overlap: the last node within max, if at or above min. */
+function lastIn(a: ShardArena, h: number, withinMax: NodeTest, atOrAboveMin: NodeTest): number {
+  // The overlap check saw a node at or below max: the descent stops past the header node.
+  const x = descendWhile(a, h, withinMax, false);
+  return atOrAboveMin(a, x) ? x : 0;
+}
+
+/** The first node in the score range, 0 when none (zslFirstInRange). */
+export function zslFirstInRange(a: ShardArena, h: number, range: ScoreRange): number {
+  if (!zslIsInRange(a, h, range)) return 0;
+  searchedScores = range;
+  return firstIn(a, h, scoreBelowMin, scoreWithinMax);
 }
 
 /** The last node in the score range, 0 when none (zslLastInRange). */
 export function zslLastInRange(a: ShardArena, h: number, range: ScoreRange): number {
   if (!zslIsInRange(a, h, range)) return 0;
-  const u32 = a.u32;
-  const f64 = a.f64;
-  let x = u32[(h + SL_HEADER) >>> 2];
-  for (let i = u32[(h + SL_LEVEL) >>> 2] - 1; i >= 0; i--) {
-    let f = u32[forwardAt(x, i)];
-    while (f !== 0 && valueLteMax(f64[f >>> 3], range)) {
-      x = f;
-      f = u32[forwardAt(x, i)];
-    }
-  }
-  // zslIsInRange saw a node at or below max: x is not the header node.
-  return valueGteMin(f64[x >>> 3], range) ? x : 0;
+  searchedScores = range;
+  return lastIn(a, h, scoreWithinMax, scoreAtOrAboveMin);
 }
 
 // ---- lex ranges ----
@@ -480,34 +508,15 @@ export function zslIsInLexRange(a: ShardArena, h: number, range: LexRange): bool
 /** The first node in the lex range, 0 when none (zslFirstInLexRange). */
 export function zslFirstInLexRange(a: ShardArena, h: number, range: LexRange): number {
   if (!zslIsInLexRange(a, h, range)) return 0;
-  const u8 = a.u8;
-  const u32 = a.u32;
-  let x = u32[(h + SL_HEADER) >>> 2];
-  for (let i = u32[(h + SL_LEVEL) >>> 2] - 1; i >= 0; i--) {
-    let f = u32[forwardAt(x, i)];
-    while (f !== 0 && !lexValueGteMin(u8, u32, f, range)) {
-      x = f;
-      f = u32[forwardAt(x, i)];
-    }
-  }
-  x = u32[forwardAt(x, 0)];
-  return lexValueLteMax(u8, u32, x, range) ? x : 0;
+  searchedLex = range;
+  return firstIn(a, h, lexBelowMin, lexWithinMax);
 }
 
 /** The last node in the lex range, 0 when none (zslLastInLexRange). */
 export function zslLastInLexRange(a: ShardArena, h: number, range: LexRange): number {
   if (!zslIsInLexRange(a, h, range)) return 0;
-  const u8 = a.u8;
-  const u32 = a.u32;
-  let x = u32[(h + SL_HEADER) >>> 2];
-  for (let i = u32[(h + SL_LEVEL) >>> 2] - 1; i >= 0; i--) {
-    let f = u32[forwardAt(x, i)];
-    while (f !== 0 && lexValueLteMax(u8, u32, f, range)) {
-      x = f;
-      f = u32[forwardAt(x, i)];
-    }
-  }
-  return lexValueGteMin(u8, u32, x, range) ? x : 0;
+  searchedLex = range;
+  return lastIn(a, h, lexWithinMax, lexAtOrAboveMin);
 }
 
 // ---- range deletion ----
@@ -520,25 +529,11 @@ function removeNode(a: ShardArena, h: number, x: number, onRemove: (node: number
   freeNode(a, x);
 }
 
-/**
- * Removes the nodes in the score range, calling onRemove(node) for each
- * before freeing it; returns how many (zslDeleteRangeByScore).
- */
-export function zslDeleteRangeByScore(a: ShardArena, h: number, range: ScoreRange, onRemove: (node: number) => void): number {
-  const u32 = a.u32;
-  const f64 = a.f64;
-  let x = u32[(h + SL_HEADER) >>> 2];
-  for (let i = u32[(h + SL_LEVEL) >>> 2] - 1; i >= 0; i--) {
-    let f = u32[forwardAt(x, i)];
-    while (f !== 0 && !valueGteMin(f64[f >>> 3], range)) {
-      x = f;
-      f = u32[forwardAt(x, i)];
-    }
-    update[i] = x;
-  }
+/** Removes the nodes from the first one past `belowMin` while `withinMax` holds (the deletions' shared walk). */
+function removeRange(a: ShardArena, h: number, belowMin: NodeTest, withinMax: NodeTest, onRemove: (node: number) => void): number {
+  let x = a.u32[forwardAt(descendWhile(a, h, belowMin, true), 0)];
   let removed = 0;
-  x = u32[forwardAt(x, 0)];
-  while (x !== 0 && valueLteMax(a.f64[x >>> 3], range)) {
+  while (x !== 0 && withinMax(a, x)) {
     const next = a.u32[forwardAt(x, 0)];
     removeNode(a, h, x, onRemove);
     removed++;
@@ -547,28 +542,19 @@ export function zslDeleteRangeByScore(a: ShardArena, h: number, range: ScoreRang
   return removed;
 }
 
+/**
+ * Removes the nodes in the score range, calling onRemove(node) for each
+ * before freeing it; returns how many (zslDeleteRangeByScore).
+ */
+export function zslDeleteRangeByScore(a: ShardArena, h: number, range: ScoreRange, onRemove: (node: number) => void): number {
+  searchedScores = range;
+  return removeRange(a, h, scoreBelowMin, scoreWithinMax, onRemove);
+}
+
 /** Removes the nodes in the lex range, as zslDeleteRangeByScore (zslDeleteRangeByLex). */
 export function zslDeleteRangeByLex(a: ShardArena, h: number, range: LexRange, onRemove: (node: number) => void): number {
-  const u8 = a.u8;
-  const u32 = a.u32;
-  let x = u32[(h + SL_HEADER) >>> 2];
-  for (let i = u32[(h + SL_LEVEL) >>> 2] - 1; i >= 0; i--) {
-    let f = u32[forwardAt(x, i)];
-    while (f !== 0 && !lexValueGteMin(u8, u32, f, range)) {
-      x = f;
-      f = u32[forwardAt(x, i)];
-    }
-    update[i] = x;
-  }
-  let removed = 0;
-  x = u32[forwardAt(x, 0)];
-  while (x !== 0 && lexValueLteMax(a.u8, a.u32, x, range)) {
-    const next = a.u32[forwardAt(x, 0)];
-    removeNode(a, h, x, onRemove);
-    removed++;
-    x = next;
-  }
-  return removed;
+  searchedLex = range;
+  return removeRange(a, h, lexBelowMin, lexWithinMax, onRemove);
 }
 
 /** Removes the nodes of 1-based ranks start1..end1 inclusive, as zslDeleteRangeByScore (zslDeleteRangeByRank). */
