@@ -56,6 +56,8 @@ export interface ClientState {
    * before this connection resumes.
    */
   flush?(): void;
+  /** Writes unsolicited output (MONITOR lines, published messages) to a connection at once. */
+  send?(bytes: Uint8Array): void;
 }
 
 /** Filters of CLIENT KILL (new form) and CLIENT LIST ID. */

@@ -187,7 +187,6 @@ export function pubsubService(local: LocalSubscriptions,
 
 /** A client that can receive messages: a connection (the master's stream, say, cannot subscribe). */
 function subscriber(client: ClientState): Subscriber {
-  const s = client as ClientState & Partial<Subscriber>;
-  if (typeof s.send !== 'function') throw new Error('this client cannot receive published messages');
-  return s as ClientState & Subscriber;
+  if (client.send === undefined) throw new Error('this client cannot receive published messages');
+  return client as ClientState & Subscriber;
 }

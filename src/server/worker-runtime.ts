@@ -587,8 +587,8 @@ export class WorkerRuntime {
       pauseClients: (type, end) => this.pause.pause(type as PauseType, end, Date.now()),
       unpauseClients: () => this.pause.unpause(),
       startMonitor: (client) => {
-        const conn = [...this.connections].find((x) => x.id === client.id);
-        if (conn === undefined || !this.monitors.add(conn)) return false;
+        const send = client.send?.bind(client);
+        if (send === undefined || !this.monitors.add({ id: client.id, send })) return false;
         client.monitor = true;
         return true;
       },
