@@ -224,9 +224,14 @@ if (requireRedisTools(t)) {
         ['CLUSTER', 'FLUSHSLOTS'], ['CLUSTER', 'RESET'], ['CLUSTER', 'RESET', 'HARD'], ['CLUSTER', 'FLUSHSLOTS', 'x'],
         ['ASKING'], ['GET', 'foo'], ['READONLY'], ['GET', 'foo'], ['READWRITE'], ['SET', 'foo', 'bar'],
         ['ASKING', 'x'], ['READONLY', 'x'], ['READWRITE', 'x'],
+        // Transactions: each queued command is routed alone, EXEC over all of them together.
+        ['MULTI'], ['SET', '{t}a', '1'], ['GET', '{t}b'], ['EXEC'], ['MULTI'], ['SET', 'foo', '1'], ['SET', 'bar', '2'], ['EXEC'],
+        ['EXEC'], ['WATCH', 'foo', 'bar'], ['WATCH', '{t}a', '{t}b'], ['MULTI'], ['GET', '{t}a'], ['EXEC'], ['UNWATCH'],
+        ['MULTI'], ['MGET', 'foo', 'bar'], ['EXEC'], ['MULTI'], ['FLUSHALL'], ['DISCARD'],
         // Not serving the first key's slot is reported before CROSSSLOT.
         ['CLUSTER', 'DELSLOTS', foo], ['CLUSTER', 'INFO'], ['GET', 'foo'], ['SET', 'foo', '1'], ['MSET', 'foo', '1', 'bar', '2'],
         ['MSET', 'bar', '1', 'foo', '2'], ['GET', 'bar'], ['SET', 'bar', '2'], ['PING'], ['DBSIZE'],
+        ['MULTI'], ['SET', 'foo', '1'], ['GET', 'bar'], ['EXEC'], ['MULTI'], ['GET', 'bar'], ['EXEC'],
         ['CONFIG', 'SET', 'cluster-allow-reads-when-down', 'yes'], ['GET', 'foo'], ['GET', 'bar'], ['SET', 'bar', '2'],
         ['MGET', '{t}c', '{t}b'], ['EXISTS', 'bar'], ['DEL', 'bar'], ['INCR', 'bar'], ['TTL', 'bar'],
         ['CONFIG', 'SET', 'cluster-allow-reads-when-down', 'no'], ['GET', 'bar'], ['CLUSTER', 'ADDSLOTS', foo],
@@ -239,6 +244,7 @@ if (requireRedisTools(t)) {
         ['CLUSTER', 'SETSLOT', tag, 'MIGRATING', '$ME'], ['CLUSTER', 'NODES'], ['GET', '{t}b'], ['GET', '{t}zz'],
         ['MGET', '{t}b', '{t}zz'], ['MGET', '{t}zz', '{t}zz'], ['SET', '{t}zz', '1'], ['CLUSTER', 'SETSLOT', tag, 'STABLE'],
         ['GET', '{t}zz'], ['CLUSTER', 'DELSLOTS', tag], ['CLUSTER', 'SETSLOT', tag, 'IMPORTING', '$ME'], ['ASKING'], ['GET', '{t}b'],
+        ['ASKING'], ['MULTI'], ['GET', '{t}b'], ['EXEC'], ['GET', '{t}b'], ['MULTI'], ['GET', '{t}b'], ['EXEC'],
         ['CLUSTER', 'SETSLOT', tag, 'NODE', '$ME'], ['CLUSTER', 'NODES'], ['CLUSTER', 'INFO'], ['GET', '{t}b'],
         ['FLUSHALL'], ['CLUSTER', 'COUNTKEYSINSLOT', foo], ['CLUSTER', 'FLUSHSLOTS'], ['CLUSTER', 'INFO'], ['CLUSTER', 'SLOTS'],
         ['GET', 'foo'],

@@ -3,7 +3,7 @@ import { setArgs } from './helpers/in-process.js';
 import { CommandTable } from '../src/commands/command-table.js';
 import { defineCommand } from '../src/commands/command-spec.js';
 import { CommandContext } from '../src/commands/context.js';
-import { dispatch, type DispatchHooks } from '../src/commands/dispatch.js';
+import { processCommand, type DispatchHooks } from '../src/commands/dispatch.js';
 import { ReplyWriter } from '../src/protocol/reply-writer.js';
 import { Keyspace, allocateKeyspace } from '../src/store/keyspace.js';
 import { ReplyMode, type ClientState, type ServerServices } from '../src/commands/client-state.js';
@@ -20,7 +20,7 @@ function setup() {
   const hooks: DispatchHooks = { ensureMemory: () => true, onHandlerError: (spec, err) => errors.push(`${spec.name}: ${(err as Error).message}`) };
   const run = (table: CommandTable, ...args: string[]) => {
     setArgs(c, args);
-    dispatch(c, hooks, table);
+    processCommand(c, hooks, table);
     return out.take().toString();
   };
   return { c, ks, run, errors, stats };

@@ -246,6 +246,12 @@ export function serveDeferred(c: CommandContext, states: Int32Array, hooks: Serv
 
 /** Blocks the current client (every key of the request is empty): the promise its connection waits on. */
 export function blockOrError(c: CommandContext, request: BlockRequest): Promise<ReplyFunction> | void {
+  // CLIENT_DENY_BLOCKING (inside EXEC): the reply of a timeout at once; BLMOVE's is a null bulk there.
+  if (c.inTransaction) {
+    if (request.kind === WaiterKind.Move) c.out.nullBulk();
+    else c.out.nullArray();
+    return;
+  }
   const waiting = c.server.blocking.block(c, request);
   if (waiting === null) c.out.error(TOO_MANY_BLOCKED);
   else return waiting;

@@ -35,6 +35,10 @@ export interface ClientState {
   readonly fromMaster?: boolean;
   /** MONITOR: this connection is shown every command; it may not touch the keyspace. */
   monitor?: boolean;
+  /** MULTI: the commands queued for EXEC (null or absent outside a transaction). */
+  multi?: MultiState | null;
+  /** WATCH: the keys this connection watches and its dirty word. */
+  watch?: ClientWatch | null;
   /** Channels and patterns this connection is subscribed to (RESP2: more than 0 is the subscribed context). */
   pubsubCount?: number;
   /** A replica's connection, after its PSYNC: it gets the stream, not replies. */
@@ -91,6 +95,8 @@ export interface ClusterAccess {
 }
 
 import type { BlockedClients } from './blocking.js';
+import type { MultiState } from './transactions.js';
+import type { ClientWatch, WatchSlots } from './watched-keys.js';
 
 /**
  * The encoding thresholds of collections (hash-max-listpack-entries...),
@@ -138,6 +144,8 @@ export interface ServerServices {
   readonly limits: CollectionLimits;
   /** This thread's clients blocked on keys. */
   readonly blocking: BlockedClients;
+  /** This thread's dirty words of WATCH, and the node's count of watched keys. */
+  readonly watches: WatchSlots;
   /** Null when cluster mode is off. */
   readonly cluster: ClusterAccess | null;
   readonly replication: ReplicationAccess;

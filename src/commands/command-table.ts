@@ -21,6 +21,7 @@ import { sortedSetCommands } from './sorted-sets.js';
 import { blockingSortedSetCommands } from './blocking-sorted-sets.js';
 import { sortCommands } from './sort.js';
 import { pubsubCommands } from './pubsub.js';
+import { transactionCommands } from './transactions.js';
 
 function lowerHash(buf: Uint8Array, start: number, len: number): number {
   let h = 0x811c9dc5;
@@ -120,6 +121,7 @@ export function commandTable(): CommandTable {
     ...blockingSortedSetCommands,
     ...sortCommands,
     ...pubsubCommands,
+    ...transactionCommands,
   ]);
   return table;
 }

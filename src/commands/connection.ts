@@ -2,6 +2,7 @@
  * Connection commands (Redis's networking.c / server.c): PING, ECHO, HELLO,
  * AUTH, SELECT, QUIT, RESET and the CLIENT container.
  */
+import { discardTransaction } from './transactions.js';
 import { arg, block, defineCommand, oneOf, tokenArg, type CommandSpec, type DefineOptions, type ReplyFunction } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { DB_RANGE, NOT_INTEGER, subcommandSyntax, SYNTAX, wrongArity } from './errors.js';
@@ -176,6 +177,7 @@ function quit(c: CommandContext): void {
 
 function reset(c: CommandContext): void {
   const cl = c.client;
+  discardTransaction(c);
   if (cl.monitor === true) c.server.stopMonitor(cl);
   // RESET leaves every channel and pattern, without replies.
   if ((cl.pubsubCount ?? 0) > 0) {

@@ -14,6 +14,7 @@ import type { ClientState, ServerServices } from './client-state.js';
 import type { CommandSpec } from './command-spec.js';
 import { OUT_OF_RANGE, WRONGTYPE } from './errors.js';
 import type { DeferredServe, ReadyKey } from './blocking.js';
+import type { DispatchHooks } from './dispatch.js';
 
 export class CommandContext {
   buf: Uint8Array = new Uint8Array(0);
@@ -47,7 +48,23 @@ export class CommandContext {
   /** Ready keys whose serving needs a lock another thread held (blocking.ts): served again once this command's locks go. */
   deferredServes: DeferredServe[] | null = null;
 
+  /**
+   * The argument positions of the keys the command changed, when its handler
+   * knows them better than its key specs (DEL of missing keys, a pop from the
+   * first non-empty key): the keys whose watchers are touched.
+   */
+  modifiedKeys: number[] | null = null;
+  /** Set while EXEC runs its queue: blocking commands do not block (CLIENT_DENY_BLOCKING) and locks stay held. */
+  inTransaction = false;
+  /** What processCommand runs with: call() for EXEC's queue. */
+  hooks!: DispatchHooks;
+
   constructor(readonly out: ReplyWriter, readonly ks: Keyspace) {}
+
+  /** Records that the key at argument i was changed (see modifiedKeys). */
+  keyModified(i: number): void {
+    (this.modifiedKeys ??= []).push(i);
+  }
 
   // ---- arguments ----
 

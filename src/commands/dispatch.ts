@@ -1,19 +1,29 @@
 /**
- * Runs one parsed command: table lookup, arity, authentication and
- * maxmemory checks in the order Redis's processCommand applies them, then the
- * handler. Locks taken through the context are always released; a handler
- * that throws answers an error to its client and the node keeps serving.
+ * Runs one parsed command in Redis's two steps. processCommand admits it:
+ * table lookup, arity, authentication, cluster routing, maxmemory, the
+ * read-only replica, the RESP2 subscribed context, MASTERDOWN, MONITOR and
+ * the client pause, in the order Redis applies them, then queues it when its
+ * client is in MULTI. call() executes it: the handler, then the propagation
+ * of its effect, the watchers of the keys it modified and MONITOR. EXEC
+ * (transactions.ts) and the replica's stream applier run commands through
+ * the same call(). Locks taken through the context are always released; a
+ * handler that throws answers an error to its client and the node keeps
+ * serving.
  */
 import type { CommandContext } from './context.js';
 import type { CommandSpec, ReplyFunction } from './command-spec.js';
 import { commandTable, type CommandTable } from './command-table.js';
 import { MASTERDOWN, NOAUTH, OOM, unknownSubcommand, wrongArity } from './errors.js';
 import { subscribedModeAllows, subscribedModeError } from './pubsub.js';
+import { discardTransaction, queueCommand, runsInMulti, type MultiState, type QueuedCommand } from './transactions.js';
+import { signalModifiedKeys } from './watched-keys.js';
+import { ReplyMode } from './client-state.js';
+import { StoreFullError } from '../store/shard.js';
 
 /** processCommand's refusal of keyspace commands from a replica-flagged client (a MONITOR). */
 const MONITOR_KEYSPACE = "Replica can't interact with the keyspace";
-import { ReplyMode } from './client-state.js';
-import { StoreFullError } from '../store/shard.js';
+/** processCommand's refusal of a CMD_NO_MULTI command inside MULTI. */
+const NOT_IN_MULTI = 'Command not allowed inside a transaction';
 
 export interface DispatchHooks {
   /** Frees memory before a denyoom command; returns false if still over maxmemory. */
@@ -22,7 +32,7 @@ export interface DispatchHooks {
    * Cluster redirection (set only in cluster mode): false when the command
    * was answered with MOVED, ASK, CROSSSLOT, TRYAGAIN or CLUSTERDOWN.
    */
-  route?: (c: CommandContext, spec: CommandSpec, asking: boolean) => boolean;
+  route?: (c: CommandContext, spec: CommandSpec, asking: boolean, queue: QueuedCommand[] | null) => boolean;
   /** A handler threw: log it. */
   onHandlerError(spec: CommandSpec, err: unknown): void;
   /** Replication's part in write commands. */
@@ -34,7 +44,7 @@ export interface DispatchHooks {
   /** Serves the waiters left for a lock another thread held (c.deferredServes), after the command's locks are released. */
   serveDeferred?: (c: CommandContext) => void;
   /** CLIENT PAUSE: what a command it covers waits on before running from scratch, or null. */
-  clientPause?: (c: CommandContext, spec: CommandSpec) => Promise<void> | null;
+  clientPause?: (c: CommandContext, spec: CommandSpec, isWrite: boolean) => Promise<void> | null;
   /** MONITOR: shows a command that ran (call()'s replicationFeedMonitors). */
   feedMonitors?: (c: CommandContext, spec: CommandSpec) => void;
 }
@@ -62,6 +72,9 @@ export interface WriteHooks {
   leaveMultiShard(): void;
   /** Appends the command's effect to the stream; called with its shard locks still held. */
   propagate(c: CommandContext): void;
+  /** EXEC: the effects that follow are kept, then written as one entry by endTransaction (MULTI/EXEC around two or more). */
+  beginTransaction(): void;
+  endTransaction(c: CommandContext): void;
 }
 
 function argPreview(c: CommandContext, i: number, max: number): string {
@@ -97,136 +110,184 @@ export function resolveCommand(c: CommandContext, table: CommandTable = commandT
   return spec;
 }
 
-/** Executes one command; returns a promise only for handlers that wait on other threads. */
-export function dispatch(c: CommandContext, hooks: DispatchHooks, table: CommandTable = commandTable()): void | Promise<void> {
+/**
+ * processCommand: admits the command, queues it inside MULTI, or calls it;
+ * returns a promise only for handlers that wait on other threads.
+ */
+export function processCommand(c: CommandContext, hooks: DispatchHooks, table: CommandTable = commandTable()): void | Promise<void> {
   const client = c.client;
-  const stats = c.server.stats;
   const replyMark = c.out.mark();
-  // ASKING lasts for the one command after it, whatever that command's fate
-  // (resetClient); the ASKING command sets it again.
+  c.hooks = hooks;
+  const multi = client.multi ?? null;
+  // ASKING lasts for the one command after it (resetClient), or until EXEC inside MULTI.
   const asking = client.asking;
-  client.asking = false;
+  if (multi === null) client.asking = false;
   const spec = resolveCommand(c, table);
-  if (spec === undefined) {
-    stats.rejectedCalls++;
-    return finishReply(c, replyMark);
-  }
+  if (spec === undefined) return reject(c, null, null, replyMark);
   c.spec = spec;
-  if (!client.authenticated && !spec.noAuth) {
-    c.out.error(NOAUTH);
-    stats.rejectedCalls++;
+  if (asking && spec.name === 'multi') client.asking = true;
+  // EXEC is admitted with its queue's flags (processCommand's is_write_command, is_denyoom_command).
+  const exec = multi !== null && spec.name === 'exec' ? multi : null;
+  const queueing = multi !== null && exec === null && !runsInMulti(spec);
+  if (!client.authenticated && !spec.noAuth) return reject(c, spec, NOAUTH, replyMark);
+  if (multi !== null && spec.flags.includes('no_multi')) return reject(c, spec, NOT_IN_MULTI, replyMark);
+  if (hooks.route !== undefined && !hooks.route(c, spec, asking, exec?.commands ?? null)) {
+    // The redirection is the reply; an EXEC redirected is discarded, not aborted.
+    if (exec !== null) {
+      discardTransaction(c);
+      return reject(c, null, null, replyMark);
+    }
+    return reject(c, spec, null, replyMark);
+  }
+  // Inside MULTI any queued command is refused over maxmemory: the queue itself takes memory.
+  if ((spec.denyOom || queueing || (exec?.denyOom ?? false)) && !hooks.ensureMemory(c)) return reject(c, spec, OOM, replyMark);
+  const isWrite = spec.isWrite || (exec?.isWrite ?? false);
+  const writes = isWrite ? hooks.writes : undefined;
+  if (writes !== undefined && !client.fromMaster) {
+    const refusal = writes.refusal();
+    if (refusal !== null) return reject(c, spec, refusal, replyMark);
+  }
+  // Before MASTERDOWN, as processCommand orders them: the RESP2 subscribed context allows only the
+  // pub/sub commands, PING, QUIT and RESET.
+  if (client.resp === 2 && client.pubsubCount !== undefined && client.pubsubCount > 0 && !subscribedModeAllows(spec)) {
+    return reject(c, spec, subscribedModeError(spec), replyMark);
+  }
+  // processCommand's next check: with replica-serve-stale-data no, only commands flagged stale run
+  // while a replica's link to its master is down.
+  if (hooks.masterDown !== undefined && !client.fromMaster && hooks.masterDown() && !spec.flags.includes('stale')) {
+    return reject(c, spec, MASTERDOWN, replyMark);
+  }
+  // A MONITOR client is a replica to Redis: it may not read or write keys.
+  if (client.monitor === true && (spec.isWrite || spec.flags.includes('readonly') || spec.flags.includes('may_replicate'))) {
+    return reject(c, spec, MONITOR_KEYSPACE, replyMark);
+  }
+  // processCommand's pause check, after the refusals above: replicas and the master's stream are never paused.
+  if (hooks.clientPause !== undefined && !client.fromMaster && !client.isReplica) {
+    const hold = hooks.clientPause(c, spec, isWrite);
+    if (hold !== null) return processAfterPause(c, hooks, table, hold, asking);
+  }
+  if (queueing) {
+    queueCommand(c, spec, multi);
+    c.out.simple('QUEUED');
     return finishReply(c, replyMark);
   }
-  if (hooks.route !== undefined && !hooks.route(c, spec, asking)) {
-    stats.rejectedCalls++;
-    return finishReply(c, replyMark);
-  }
-  if (spec.denyOom && !hooks.ensureMemory(c)) {
-    c.out.error(OOM);
-    stats.rejectedCalls++;
-    return finishReply(c, replyMark);
-  }
-  const writes = spec.isWrite ? hooks.writes : undefined;
   // Set when this command went through the snapshot gate and must leave it: a client's write that may
   // lock several shards while the stream is wanted. In cluster mode a keyed command stays in one slot,
   // so one shard: only keyless ones (FLUSHALL...) span shards. The master's stream applied on a
   // replica never waits there.
   let gate: WriteHooks | null = null;
   if (writes !== undefined && !client.fromMaster) {
-    const refusal = writes.refusal();
-    if (refusal !== null) {
-      c.out.error(refusal);
-      stats.rejectedCalls++;
-      return finishReply(c, replyMark);
-    }
-  }
-  // Before MASTERDOWN, as processCommand orders them: the RESP2 subscribed context allows only the
-  // pub/sub commands, PING, QUIT and RESET.
-  if (client.resp === 2 && client.pubsubCount !== undefined && client.pubsubCount > 0 && !subscribedModeAllows(spec)) {
-    c.out.error(subscribedModeError(spec));
-    stats.rejectedCalls++;
-    return finishReply(c, replyMark);
-  }
-  // processCommand's next check: with replica-serve-stale-data no, only commands flagged stale run
-  // while a replica's link to its master is down.
-  if (hooks.masterDown !== undefined && !client.fromMaster && hooks.masterDown() && !spec.flags.includes('stale')) {
-    c.out.error(MASTERDOWN);
-    stats.rejectedCalls++;
-    return finishReply(c, replyMark);
-  }
-  // A MONITOR client is a replica to Redis: it may not read or write keys.
-  if (client.monitor === true && (spec.isWrite || spec.flags.includes('readonly') || spec.flags.includes('may_replicate'))) {
-    c.out.error(MONITOR_KEYSPACE);
-    stats.rejectedCalls++;
-    return finishReply(c, replyMark);
-  }
-  // processCommand's pause check, after the refusals above: replicas and the master's stream are never paused.
-  if (hooks.clientPause !== undefined && !client.fromMaster && !client.isReplica) {
-    const hold = hooks.clientPause(c, spec);
-    if (hold !== null) return dispatchAfterPause(c, hooks, table, hold, asking);
-  }
-  if (writes !== undefined && !client.fromMaster) {
     const pause = writes.paused();
-    if (pause !== null) return dispatchAfterPause(c, hooks, table, pause, asking);
-    if (spec.spansShards && writes.propagating && (c.server.cluster === null || spec.firstKey === 0)) {
+    if (pause !== null) return processAfterPause(c, hooks, table, pause, asking);
+    const spans = exec !== null ? transactionSpansShards(c, exec) : spec.spansShards && (c.server.cluster === null || spec.firstKey === 0);
+    if (spans && writes.propagating) {
       const wait = writes.enterMultiShard();
-      if (wait !== null) return dispatchAfterPause(c, hooks, table, wait, asking);
+      if (wait !== null) return processAfterPause(c, hooks, table, wait, asking);
       gate = writes;
     }
   }
-  stats.commands++;
-  client.lastCommand = spec.fullName ?? spec.name;
-  c.propagateAs = null;
-  let result: void | Promise<ReplyFunction>;
+  c.readyKeys = null;
+  c.deferredServes = null;
+  const result = call(c, spec, hooks, replyMark);
+  // Redis's handleClientsBlockedOnKeys after call(): the waiters are served before anything else runs.
   try {
-    result = spec.handler!(c);
-    if (c.dirty > 0) {
-      // forceCommandPropagation (PUBLISH): not a write, still sent to replicas, except by a replica's own clients.
-      const stream = writes ?? (spec.forcePropagation === true && (client.fromMaster || hooks.writes?.replica === false) ? hooks.writes : undefined);
-      if (stream !== undefined && stream.propagating) stream.propagate(c);
-    }
-    // Redis's handleClientsBlockedOnKeys after call(): the waiters are served before anything else runs.
     if (c.readyKeys !== null) hooks.serveBlocked?.(c);
-    hooks.feedMonitors?.(c, spec);
-  } catch (err) {
+  } finally {
     c.readyKeys = null;
-    c.deferredServes = null;
-    c.unlockAll();
+    if (c.lockedShards !== 0) c.unlockAll();
+  }
+  try {
+    if (c.deferredServes !== null) hooks.serveDeferred?.(c);
+  } finally {
     gate?.leaveMultiShard();
-    return handlerFailed(c, spec, hooks, err, replyMark);
   }
-  if (c.lockedShards !== 0) c.unlockAll();
-  if (c.deferredServes !== null) hooks.serveDeferred?.(c);
-  gate?.leaveMultiShard();
-  if (result instanceof Promise) {
-    return result.then(
-      (reply) => {
-        // Other connections ran meanwhile: make this one current again.
-        c.client = client;
-        c.spec = spec;
-        c.out.resp = client.resp;
-        const mark = c.out.mark();
-        try {
-          reply(c);
-          finishReply(c, mark);
-        } catch (err) {
-          handlerFailed(c, spec, hooks, err, mark);
-        }
-        client.flush?.();
-      },
-      (err) => {
-        c.client = client;
-        c.out.resp = client.resp;
-        handlerFailed(c, spec, hooks, err, c.out.mark());
-        client.flush?.();
-      },
-    );
-  }
+  if (result instanceof Promise) return answerLater(c, spec, hooks, result);
   return finishReply(c, replyMark);
 }
 
+/** Whether an EXEC locks several shards: the snapshot gate applies to it as to any multi-shard write. */
+function transactionSpansShards(c: CommandContext, multi: MultiState): boolean {
+  if (multi.lockAll) return c.ks.shards.length > 1;
+  const mask = multi.shardMask | (c.client.watch?.shardMask ?? 0);
+  return (mask & (mask - 1)) !== 0;
+}
+
+/**
+ * call(): runs the handler, then propagates what it changed, touches the
+ * watchers of the keys it modified and shows it to MONITOR. Its locks stay
+ * held: the caller (processCommand, EXEC) releases them. A handler that
+ * throws has its error answered here.
+ */
+export function call(c: CommandContext, spec: CommandSpec, hooks: DispatchHooks, replyMark: number): void | Promise<ReplyFunction> {
+  const client = c.client;
+  c.server.stats.commands++;
+  client.lastCommand = spec.fullName ?? spec.name;
+  c.propagateAs = null;
+  c.modifiedKeys = null;
+  let result: void | Promise<ReplyFunction>;
+  try {
+    result = spec.handler!(c);
+  } catch (err) {
+    handlerFailed(c, spec, hooks, err, replyMark);
+    return;
+  }
+  if (c.dirty > 0) {
+    // forceCommandPropagation (PUBLISH): not a write, still sent to replicas, except by a replica's own clients.
+    const stream = spec.isWrite ? hooks.writes
+      : spec.forcePropagation === true && (client.fromMaster || hooks.writes?.replica === false) ? hooks.writes : undefined;
+    if (stream !== undefined && stream.propagating) stream.propagate(c);
+    if (spec.isWrite && c.server.watches.any) signalModifiedKeys(c, spec, c.server.watches);
+  }
+  hooks.feedMonitors?.(c, spec);
+  return result;
+}
+
+/** A handler that waited on other threads has its answer: the connection is made current again to write it. */
+function answerLater(c: CommandContext, spec: CommandSpec, hooks: DispatchHooks, result: Promise<ReplyFunction>): Promise<void> {
+  const client = c.client;
+  return result.then(
+    (reply) => {
+      c.client = client;
+      c.spec = spec;
+      c.out.resp = client.resp;
+      const mark = c.out.mark();
+      try {
+        reply(c);
+        finishReply(c, mark);
+      } catch (err) {
+        handlerFailed(c, spec, hooks, err, mark);
+      }
+      client.flush?.();
+    },
+    (err) => {
+      c.client = client;
+      c.out.resp = client.resp;
+      handlerFailed(c, spec, hooks, err, c.out.mark());
+      client.flush?.();
+    },
+  );
+}
+
+/**
+ * rejectCommand: the error (null when already written) is the reply, and a
+ * transaction being queued is flagged for EXECABORT; EXEC itself refused
+ * discards its transaction and answers EXECABORT with the reason.
+ */
+function reject(c: CommandContext, spec: CommandSpec | null, error: string | null, replyMark: number): void {
+  c.server.stats.rejectedCalls++;
+  if (spec !== null && spec.name === 'exec') {
+    discardTransaction(c);
+    c.out.error(`-EXECABORT Transaction discarded because of: ${error!.charCodeAt(0) === 45 ? error!.slice(1) : error!}`);
+  } else {
+    if (error !== null) c.out.error(error);
+    const multi = c.client.multi ?? null;
+    if (multi !== null) multi.aborted = true;
+  }
+  finishReply(c, replyMark);
+}
+
 /** Runs a write held by a client pause (or the snapshot gate) once it ends, as Redis unblocks paused clients. */
-function dispatchAfterPause(c: CommandContext, hooks: DispatchHooks, table: CommandTable, pause: Promise<void>, asking: boolean): Promise<void> {
+function processAfterPause(c: CommandContext, hooks: DispatchHooks, table: CommandTable, pause: Promise<void>, asking: boolean): Promise<void> {
   const { client, buf, argc } = c;
   // The positions are copied: the connection rebases its parser's arrays when it keeps the bytes after
   // this command for later (the buffer itself stays as it is, held here).
@@ -242,7 +303,7 @@ function dispatchAfterPause(c: CommandContext, hooks: DispatchHooks, table: Comm
     c.dirty = 0;
     c.out.resp = client.resp;
     client.asking = asking;
-    const pending = dispatch(c, hooks, table);
+    const pending = processCommand(c, hooks, table);
     // Answered now: sent before another held connection's reply can join it in the writer.
     if (pending === undefined) client.flush?.();
     return pending;

@@ -36,6 +36,7 @@ function delGeneric(lazy: boolean) {
       } else {
         c.shard.remove(c.db, e);
       }
+      c.keyModified(i);
       deleted++;
     }
     c.dirty += deleted;

@@ -135,7 +135,8 @@ function lcs(c: CommandContext): void {
   // are released, so LCS on big strings stalls no other client of the shards.
   const a = new Uint8Array(new Uint8Array(sa.sab, ea === 0 ? 0 : sa.valueStart(ea), alen));
   const b = new Uint8Array(new Uint8Array(sb.sab, eb === 0 ? 0 : sb.valueStart(eb), blen));
-  c.unlockAll();
+  // Inside EXEC the transaction keeps its locks to the end.
+  if (!c.inTransaction) c.unlockAll();
   const width = blen + 1;
   // Row 0 and column 0 stay zero: the LCS with an empty prefix is empty.
   for (let i = 1; i <= alen; i++) {

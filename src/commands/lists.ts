@@ -423,6 +423,7 @@ export function popFirstList(c: CommandContext, first: number, last: number, atH
       return true;
     }
     const pop = atHead ? 'LPOP' : 'RPOP';
+    c.keyModified(i);
     if (count < 0) {
       c.out.arrayHeader(2);
       c.out.bulkBytes(c.buf, c.argStart[i], c.argLen[i]);

@@ -2,6 +2,7 @@
  * Server commands (Redis's server.c, config.c, db.c, debug.c): INFO,
  * CONFIG, DBSIZE, TIME, FLUSHALL/FLUSHDB, SWAPDB, SHUTDOWN, MEMORY, DEBUG.
  */
+import { signalFlushed } from './watched-keys.js';
 import { arg, block, defineCommand, keyArg, oneOf, tokenArg, type CommandSpec } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { DB_RANGE, NOT_INTEGER, SYNTAX } from './errors.js';
@@ -125,6 +126,7 @@ function flushOption(c: CommandContext): boolean {
 function flushall(c: CommandContext): void {
   if (!flushOption(c)) return;
   c.lockAllShards();
+  signalFlushed(c.ks, c.server.watches, -1, -1, c.now);
   for (const s of c.ks.shards) s.flushAll();
   // The dispatcher unlocks, after the flush is in the replication stream.
   c.dirty++;
@@ -135,6 +137,7 @@ function flushdb(c: CommandContext): void {
   if (!flushOption(c)) return;
   c.lockAllShards();
   const db = c.ks.dbMap[c.client.db];
+  signalFlushed(c.ks, c.server.watches, db, -1, c.now);
   for (const s of c.ks.shards) s.flushDb(db);
   c.dirty++;
   c.out.ok();
@@ -162,7 +165,10 @@ function swapdb(c: CommandContext): void {
   }
   // Under every shard lock, so that the swap takes its place in the replication stream.
   c.lockAllShards();
-  if (a !== b) c.ks.swapDatabasesLocked(a, b);
+  if (a !== b) {
+    signalFlushed(c.ks, c.server.watches, c.ks.dbMap[a], c.ks.dbMap[b], c.now);
+    c.ks.swapDatabasesLocked(a, b);
+  }
   c.dirty++;
   c.out.ok();
 }

@@ -225,6 +225,7 @@ export function popFirstKey(c: CommandContext, first: number, last: number, max:
       return 0;
     }
     c.dirty += zsetPopReply(c.shard, c.db, e, c.argBuffer(i), max, count < 0 ? 1 : count, emitKey, nested, c.out);
+    c.keyModified(i);
     return i;
   }
   return -1;

@@ -337,6 +337,13 @@ export class ReplyWriter {
     return this.len - this.start;
   }
 
+  /** A copy of what was written since the mark, which is then dropped. */
+  cut(from: number): Uint8Array {
+    const bytes = Uint8Array.prototype.slice.call(this.buf, this.start + from, this.len);
+    this.rollback(from);
+    return bytes;
+  }
+
   /** Drops what was written since the mark (never what take() handed out since). */
   rollback(to: number): void {
     this.len = Math.min(this.len, this.start + to);

@@ -2,11 +2,36 @@
 import type { ClientFilter } from '../commands/client-state.js';
 import type { Connection } from './connection.js';
 
-export function clientInfoLine(c: Connection, now: number): string {
+/** What the worker knows of a connection beyond the connection itself. */
+export interface ClientListState {
+  channels: number;
+  patterns: number;
+  blocked: boolean;
+  /** A watched key changed: EXEC will fail (flag d). */
+  watchDirty: boolean;
+}
+
+/** clientFlagsString: Redis's flag letters, in its order, or N. */
+function flagLetters(c: Connection, s: ClientListState): string {
+  let flags = '';
+  if (c.isReplica) flags += 'S';
+  else if (c.monitor) flags += 'O';
+  if (s.channels + s.patterns > 0) flags += 'P';
+  if (c.multi !== null) flags += 'x';
+  if (s.blocked) flags += 'b';
+  if (s.watchDirty) flags += 'd';
+  if (c.closeAfterReply) flags += 'c';
+  if (c.readonlyReplicaReads) flags += 'r';
+  if (c.noEvict) flags += 'e';
+  return flags === '' ? 'N' : flags;
+}
+
+export function clientInfoLine(c: Connection, now: number, s: ClientListState): string {
   const age = Math.floor((now - c.createdAt) / 1000);
   const idle = Math.floor((now - c.lastInteraction) / 1000);
-  return `id=${c.id} addr=${c.address} laddr=${c.localAddress} fd=${c.fd} name=${c.name} age=${age} idle=${idle} flags=${c.isReplica ? 'S' : c.monitor ? 'O' : 'N'} ` +
-    `db=${c.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 ` +
+  const multi = c.multi === null ? -1 : c.multi.commands.length;
+  return `id=${c.id} addr=${c.address} laddr=${c.localAddress} fd=${c.fd} name=${c.name} age=${age} idle=${idle} flags=${flagLetters(c, s)} ` +
+    `db=${c.db} sub=${s.channels} psub=${s.patterns} ssub=0 multi=${multi} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=${c.multi?.bytes ?? 0} rbs=0 rbp=0 obl=0 oll=0 omem=0 ` +
     `tot-mem=0 events=r cmd=${c.lastCommand} user=${c.user} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVersion} ` +
     // The worker thread serving the connection, named as newer Redis and Valkey name their I/O threads.
     `io-thread=${c.worker}`;

@@ -6,13 +6,15 @@
  * (ASK) or asks to retry a partly moved multi-key request (TRYAGAIN); an
  * importing slot serves clients that sent ASKING; READONLY clients read
  * their master's slots on a replica; anything else is MOVED. Commands
- * without keys are never redirected.
+ * without keys are never redirected. EXEC is routed over the keys of every
+ * queued command together, as getNodeByQuery walks the multiState.
  */
 import type { CommandContext } from '../commands/context.js';
 import type { CommandSpec } from '../commands/command-spec.js';
 import { findKeys } from '../commands/introspection.js';
 import { keyHashSlot, hashBytes } from '../store/key-hash.js';
 import type { SlotTable } from '../cluster/slot-table.js';
+import type { QueuedCommand } from '../commands/transactions.js';
 
 const CROSSSLOT = '-CROSSSLOT Keys in request don\'t hash to the same slot';
 const TRYAGAIN = '-TRYAGAIN Multiple keys request during rehashing of slot';
@@ -20,40 +22,79 @@ const DOWN = '-CLUSTERDOWN The cluster is down';
 const DOWN_READONLY = '-CLUSTERDOWN The cluster is down and only accepts read commands';
 const UNBOUND = '-CLUSTERDOWN Hash slot not served';
 
-/** Key argument positions of the command: the legacy triple, or the key finder for movable keys. */
-function keyPositions(c: CommandContext, spec: CommandSpec, out: number[]): number {
-  out.length = 0;
-  if (spec.movableKeys) {
-    for (const k of findKeys(spec, c) ?? []) out.push(k.pos);
-    return out.length;
+/** The keys a request names: where each one's bytes are (reused between commands). */
+class RequestKeys {
+  count = 0;
+  readonly bufs: Uint8Array[] = [];
+  readonly starts: number[] = [];
+  readonly lens: number[] = [];
+
+  add(buf: Uint8Array, start: number, len: number): void {
+    this.bufs[this.count] = buf;
+    this.starts[this.count] = start;
+    this.lens[this.count] = len;
+    this.count++;
   }
-  if (spec.firstKey <= 0) return 0;
-  const last = spec.lastKey < 0 ? c.argc + spec.lastKey : spec.lastKey;
-  for (let i = spec.firstKey; i <= last && i < c.argc; i += spec.keyStep) out.push(i);
-  return out.length;
+
+  slot(k: number): number {
+    return keyHashSlot(this.bufs[k], this.starts[k], this.lens[k]);
+  }
+
+  /** Whether keys j and k are the same bytes (equalStringObjects). */
+  same(j: number, k: number): boolean {
+    const len = this.lens[j];
+    if (this.lens[k] !== len) return false;
+    const a = this.bufs[j];
+    const b = this.bufs[k];
+    const sa = this.starts[j];
+    const sb = this.starts[k];
+    for (let i = 0; i < len; i++) if (a[sa + i] !== b[sb + i]) return false;
+    return true;
+  }
 }
 
-const positions: number[] = [];
+const requestKeys = new RequestKeys();
 
-/** Whether the arguments at i and j are the same bytes (equalStringObjects). */
-function sameKey(c: CommandContext, i: number, j: number): boolean {
-  const len = c.argLen[i];
-  if (c.argLen[j] !== len) return false;
-  const a = c.argStart[i];
-  const b = c.argStart[j];
-  for (let k = 0; k < len; k++) if (c.buf[a + k] !== c.buf[b + k]) return false;
-  return true;
+/** Adds the key arguments of the command in c: the legacy triple, or the key finder for movable keys. */
+function addKeys(c: CommandContext, spec: CommandSpec, out: RequestKeys): void {
+  if (spec.movableKeys) {
+    for (const k of findKeys(spec, c) ?? []) out.add(c.buf, c.argStart[k.pos], c.argLen[k.pos]);
+    return;
+  }
+  if (spec.firstKey <= 0) return;
+  const last = spec.lastKey < 0 ? c.argc + spec.lastKey : spec.lastKey;
+  for (let i = spec.firstKey; i <= last && i < c.argc; i += spec.keyStep) out.add(c.buf, c.argStart[i], c.argLen[i]);
+}
+
+/** The keys of every queued command of a transaction, the context pointed at each in turn. */
+function addQueuedKeys(c: CommandContext, queue: QueuedCommand[], out: RequestKeys): boolean {
+  const { buf, argc, argStart, argLen } = c;
+  let isWrite = false;
+  for (const q of queue) {
+    c.buf = q.buf;
+    c.argc = q.argc;
+    c.argStart = q.argStart;
+    c.argLen = q.argLen;
+    addKeys(c, q.spec, out);
+    if (q.spec.isWrite) isWrite = true;
+  }
+  c.buf = buf;
+  c.argc = argc;
+  c.argStart = argStart;
+  c.argLen = argLen;
+  return isWrite;
 }
 
 /** Whether a key is present in this node's keyspace (expired keys count as missing). */
-function keyExists(c: CommandContext, i: number, slot: number): boolean {
+function keyExists(c: CommandContext, keys: RequestKeys, k: number, slot: number): boolean {
   const ks = c.ks;
   const shard = ks.shardOf(slot);
-  const start = c.argStart[i];
-  const len = c.argLen[i];
+  const buf = keys.bufs[k];
+  const start = keys.starts[k];
+  const len = keys.lens[k];
   shard.lock();
   try {
-    const e = shard.lookup(ks.dbMap[0], ks.slotIndex(slot), c.buf, start, len, hashBytes(c.buf, start, len));
+    const e = shard.lookup(ks.dbMap[0], ks.slotIndex(slot), buf, start, len, hashBytes(buf, start, len));
     return e !== 0 && !shard.isExpired(e, c.now);
   } finally {
     shard.unlock();
@@ -64,10 +105,16 @@ function keyExists(c: CommandContext, i: number, slot: number): boolean {
  * Returns true when this node serves the command; otherwise it has written
  * the redirection or error reply.
  */
-export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTable, asking: boolean): boolean {
-  const n = keyPositions(c, spec, positions);
+export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTable, asking: boolean,
+  queue: QueuedCommand[] | null): boolean {
+  const keys = requestKeys;
+  keys.count = 0;
+  let isWrite = spec.isWrite;
+  if (queue !== null) isWrite = addQueuedKeys(c, queue, keys);
+  else addKeys(c, spec, keys);
+  const n = keys.count;
   if (n === 0) return true;
-  const slot = keyHashSlot(c.buf, c.argStart[positions[0]], c.argLen[positions[0]]);
+  const slot = keys.slot(0);
   const owner = table.owner[slot];
   // getNodeByQuery looks at the first key's slot before it compares the
   // others: an unserved first slot wins over CROSSSLOT.
@@ -78,14 +125,12 @@ export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTa
   // Whether two different keys are named (the same key twice is one key).
   let multiple = false;
   for (let k = 1; k < n; k++) {
-    const p = positions[k];
-    if (keyHashSlot(c.buf, c.argStart[p], c.argLen[p]) !== slot) {
+    if (keys.slot(k) !== slot) {
       c.out.error(CROSSSLOT);
       return false;
     }
-    if (!multiple && !sameKey(c, positions[0], p)) multiple = true;
+    if (!multiple && !keys.same(0, k)) multiple = true;
   }
-  const isWrite = spec.isWrite;
   if (!table.stateOk) {
     // This thread's own configuration, not the coordinator's copy in the slot
     // table: a CONFIG SET applies to the very next command of its connection,
@@ -104,7 +149,7 @@ export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTa
   const importing = !migrating && table.importing[slot] >= 0;
   if (migrating || importing) {
     let missing = 0;
-    for (let k = 0; k < n; k++) if (!keyExists(c, positions[k], slot)) missing++;
+    for (let k = 0; k < n; k++) if (!keyExists(c, keys, k, slot)) missing++;
     if (migrating && missing > 0) {
       if (missing < n) {
         c.out.error(TRYAGAIN);

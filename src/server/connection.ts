@@ -8,7 +8,9 @@ import type { Socket } from 'node:net';
 import { ParseStatus, RespParser } from '../protocol/resp-parser.js';
 import type { ClientState } from '../commands/client-state.js';
 import { ReplyMode } from '../commands/client-state.js';
-import { dispatch } from '../commands/dispatch.js';
+import { processCommand } from '../commands/dispatch.js';
+import type { MultiState } from '../commands/transactions.js';
+import type { ClientWatch } from '../commands/watched-keys.js';
 import type { WorkerRuntime } from './worker-runtime.js';
 import { log } from './log.js';
 
@@ -26,6 +28,8 @@ export class Connection implements ClientState {
   isReplica = false;
   monitor = false;
   pubsubCount = 0;
+  multi: MultiState | null = null;
+  watch: ClientWatch | null = null;
   replicaListeningPort = 0;
   noEvict = false;
   closeAfterReply = false;
@@ -148,7 +152,7 @@ export class Connection implements ClientState {
       ctx.client = this;
       ctx.now = now;
       ctx.dirty = 0;
-      const pending = dispatch(ctx, rt.hooks);
+      const pending = processCommand(ctx, rt.hooks);
       limits.authRequired = !this.authenticated;
       if (pending !== undefined) {
         this.suspend(buf, pos, end, pending);

@@ -4,6 +4,7 @@
  * accepts every client connection and hands it to the least-loaded worker.
  */
 import { CLAIM_SLOTS_PER_THREAD } from '../commands/blocking.js';
+import { WATCH_SLOTS_PER_THREAD } from '../commands/watched-keys.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import crypto from 'node:crypto';
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
   const stats = new StatsTable(statsSab, threads);
   const connectionCountsSab = new SharedArrayBuffer(threads * 4);
   const blockedStates = new SharedArrayBuffer(threads * CLAIM_SLOTS_PER_THREAD * 4);
+  const watchStates = new SharedArrayBuffer(threads * WATCH_SLOTS_PER_THREAD * 4);
   const connectionCounts = new Int32Array(connectionCountsSab);
   const flagsSab = new SharedArrayBuffer(FLAGS_BYTES);
   new Int32Array(flagsSab)[ACTIVE_EXPIRE_WORD] = 1;
@@ -276,7 +278,7 @@ async function main(): Promise<void> {
       const init: WorkerInit = {
         index, workers: threads, keyspace, stats: statsSab, config: config.snapshot(), configFile: config.configFile, configForeign: config.foreign,
         startedAt, runId, connectionCounts: connectionCountsSab, flags: flagsSab, slotTable: cluster?.table.sab ?? null,
-        replicationLog: replicationLogSab, replica: startsAsReplica, blockedStates,
+        replicationLog: replicationLogSab, replica: startsAsReplica, blockedStates, watchStates,
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
       workers.push(w);

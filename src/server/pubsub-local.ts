@@ -138,6 +138,12 @@ export class LocalSubscriptions {
     for (const [s, parts] of pending) s.send(parts.length === 1 ? parts[0] : Buffer.concat(parts));
   }
 
+  /** Channels and patterns a connection holds (CLIENT LIST sub and psub). */
+  heldCounts(clientId: number): [number, number] {
+    const h = this.held.get(clientId);
+    return h === undefined ? [0, 0] : [h.channels.size, h.patterns.size];
+  }
+
   private heldBy(client: Subscriber): Held {
     let h = this.held.get(client.id);
     if (h === undefined) this.held.set(client.id, (h = { channels: new Set(), patterns: new Set() }));

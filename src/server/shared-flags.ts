@@ -2,7 +2,8 @@
  * The node's small shared flags buffer, one SharedArrayBuffer every worker
  * thread reads without messages: the active-expire switch (DEBUG
  * SET-ACTIVE-EXPIRE), the CLIENT PAUSE state (client-pause.ts) and the
- * number of MONITOR clients (monitor-feed.ts). Int32 words, and one f64.
+ * number of MONITOR clients (monitor-feed.ts) and of watched keys
+ * (watched-keys.ts). Int32 words, and one f64.
  */
 
 /** Int32 word: 1 while active expiry runs. */
@@ -15,4 +16,6 @@ export const PAUSE_LOCK_WORD = 3;
 export const PAUSE_END_SLOT = 2;
 /** Int32 word: MONITOR clients on every thread together. */
 export const MONITORS_WORD = 6;
+/** Int32 word: records of WATCHed keys in every shard together (watched-keys.ts); writes skip WATCH while 0. */
+export const WATCHED_KEYS_WORD = 7;
 export const FLAGS_BYTES = 32;

@@ -4,16 +4,18 @@
  * dispatcher as a client's, as the master's client (Redis's server.master):
  * never refused as read-only, never paused, replies discarded, and with the
  * clock at 0 so that keys the master still had are never found expired
- * here (their deletions come from the master, as DELs).
+ * here (their deletions come from the master, as DELs). An entry holds one
+ * command, or a transaction (MULTI ... EXEC), run as the master ran it.
  */
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { ParseStatus, RespParser } from '../protocol/resp-parser.js';
 import { CommandContext } from '../commands/context.js';
-import { dispatch, type DispatchHooks } from '../commands/dispatch.js';
+import { processCommand, type DispatchHooks } from '../commands/dispatch.js';
 import { ReplyMode, type ClientState, type ServerServices } from '../commands/client-state.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { forEachEntry } from '../replication/replication-log.js';
 import { loadRecords } from '../replication/snapshot-codec.js';
+import { signalFlushed } from '../commands/watched-keys.js';
 
 function masterClient(): ClientState {
   return {
@@ -42,6 +44,7 @@ export class StreamApplier {
   flush(): void {
     this.ks.lockAll();
     try {
+      signalFlushed(this.ks, this.ctx.server.watches, -1, -1, Date.now());
       for (const s of this.ks.shards) s.flushAll();
     } finally {
       this.ks.unlockAll();
@@ -58,20 +61,23 @@ export class StreamApplier {
     const limits = { protoMaxBulkLen: Number.MAX_SAFE_INTEGER, authRequired: false };
     const ctx = this.ctx;
     forEachEntry(buf, (_shard, db, start, end) => {
-      const r = this.parser.parse(buf, start, end, limits);
-      if (r.status !== ParseStatus.Command) throw new Error(`unreadable command in the replication stream (${r.status})`);
       this.client.db = db;
-      ctx.buf = buf;
-      ctx.argc = this.parser.argc;
-      ctx.argStart = this.parser.argStart;
-      ctx.argLen = this.parser.argLen;
-      ctx.client = this.client;
-      ctx.now = 0;
-      ctx.dirty = 0;
-      this.out.resp = 2;
-      const pending = dispatch(ctx, this.hooks);
-      this.out.reset();
-      if (pending !== undefined) throw new Error('a replicated command did not complete at once');
+      for (let at = start; at < end;) {
+        const r = this.parser.parse(buf, at, end, limits);
+        if (r.status !== ParseStatus.Command) throw new Error(`unreadable command in the replication stream (${r.status})`);
+        at = r.pos;
+        ctx.buf = buf;
+        ctx.argc = this.parser.argc;
+        ctx.argStart = this.parser.argStart;
+        ctx.argLen = this.parser.argLen;
+        ctx.client = this.client;
+        ctx.now = 0;
+        ctx.dirty = 0;
+        this.out.resp = 2;
+        const pending = processCommand(ctx, this.hooks);
+        this.out.reset();
+        if (pending !== undefined) throw new Error('a replicated command did not complete at once');
+      }
     });
   }
 }

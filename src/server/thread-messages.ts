@@ -27,6 +27,8 @@ export interface WorkerInit {
   replica: boolean;
   /** Int32 claim words of blocked clients, CLAIM_SLOTS_PER_THREAD per worker (blocking.ts). */
   blockedStates: SharedArrayBuffer;
+  /** Int32 dirty words of WATCHing clients, WATCH_SLOTS_PER_THREAD per worker (watched-keys.ts). */
+  watchStates: SharedArrayBuffer;
 }
 
 export type ToWorker =

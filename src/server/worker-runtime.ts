@@ -16,17 +16,18 @@ import { E_KEYLEN } from '../store/layout.js';
 import { activeExpireCycle, evictOne, type EvictionPolicy } from '../store/maintenance.js';
 import { LAZYFREE_STEP } from '../store/collections.js';
 import { BlockedClients, serveDeferred, serveReadyKeys, type ServeHooks } from '../commands/blocking.js';
+import { signalRemovedEntry, unwatchAllKeys, WatchSlots } from '../commands/watched-keys.js';
 import { ClientPause, PauseType } from './client-pause.js';
 import { MonitorFeed } from './monitor-feed.js';
 import { LocalSubscriptions, pubsubService } from './pubsub-local.js';
-import { ACTIVE_EXPIRE_WORD } from './shared-flags.js';
+import { ACTIVE_EXPIRE_WORD, WATCHED_KEYS_WORD } from './shared-flags.js';
 import { Config, ConfigError } from './config.js';
 import { StatField, StatsTable } from './worker-stats.js';
 import type { FromWorker, ReplicationRequest, RpcRequest, ToWorker, WorkerInit } from './thread-messages.js';
 import type { Connection } from './connection.js';
 import { log, setLogLevel } from './log.js';
 import { renderInfo } from './info.js';
-import { clientInfoLine, matchesFilter } from './client-list.js';
+import { clientInfoLine, matchesFilter, type ClientListState } from './client-list.js';
 import { SlotTable } from '../cluster/slot-table.js';
 import { routeCommand } from './cluster-routing.js';
 import type { ReplyValue } from '../protocol/reply-value.js';
@@ -61,6 +62,7 @@ export class WorkerRuntime {
   readonly hooks: DispatchHooks;
   /** Clients of this thread blocked on keys (BLPOP...). */
   readonly blocked: BlockedClients;
+  readonly watches: WatchSlots;
   private readonly serveHooks: ServeHooks = {
     propagate: (c, args) => {
       if (!this.propagator.active) return;
@@ -131,21 +133,23 @@ export class WorkerRuntime {
     for (const shard of this.ks.shards) {
       shard.onRemoval = (physicalDb, e) => {
         if (this.replicationLog.active) this.propagateRemoval(shard.index, physicalDb, e);
+        if (this.watches.any) signalRemovedEntry(shard, this.watches, physicalDb, e);
       };
       shard.expiryHeld = expiryHeld;
     }
+    this.watches = new WatchSlots(new Int32Array(init.watchStates), this.index, this.flags, WATCHED_KEYS_WORD);
     this.blocked = new BlockedClients(new Int32Array(init.blockedStates), this.index, this.ks.shards);
     this.setRole(init.replica, false);
     this.applyConfig();
     this.hooks = {
       serveBlocked: (c) => serveReadyKeys(c, this.blocked.states, this.serveHooks),
       serveDeferred: (c) => serveDeferred(c, this.blocked.states, this.serveHooks),
-      clientPause: (c, spec) => this.postponed(c, spec),
+      clientPause: (c, spec, isWrite) => this.postponed(c, spec, isWrite),
       feedMonitors: (c, spec) => {
         if (this.monitors.active) this.monitors.feed(c, spec);
       },
       ensureMemory: (c) => this.ensureMemory(c),
-      route: this.slotTable ? (c, spec, asking) => routeCommand(c, spec, this.slotTable!, asking) : undefined,
+      route: this.slotTable ? (c, spec, asking, queue) => routeCommand(c, spec, this.slotTable!, asking, queue) : undefined,
       masterDown: () => this.isReplica && !this.masterLinkUp && !this.replicaServeStaleData,
       onHandlerError: (spec, err) => log('warning', `Command '${spec.fullName}' failed: ${err instanceof Error ? err.stack : String(err)}`),
       writes: this.writeHooks(),
@@ -257,8 +261,15 @@ export class WorkerRuntime {
     this.stats.connectionsReceived++;
   }
 
+  private clientListState(c: Connection): ClientListState {
+    const [channels, patterns] = this.subscriptions.heldCounts(c.id);
+    return { channels, patterns, blocked: this.blocked.isBlocked(c.id), watchDirty: c.watch !== null && this.watches.dirty(c.watch) };
+  }
+
   connectionClosed(c: Connection): void {
     this.blocked.clientClosed(c.id);
+    c.multi = null;
+    unwatchAllKeys(this.ks, c, this.watches, 0);
     this.monitors.remove(c.id);
     this.subscriptions.dropClient(c);
     if (this.connections.delete(c)) Atomics.sub(this.connectionCounts, this.index, 1);
@@ -295,6 +306,8 @@ export class WorkerRuntime {
         if (c.propagateAs !== null) propagator.rewritten(tag, c.client.db, c.propagateAs);
         else propagator.command(tag, c.client.db, c.buf, c.argc, c.argStart, c.argLen);
       },
+      beginTransaction: () => propagator.beginTransaction(),
+      endTransaction: (c) => propagator.endTransaction(shardTag(c.lockedShards)),
     };
   }
 
@@ -353,7 +366,7 @@ export class WorkerRuntime {
     switch (request.kind) {
       case 'client-list': {
         const lines: [number, string][] = [];
-        for (const c of this.connections) if (matchesFilter(c, request.filter)) lines.push([c.id, clientInfoLine(c, Date.now())]);
+        for (const c of this.connections) if (matchesFilter(c, request.filter)) lines.push([c.id, clientInfoLine(c, Date.now(), this.clientListState(c))]);
         return lines;
       }
       case 'client-unblock':
@@ -455,10 +468,10 @@ export class WorkerRuntime {
    * (ALL: any; WRITE: writes and may-replicate ones), the promise it waits
    * on before running from scratch; null otherwise.
    */
-  private postponed(c: CommandContext, spec: CommandSpec): Promise<void> | null {
+  private postponed(c: CommandContext, spec: CommandSpec, isWrite: boolean): Promise<void> | null {
     const type = this.pause.typeAt(c.now);
     if (type === PauseType.None) return null;
-    if (type === PauseType.Write && !spec.isWrite && !spec.flags.includes('may_replicate')) return null;
+    if (type === PauseType.Write && !isWrite && !spec.flags.includes('may_replicate')) return null;
     return this.pause.whenChanged(Date.now());
   }
 
@@ -529,6 +542,7 @@ export class WorkerRuntime {
       stats: this.stats,
       limits: this.limits,
       blocking: this.blocked,
+      watches: this.watches,
       startedAt: this.init.startedAt,
       runId: this.init.runId,
       get tcpPort() {

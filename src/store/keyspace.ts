@@ -73,8 +73,7 @@ export class Keyspace {
     for (let i = this.shards.length - 1; i >= 0; i--) this.shards[i].unlock();
   }
 
-  /** SWAPDB: O(1), under every shard lock so no command sees a half swap. */
-  /** SWAPDB; the caller holds every shard lock. */
+  /** SWAPDB: O(1), the caller holding every shard lock so that no command sees a half swap. */
   swapDatabasesLocked(a: number, b: number): void {
     const t = this.dbMap[a];
     this.dbMap[a] = this.dbMap[b];

@@ -20,7 +20,10 @@ export const H_LAZY = 9;
 /** The FIFO list of records of clients blocked on this shard's keys (waiter-list.ts). */
 export const H_WAITERS_HEAD = 10;
 export const H_WAITERS_TAIL = 11;
-export const H_WORDS_FIXED = 12;
+/** The list of records of keys clients WATCH in this shard (watch-list.ts). */
+export const H_WATCH_HEAD = 12;
+export const H_WATCH_TAIL = 13;
+export const H_WORDS_FIXED = 14;
 
 export function headerLayout(databases: number): { dbDir: number; freeHeads: number; size: number } {
   const dbDir = H_WORDS_FIXED;

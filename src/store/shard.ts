@@ -7,7 +7,7 @@
  */
 import { CLASS_COUNT } from './size-classes.js';
 import {
-  D_KEYS, D_SLOTS, D_VOLATILE, D_VOLATILE_ARRAY, D_VOLATILE_CAPACITY, E_CLASS, E_ENCODING, E_TYPE, H_EPOCH, H_KEYS, H_LAZY, H_WAITERS_HEAD,
+  D_KEYS, D_SLOTS, D_VOLATILE, D_VOLATILE_ARRAY, D_VOLATILE_CAPACITY, E_CLASS, E_ENCODING, E_TYPE, H_EPOCH, H_KEYS, H_LAZY, H_WAITERS_HEAD, H_WATCH_HEAD,
   H_LIVE, H_REHASHING, H_TOP, ValueType,
   S_MASK0, S_MASK1, S_REHASH, S_TABLE0, S_TABLE1, S_USED, SLOT_HEADER_BYTES,
 } from './layout.js';
@@ -171,9 +171,9 @@ export class Shard extends SlotTables {
 
   /** Empties every database of the shard in O(1): the arena starts over. */
   flushAll(): void {
-    // Records of blocked clients live in the arena: they must survive, so the databases are emptied
-    // one by one instead of the arena starting over.
-    if (this.u32[H_WAITERS_HEAD] !== 0) {
+    // Records of blocked clients and of watched keys live in the arena: they must survive, so the
+    // databases are emptied one by one instead of the arena starting over.
+    if (this.u32[H_WAITERS_HEAD] !== 0 || this.u32[H_WATCH_HEAD] !== 0) {
       for (let db = 0; db < this.geometry.databases; db++) this.flushDb(db);
       return;
     }

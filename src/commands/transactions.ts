@@ -1,0 +1,246 @@
+/**
+ * MULTI, EXEC, DISCARD, WATCH and UNWATCH (Redis 7.0's multi.c).
+ *
+ * processCommand (dispatch.ts) queues every command a client in MULTI sends,
+ * except EXEC, DISCARD, MULTI, WATCH, QUIT and RESET, once it has passed the
+ * admission checks; a refused one flags the transaction, and EXEC then
+ * answers EXECABORT. EXEC runs the queue through call(), as Redis's
+ * execCommand does, with every shard the transaction may touch locked for
+ * the whole run, taken in ascending order: no client on any thread sees a
+ * part of it. Errors a command finds itself (WRONGTYPE, a bad option) are
+ * elements of EXEC's reply; nothing is rolled back. Blocking commands do not
+ * block (CLIENT_DENY_BLOCKING). The writes reach replicas as one entry of the
+ * write stream, wrapped in MULTI/EXEC when there are two or more.
+ *
+ * A queued command that must wait on other threads (CLIENT LIST, CONFIG
+ * SET...) still starts under the locks, in its turn; its reply, and those of
+ * the commands after it, are kept and written in order once it is answered.
+ */
+import type { CommandContext } from './context.js';
+import { defineCommand, keyArg, type CommandSpec, type ReplyFunction } from './command-spec.js';
+import { findKeys } from './introspection.js';
+import { keyHashSlot } from '../store/key-hash.js';
+import { call } from './dispatch.js';
+import { unwatchAllKeys, watchedKeysDirty, watchKeys } from './watched-keys.js';
+
+const group = 'transactions';
+const categories = ['transaction'];
+
+export const EXEC_WITHOUT_MULTI = 'EXEC without MULTI';
+const PREVIOUS_ERRORS = '-EXECABORT Transaction discarded because of previous errors.';
+
+/** One queued command: its own copy of the arguments. */
+export interface QueuedCommand {
+  spec: CommandSpec;
+  buf: Buffer;
+  argc: number;
+  argStart: Int32Array;
+  argLen: Int32Array;
+}
+
+/** A client's transaction between MULTI and EXEC (Redis's multiState). */
+export class MultiState {
+  readonly commands: QueuedCommand[] = [];
+  /** A queued command was refused (CLIENT_DIRTY_EXEC): EXEC answers EXECABORT. */
+  aborted = false;
+  /** The queued commands' flags, as processCommand reads them for EXEC (mstate.cmd_flags). */
+  isWrite = false;
+  denyOom = false;
+  /** Shards of the queued commands' keys (bit i: shard i). */
+  shardMask = 0;
+  /** A queued command may touch keys its arguments do not name (FLUSHALL, KEYS, SORT BY...): every shard is locked. */
+  lockAll = false;
+  /** Bytes of the queued arguments (CLIENT LIST multi-mem). */
+  bytes = 0;
+}
+
+/** Commands processCommand runs at once inside MULTI instead of queueing them. */
+const RUN_IN_MULTI = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+export function runsInMulti(spec: CommandSpec): boolean {
+  return RUN_IN_MULTI.has(spec.name);
+}
+
+function touchesWholeKeyspace(spec: CommandSpec): boolean {
+  if (spec.keySpecs.some((k) => k.findUnknown === true)) return true;
+  return spec.isWrite || spec.flags.includes('readonly') || spec.flags.includes('admin') || spec.categories.includes('keyspace');
+}
+
+/** queueMultiCommand: copies the current command into the client's transaction. */
+export function queueCommand(c: CommandContext, spec: CommandSpec, multi: MultiState): void {
+  const argc = c.argc;
+  let bytes = 0;
+  for (let i = 0; i < argc; i++) bytes += c.argLen[i];
+  const buf = Buffer.allocUnsafe(bytes);
+  const argStart = new Int32Array(argc);
+  const argLen = new Int32Array(argc);
+  let at = 0;
+  for (let i = 0; i < argc; i++) {
+    const len = c.argLen[i];
+    buf.set(c.buf.subarray(c.argStart[i], c.argStart[i] + len), at);
+    argStart[i] = at;
+    argLen[i] = len;
+    at += len;
+  }
+  multi.commands.push({ spec, buf, argc, argStart, argLen });
+  multi.bytes += bytes;
+  if (spec.isWrite) multi.isWrite = true;
+  if (spec.denyOom) multi.denyOom = true;
+  if (multi.lockAll) return;
+  const keys = findKeys(spec, c);
+  if (keys === null || keys.length === 0) {
+    if (touchesWholeKeyspace(spec)) multi.lockAll = true;
+    return;
+  }
+  if (spec.keySpecs.some((k) => k.findUnknown === true)) {
+    multi.lockAll = true;
+    return;
+  }
+  for (const k of keys) multi.shardMask |= 1 << (keyHashSlot(c.buf, c.argStart[k.pos], c.argLen[k.pos]) & c.ks.shardMask);
+}
+
+/** discardTransaction: leaves MULTI and ends every watch. */
+export function discardTransaction(c: CommandContext): void {
+  c.client.multi = null;
+  c.client.asking = false;
+  unwatchAllKeys(c.ks, c.client, c.server.watches, c.lockedShards);
+}
+
+function multi(c: CommandContext): void {
+  if (c.client.multi != null) {
+    c.out.error('MULTI calls can not be nested');
+    return;
+  }
+  c.client.multi = new MultiState();
+  c.out.ok();
+}
+
+function discard(c: CommandContext): void {
+  if (c.client.multi == null) {
+    c.out.error('DISCARD without MULTI');
+    return;
+  }
+  discardTransaction(c);
+  c.out.ok();
+}
+
+function watch(c: CommandContext): void {
+  if (c.client.multi != null) {
+    c.out.error('WATCH inside MULTI is not allowed');
+    return;
+  }
+  c.lockKeyRange(1, c.argc - 1, 1);
+  if (watchKeys(c, c.server.watches)) c.out.ok();
+}
+
+function unwatch(c: CommandContext): void {
+  unwatchAllKeys(c.ks, c.client, c.server.watches, c.lockedShards);
+  c.out.ok();
+}
+
+/** What EXEC restores after running the queue: the EXEC request itself. */
+interface SavedRequest {
+  buf: Uint8Array;
+  argc: number;
+  argStart: Int32Array;
+  argLen: Int32Array;
+  spec: CommandSpec;
+}
+
+function exec(c: CommandContext): void | Promise<ReplyFunction> {
+  const client = c.client;
+  const state = client.multi ?? null;
+  if (state === null) {
+    c.out.error(EXEC_WITHOUT_MULTI);
+    return;
+  }
+  if (state.aborted) {
+    discardTransaction(c);
+    c.out.error(PREVIOUS_ERRORS);
+    return;
+  }
+  const watches = client.watch ?? null;
+  if (state.lockAll) c.lockAllShards();
+  else c.lockMask(state.shardMask | (watches?.shardMask ?? 0));
+  if (watchedKeysDirty(c, c.server.watches)) {
+    discardTransaction(c);
+    c.out.nullArray();
+    return;
+  }
+  // execCommand unwatches before running the queue: the transaction's own writes do not dirty it.
+  // The client stays in MULTI while the queue runs (CLIENT LIST shows flag x).
+  unwatchAllKeys(c.ks, client, c.server.watches, c.lockedShards);
+  try {
+    return runQueue(c, state.commands);
+  } finally {
+    client.multi = null;
+    // resetClient after EXEC: an ASKING kept through MULTI ends here.
+    client.asking = false;
+  }
+}
+
+function runQueue(c: CommandContext, queue: QueuedCommand[]): void | Promise<ReplyFunction> {
+  const saved: SavedRequest = { buf: c.buf, argc: c.argc, argStart: c.argStart, argLen: c.argLen, spec: c.spec };
+  const writes = c.hooks.writes;
+  writes?.beginTransaction();
+  c.inTransaction = true;
+  c.out.arrayHeader(queue.length);
+  // From the first command answered later on, every reply is kept to be written in order.
+  let later: (Uint8Array | Promise<ReplyFunction>)[] | null = null;
+  let dirty = 0;
+  try {
+    for (const q of queue) {
+      c.buf = q.buf;
+      c.argc = q.argc;
+      c.argStart = q.argStart;
+      c.argLen = q.argLen;
+      c.spec = q.spec;
+      c.dirty = 0;
+      const mark = c.out.mark();
+      const result = call(c, q.spec, c.hooks, mark);
+      dirty += c.dirty;
+      if (result !== undefined) (later ??= []).push(result);
+      else if (later !== null) later.push(c.out.cut(mark));
+    }
+  } finally {
+    c.inTransaction = false;
+    c.buf = saved.buf;
+    c.argc = saved.argc;
+    c.argStart = saved.argStart;
+    c.argLen = saved.argLen;
+    c.spec = saved.spec;
+    c.dirty = dirty;
+    writes?.endTransaction(c);
+  }
+  if (later === null) return;
+  const parts = later;
+  return Promise.all(parts.map((p) => (p instanceof Promise ? p.catch((err: unknown) => failedReply(err)) : p))).then(
+    (done) => (ctx: CommandContext) => {
+      for (const part of done) {
+        if (part instanceof Uint8Array) ctx.out.raw(part);
+        else part(ctx);
+      }
+    });
+}
+
+function failedReply(err: unknown): ReplyFunction {
+  const message = err instanceof Error ? err.message : String(err);
+  return (c) => c.out.error(`internal error: ${message}`);
+}
+
+export const transactionCommands: CommandSpec[] = [
+  defineCommand({ name: 'multi', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], categories, group,
+    since: '1.2.0', summary: 'Mark the start of a transaction block', complexity: 'O(1)', handler: multi }),
+  defineCommand({ name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'], categories, group,
+    since: '1.2.0', summary: 'Execute all commands issued after MULTI', complexity: 'Depends on commands in the transaction',
+    handler: exec }),
+  defineCommand({ name: 'discard', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], categories, group,
+    since: '2.0.0', summary: 'Discard all commands issued after MULTI', complexity: 'O(N), when N is the number of queued commands',
+    handler: discard }),
+  defineCommand({ name: 'watch', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], keys: [1, -1, 1],
+    keyFlags: ['RO'], categories, group, since: '2.2.0',
+    summary: 'Watch the given keys to determine execution of the MULTI/EXEC block', complexity: 'O(1) for every key.',
+    arguments: [keyArg('key', 0, { multiple: true })], handler: watch }),
+  defineCommand({ name: 'unwatch', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], categories, group,
+    since: '2.2.0', summary: 'Forget about all watched keys', complexity: 'O(1)', handler: unwatch }),
+];
