@@ -138,6 +138,45 @@ if (requireRedisTools(t)) {
     }
   });
 
+  t.test('messages too large for the ring keep their place in the order, on every thread', async (t) => {
+    const subscribers = await Promise.all(Array.from({ length: 4 }, () => listener(pair.weft.port)));
+    subscribers.forEach((s) => connections.push(s.c));
+    const threads = new Set<string>();
+    for (const s of subscribers) {
+      threads.add(/io-thread=(\d+)/.exec((await s.c.command('CLIENT', 'INFO')).toString())![1]);
+      await s.c.command('SUBSCRIBE', 'big');
+    }
+    t.equal(threads.size, 2, 'subscribers on both threads');
+    const start = subscribers.map((s) => s.text().length);
+    const publishers = await Promise.all([RawClient.connect(pair.weft.port), RawClient.connect(pair.weft.port)]);
+    publishers.forEach((p) => connections.push(p));
+    // 6 MB is beyond a quarter of the 16 MB ring: those messages travel apart.
+    const huge = (i: number) => Buffer.alloc(6 << 20, 65 + i);
+    const replies = await Promise.all(publishers.map(async (p, i) => {
+      const out: string[] = [];
+      out.push((await p.command('PUBLISH', 'big', `small-${i}-a`)).toString());
+      out.push((await p.command('PUBLISH', 'big', huge(i))).toString());
+      out.push((await p.command('PUBLISH', 'big', `small-${i}-b`)).toString());
+      return out.join('');
+    }));
+    t.same(replies, [':4\r\n:4\r\n:4\r\n', ':4\r\n:4\r\n:4\r\n']);
+    const messagesOf = (text: string) => [...text.matchAll(/\$3\r\nbig\r\n\$(\d+)\r\n/g)].map((m) => {
+      const at = m.index! + m[0].length;
+      return Number(m[1]) > 100 ? `huge-${text[at]}-${Number(m[1])}` : text.slice(at, at + Number(m[1]));
+    });
+    await waitFor('every message at every subscriber', 20000, async () => {
+      const counts = subscribers.map((s, i) => messagesOf(s.text().slice(start[i])).length);
+      return counts.every((n) => n === 6) ? true : counts.join(',');
+    });
+    const orders = subscribers.map((s, i) => messagesOf(s.text().slice(start[i])));
+    t.ok(orders.every((o) => o.join() === orders[0].join()), `one order everywhere: ${orders[0].join()}`);
+    for (const i of [0, 1]) {
+      const own = orders[0].filter((m) => m.includes(`-${i}-`) || m.startsWith(`huge-${String.fromCharCode(65 + i)}`));
+      t.same(own, [`small-${i}-a`, `huge-${String.fromCharCode(65 + i)}-${6 << 20}`, `small-${i}-b`], `publisher ${i}'s order`);
+    }
+    for (const s of subscribers) s.c.close();
+  });
+
   t.test('ioredis and node-redis subscribe and publish', async (t) => {
     const sub = new Redis({ port: pair.weft.port, lazyConnect: true });
     const pub = new Redis({ port: pair.weft.port, lazyConnect: true });

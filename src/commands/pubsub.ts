@@ -83,9 +83,9 @@ function unsubscribeGeneric(pattern: boolean) {
 }
 
 function publish(c: CommandContext): void | Promise<ReplyFunction> {
-  // Copies of their own: a view of Buffer's shared pool would carry the whole pool to the coordinator.
-  const channel = new Uint8Array(c.argBuffer(1));
-  const message = new Uint8Array(c.argBuffer(2));
+  // Views of the request: the service copies what it keeps beyond the command.
+  const channel = c.buf.subarray(c.argStart[1], c.argStart[1] + c.argLen[1]);
+  const message = c.buf.subarray(c.argStart[2], c.argStart[2] + c.argLen[2]);
   // Replicas deliver it to their own subscribers (forceCommandPropagation, spec.forcePropagation).
   if (c.server.cluster === null) c.dirty++;
   const receivers = c.server.pubsub.publish(c.client, channel, message);

@@ -25,6 +25,7 @@ import type { SnapshotTask } from '../replication/snapshot-task.js';
 import { Piscina } from 'piscina';
 import { ACTIVE_EXPIRE_WORD, FLAGS_BYTES } from './shared-flags.js';
 import { PubsubHub } from './pubsub-registry.js';
+import { allocatePubsubRing, PubsubRing } from './pubsub-ring.js';
 
 function loadConfig(argv: string[]): LoadResult {
   const { file, options } = parseCommandLine(argv);
@@ -106,7 +107,9 @@ async function main(): Promise<void> {
   // The main thread may not block in Atomics.wait.
   replicationLog.canWait = false;
   const workers: Worker[] = [];
-  const pubsub = new PubsubHub(threads, (worker, message) => workers[worker].postMessage(message satisfies ToWorker));
+  const pubsubRingSab = allocatePubsubRing(threads);
+  const pubsub = new PubsubHub(threads, new PubsubRing(pubsubRingSab, threads, -1),
+    (worker, message) => workers[worker].postMessage(message satisfies ToWorker));
   // Snapshots for full synchronisations are read on a background thread, which may wait for shard locks.
   let snapshotPool: Piscina | null = null;
   const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void; left: number }>();
@@ -244,9 +247,11 @@ async function main(): Promise<void> {
         pubsub.subscribe(index, m.rid, m.pattern, m.names, m.delta);
         break;
       case 'pubsub-publish':
-        pubsub.publish(index, m.rid, m.published);
         // clusterPropagatePublish: every other node delivers it to its own subscribers.
-        cluster?.bus.publish(m.published.channel, m.published.message);
+        cluster?.bus.publish(m.channel, m.message);
+        break;
+      case 'pubsub-blob':
+        pubsub.carryApart(m.id, m.message, index);
         break;
       case 'monitor-line':
         // The other threads write it to their own MONITOR clients (the sender has written it to its own).
@@ -278,7 +283,7 @@ async function main(): Promise<void> {
       const init: WorkerInit = {
         index, workers: threads, keyspace, stats: statsSab, config: config.snapshot(), configFile: config.configFile, configForeign: config.foreign,
         startedAt, runId, connectionCounts: connectionCountsSab, flags: flagsSab, slotTable: cluster?.table.sab ?? null,
-        replicationLog: replicationLogSab, replica: startsAsReplica, blockedStates, watchStates,
+        replicationLog: replicationLogSab, replica: startsAsReplica, blockedStates, watchStates, pubsubRing: pubsubRingSab,
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
       workers.push(w);
@@ -339,7 +344,7 @@ async function main(): Promise<void> {
   }
   // A PUBLISH from another node reaches this node's subscribers (sharded ones are not implemented yet).
   cluster?.bus.on('publish', (channel: Uint8Array, message: Uint8Array, shard: boolean) => {
-    if (!shard) pubsub.publish(0, 0, { channel, message });
+    if (!shard) pubsub.publish(channel, message);
   });
   if (cluster) await cluster.start();
   const replicaof = config.get('replicaof')!;

@@ -12,26 +12,41 @@
  * changes does not matter.
  *
  * PUBLISH is answered on the worker, from its copy (the receivers on this
- * node), and the message goes to the hub, which sends it to the workers
- * with receivers. The hub handles one message at a time and batches what
- * it sends per worker per turn of its event loop: every subscriber, on
- * every thread, sees the node's messages in the hub's one order, as Redis's
- * single thread gives.
+ * node), and the message goes into the node's ring (pubsub-ring.ts), whose
+ * order every subscriber sees. The hub appends the messages other nodes
+ * publish (the cluster bus) to the same ring.
  */
 import { globMatch } from '../commands/glob.js';
+import type { PubsubRing } from './pubsub-ring.js';
 
 /** Channel or pattern name (latin1, one char per byte) → subscribed connections per worker. */
 type Subscribers = Map<string, Int32Array>;
 
-/** A published message. */
-export interface Published {
-  channel: Uint8Array;
-  message: Uint8Array;
+/**
+ * Channel bytes → their latin1 name, remembering the last one: a stream of
+ * publishes to one channel looks its name up without making a string each.
+ */
+export class ChannelNames {
+  private last: Uint8Array = new Uint8Array(0);
+  private lastName = '';
+
+  of(channel: Uint8Array): string {
+    const last = this.last;
+    if (last.length === channel.length) {
+      let same = true;
+      for (let i = 0; i < last.length && same; i++) same = last[i] === channel[i];
+      if (same) return this.lastName;
+    }
+    this.last = new Uint8Array(channel);
+    this.lastName = Buffer.from(channel.buffer, channel.byteOffset, channel.byteLength).toString('latin1');
+    return this.lastName;
+  }
 }
 
 export class PubsubRegistry {
   private readonly channels: Subscribers = new Map();
   private readonly patterns: Subscribers = new Map();
+  private readonly names = new ChannelNames();
 
   constructor(private readonly workers: number) {}
 
@@ -50,17 +65,16 @@ export class PubsubRegistry {
     }
   }
 
-  /** pubsubPublishMessage's count: per worker, the connections a message on `channel` reaches (channel, then each matching pattern). */
-  receivers(channel: Uint8Array): Int32Array {
-    const reached = new Int32Array(this.workers);
-    const direct = this.channels.get(Buffer.from(channel).toString('latin1'));
-    if (direct !== undefined) for (let w = 0; w < this.workers; w++) reached[w] += direct[w];
+  /** pubsubPublishMessage's count: the connections on the node a message on `channel` reaches. */
+  receiverCount(channel: Uint8Array): number {
+    let n = 0;
+    if (this.channels.size > 0) n += total(this.channels.get(this.names.of(channel)));
+    if (this.patterns.size === 0) return n;
     for (const [pattern, perWorker] of this.patterns) {
       const p = Buffer.from(pattern, 'latin1');
-      if (!globMatch(p, 0, p.length, channel, 0, channel.length)) continue;
-      for (let w = 0; w < this.workers; w++) reached[w] += perWorker[w];
+      if (globMatch(p, 0, p.length, channel, 0, channel.length)) n += total(perWorker);
     }
-    return reached;
+    return n;
   }
 
   /** PUBSUB CHANNELS [pattern]: the channels with a subscriber (matching the pattern). */
@@ -95,60 +109,63 @@ export function total(perWorker: Int32Array | undefined): number {
 /** What the hub sends a worker. */
 export type HubMessage =
   | { type: 'pubsub-delta'; worker: number; pattern: boolean; names: string[]; delta: number }
-  | { type: 'pubsub-messages'; messages: Published[] }
+  /** A message too large for the ring: its bytes, for the ring entry with this id. */
+  | { type: 'pubsub-blob'; id: number; message: Uint8Array }
   | { type: 'rpc-result'; rid: number; parts: unknown[] };
 
+/** How long the hub waits before trying a full ring again (ms). */
+const RING_FULL_RETRY_MS = 1;
+
 /**
- * The coordinator's side: the authoritative registry, the order of every
- * publish, and the per-turn batches to the workers. Each turn sends the
- * confirmed subscriptions, then the messages, then the counts a publisher
- * waits for (only one subscribed to what it publishes waits: it must get
- * the message before the count).
+ * The coordinator's side: the authoritative registry, the confirmation of
+ * subscriptions once every worker knows them, and the messages of other
+ * nodes, appended to the ring in the order they came (waiting while it is
+ * full).
  */
 export class PubsubHub {
   private readonly registry: PubsubRegistry;
-  private readonly batches: Published[][];
-  /** Confirmed subscriptions, sent before the turn's messages (a subscriber hears of its subscription first). */
-  private readonly confirmations: { worker: number; message: HubMessage }[] = [];
-  /** Publish counts, sent after them (a publisher subscribed to its own channel gets the message first). */
-  private readonly counts: { worker: number; message: HubMessage }[] = [];
-  private scheduled = false;
+  private readonly waiting: { channel: Uint8Array; message: Uint8Array }[] = [];
 
-  constructor(private readonly workers: number, private readonly send: (worker: number, message: HubMessage) => void) {
+  constructor(private readonly workers: number, private readonly ring: PubsubRing,
+    private readonly send: (worker: number, message: HubMessage) => void) {
     this.registry = new PubsubRegistry(workers);
-    this.batches = Array.from({ length: workers }, () => []);
   }
 
   /** A worker's subscriptions changed: every other worker learns it, then `worker` gets the confirmation. */
   subscribe(worker: number, rid: number, pattern: boolean, names: string[], delta: number): void {
     this.registry.apply(worker, pattern, names, delta);
     for (let w = 0; w < this.workers; w++) if (w !== worker) this.send(w, { type: 'pubsub-delta', worker, pattern, names, delta });
-    this.confirmations.push({ worker, message: { type: 'rpc-result', rid, parts: [0] } });
-    this.schedule();
+    this.send(worker, { type: 'rpc-result', rid, parts: [0] });
   }
 
-  /** A message published on this node (by a worker, or over the cluster bus); rid > 0 asks for the count back. */
-  publish(worker: number, rid: number, published: Published): void {
-    const reached = this.registry.receivers(published.channel);
-    for (let w = 0; w < this.workers; w++) if (reached[w] > 0) this.batches[w].push(published);
-    if (rid > 0) this.counts.push({ worker, message: { type: 'rpc-result', rid, parts: [total(reached)] } });
-    this.schedule();
+  /** A message too large for the ring: every worker but its publisher (`from`, -1 for none) gets its bytes. */
+  carryApart(id: number, message: Uint8Array, from: number): void {
+    for (let w = 0; w < this.workers; w++) if (w !== from) this.send(w, { type: 'pubsub-blob', id, message });
   }
 
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
+  /** A message another node published (clusterPropagatePublish): this node's subscribers get it. */
+  publish(channel: Uint8Array, message: Uint8Array): void {
+    if (this.registry.receiverCount(channel) === 0) return;
+    this.waiting.push({ channel, message });
+    if (this.waiting.length === 1) this.appendWaiting();
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    for (const r of this.confirmations.splice(0)) this.send(r.worker, r.message);
-    for (let w = 0; w < this.workers; w++) {
-      if (this.batches[w].length === 0) continue;
-      this.send(w, { type: 'pubsub-messages', messages: this.batches[w] });
-      this.batches[w] = [];
+  private appendWaiting(): void {
+    while (this.waiting.length > 0) {
+      const { channel, message } = this.waiting[0];
+      let appended: boolean;
+      if (this.ring.oversized(channel.length, message.length)) {
+        const id = this.ring.blobId();
+        appended = this.ring.append(channel, message, id);
+        if (appended) this.carryApart(id, message, -1);
+      } else {
+        appended = this.ring.append(channel, message);
+      }
+      if (!appended) {
+        setTimeout(() => this.appendWaiting(), RING_FULL_RETRY_MS);
+        return;
+      }
+      this.waiting.shift();
     }
-    for (const r of this.counts.splice(0)) this.send(r.worker, r.message);
   }
 }

@@ -2,7 +2,7 @@
 import type { Socket } from 'node:net';
 import type { KeyspaceBuffers } from '../store/keyspace.js';
 import type { ClientFilter } from '../commands/client-state.js';
-import type { HubMessage, Published } from './pubsub-registry.js';
+import type { HubMessage } from './pubsub-registry.js';
 
 export interface WorkerInit {
   index: number;
@@ -29,6 +29,8 @@ export interface WorkerInit {
   blockedStates: SharedArrayBuffer;
   /** Int32 dirty words of WATCHing clients, WATCH_SLOTS_PER_THREAD per worker (watched-keys.ts). */
   watchStates: SharedArrayBuffer;
+  /** The node's ring of published messages (pubsub-ring.ts). */
+  pubsubRing: SharedArrayBuffer;
 }
 
 export type ToWorker =
@@ -67,8 +69,10 @@ export type FromWorker =
   | { type: 'monitor-line'; from: number; line: Uint8Array }
   /** A thread's subscriptions changed (rid: the confirmation it waits for). */
   | { type: 'pubsub-subscribe'; rid: number; pattern: boolean; names: string[]; delta: number }
-  /** A message published on this thread; rid > 0 asks for the count back. */
-  | { type: 'pubsub-publish'; rid: number; published: Published };
+  /** A message published on this thread, for the cluster bus (cluster mode). */
+  | { type: 'pubsub-publish'; channel: Uint8Array; message: Uint8Array }
+  /** A message too large for the pub/sub ring (pubsub-ring.ts): its bytes, for every worker. */
+  | { type: 'pubsub-blob'; id: number; message: Uint8Array };
 
 /** What commands ask of the coordinator's replication. */
 export type ReplicationRequest =

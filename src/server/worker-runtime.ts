@@ -20,6 +20,7 @@ import { signalRemovedEntry, unwatchAllKeys, WatchSlots } from '../commands/watc
 import { ClientPause, PauseType } from './client-pause.js';
 import { MonitorFeed } from './monitor-feed.js';
 import { LocalSubscriptions, pubsubService } from './pubsub-local.js';
+import { PubsubRing } from './pubsub-ring.js';
 import { ACTIVE_EXPIRE_WORD, WATCHED_KEYS_WORD } from './shared-flags.js';
 import { Config, ConfigError } from './config.js';
 import { StatField, StatsTable } from './worker-stats.js';
@@ -122,7 +123,8 @@ export class WorkerRuntime {
     this.flags = new Int32Array(init.flags);
     this.pause = new ClientPause(init.flags);
     this.monitors = new MonitorFeed(init.flags, (line) => this.post({ type: 'monitor-line', from: this.index, line }));
-    this.subscriptions = new LocalSubscriptions(this.index, this.workers, (pattern, names, delta) =>
+    this.subscriptions = new LocalSubscriptions(this.index, this.workers, new PubsubRing(init.pubsubRing, this.workers, this.index),
+      (pattern, names, delta) =>
       this.request((rid) => ({ type: 'pubsub-subscribe', rid, pattern, names, delta })));
     for (let i = this.index; i < this.ks.shards.length; i += this.workers) this.ownedShards.push(i);
     this.slotTable = init.slotTable ? new SlotTable(init.slotTable) : null;
@@ -213,8 +215,8 @@ export class WorkerRuntime {
       case 'monitor-line':
         this.monitors.deliver(m.line);
         break;
-      case 'pubsub-messages':
-        this.subscriptions.deliver(m.messages);
+      case 'pubsub-blob':
+        this.subscriptions.blobArrived(m.id, m.message);
         break;
       case 'pubsub-delta':
         this.subscriptions.applyDelta(m.worker, m.pattern, m.names, m.delta);
@@ -530,13 +532,9 @@ export class WorkerRuntime {
     const replicationCall = async (request: ReplicationRequest): Promise<unknown> =>
       (await this.request((rid) => ({ type: 'replication', rid, request })))[0];
     return {
-      pubsub: pubsubService(this.subscriptions, (published, wantCount) => {
-        if (!wantCount) {
-          this.post({ type: 'pubsub-publish', rid: 0, published });
-          return null;
-        }
-        return this.request((rid) => ({ type: 'pubsub-publish', rid, published })).then((parts) => parts[0] as number);
-      }),
+      pubsub: pubsubService(this.subscriptions, (id, message) => this.post({ type: 'pubsub-blob', id, message }),
+        this.slotTable === null ? null : (channel, message) =>
+          this.post({ type: 'pubsub-publish', channel: new Uint8Array(channel), message: new Uint8Array(message) })),
       cluster: this.slotTable ? { execute: clusterCall } : null,
       replication: this.replicationServices(replicationCall),
       stats: this.stats,
