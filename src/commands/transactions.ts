@@ -29,13 +29,19 @@ const categories = ['transaction'];
 export const EXEC_WITHOUT_MULTI = 'EXEC without MULTI';
 const PREVIOUS_ERRORS = '-EXECABORT Transaction discarded because of previous errors.';
 
-/** One queued command: its own copy of the arguments. */
+/** One queued command: its own copy of the arguments (argStart and argLen: argc entries each). */
 export interface QueuedCommand {
   spec: CommandSpec;
   buf: Buffer;
   argc: number;
   argStart: Int32Array;
   argLen: Int32Array;
+}
+
+/** A spec's keys cannot be told from its arguments (SORT's BY and GET patterns). */
+function hasUnknownKeys(spec: CommandSpec): boolean {
+  for (const k of spec.keySpecs) if (k.findUnknown === true) return true;
+  return false;
 }
 
 /** A client's transaction between MULTI and EXEC (Redis's multiState). */
@@ -62,7 +68,7 @@ export function runsInMulti(spec: CommandSpec): boolean {
 }
 
 function touchesWholeKeyspace(spec: CommandSpec): boolean {
-  if (spec.keySpecs.some((k) => k.findUnknown === true)) return true;
+  if (hasUnknownKeys(spec)) return true;
   return spec.isWrite || spec.flags.includes('readonly') || spec.flags.includes('admin') || spec.categories.includes('keyspace');
 }
 
@@ -72,12 +78,15 @@ export function queueCommand(c: CommandContext, spec: CommandSpec, multi: MultiS
   let bytes = 0;
   for (let i = 0; i < argc; i++) bytes += c.argLen[i];
   const buf = Buffer.allocUnsafe(bytes);
-  const argStart = new Int32Array(argc);
-  const argLen = new Int32Array(argc);
+  // One array for both: starts, then lengths.
+  const positions = new Int32Array(argc * 2);
+  const argStart = positions.subarray(0, argc);
+  const argLen = positions.subarray(argc);
   let at = 0;
   for (let i = 0; i < argc; i++) {
     const len = c.argLen[i];
-    buf.set(c.buf.subarray(c.argStart[i], c.argStart[i] + len), at);
+    const from = c.argStart[i];
+    for (let k = 0; k < len; k++) buf[at + k] = c.buf[from + k];
     argStart[i] = at;
     argLen[i] = len;
     at += len;
@@ -86,17 +95,28 @@ export function queueCommand(c: CommandContext, spec: CommandSpec, multi: MultiS
   multi.bytes += bytes;
   if (spec.isWrite) multi.isWrite = true;
   if (spec.denyOom) multi.denyOom = true;
-  if (multi.lockAll) return;
-  const keys = findKeys(spec, c);
-  if (keys === null || keys.length === 0) {
-    if (touchesWholeKeyspace(spec)) multi.lockAll = true;
-    return;
+  if (!multi.lockAll) multi.shardMask |= keyShards(c, spec, multi);
+}
+
+/** The shards of the command's keys (the legacy triple, or the key finder); sets lockAll when its keys cannot be told. */
+function keyShards(c: CommandContext, spec: CommandSpec, multi: MultiState): number {
+  const shardMask = c.ks.shardMask;
+  let mask = 0;
+  if (!spec.movableKeys && spec.firstKey > 0) {
+    const last = spec.lastKey < 0 ? c.argc + spec.lastKey : spec.lastKey;
+    for (let i = spec.firstKey; i <= last && i < c.argc; i += spec.keyStep) {
+      mask |= 1 << (keyHashSlot(c.buf, c.argStart[i], c.argLen[i]) & shardMask);
+    }
+    return mask;
   }
-  if (spec.keySpecs.some((k) => k.findUnknown === true)) {
-    multi.lockAll = true;
-    return;
+  const keys = spec.movableKeys ? findKeys(spec, c) : null;
+  if (keys === null || keys.length === 0 || hasUnknownKeys(spec)) {
+    if (keys !== null && keys.length > 0) multi.lockAll = true;
+    else if (touchesWholeKeyspace(spec)) multi.lockAll = true;
+    return 0;
   }
-  for (const k of keys) multi.shardMask |= 1 << (keyHashSlot(c.buf, c.argStart[k.pos], c.argLen[k.pos]) & c.ks.shardMask);
+  for (const k of keys) mask |= 1 << (keyHashSlot(c.buf, c.argStart[k.pos], c.argLen[k.pos]) & shardMask);
+  return mask;
 }
 
 /** discardTransaction: leaves MULTI and ends every watch. */
