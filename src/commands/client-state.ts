@@ -120,22 +120,36 @@ export function defaultCollectionLimits(): CollectionLimits {
   };
 }
 
-/** What a (P)SUBSCRIBE or (P)UNSUBSCRIBE did: each name with the client's count after it, and the node's confirmation. */
+/** What a subscription names: a channel (SUBSCRIBE), a pattern (PSUBSCRIBE) or a shard channel (SSUBSCRIBE). */
+export const enum SubscriptionKind {
+  Channel = 0,
+  Pattern = 1,
+  Shard = 2,
+}
+
+/**
+ * What a (P|S)SUBSCRIBE or (P|S)UNSUBSCRIBE did: each name with the client's
+ * count after it (channels and patterns together, or shard channels), that
+ * count at the end, and the node's confirmation.
+ */
 export interface SubscriptionChange {
   names: string[];
   counts: number[];
+  remaining: number;
   done: Promise<unknown>;
 }
 
 /** Pub/sub as commands see it (pubsub-local.ts on the worker, pubsub-registry.ts on the coordinator); names are latin1. */
 export interface PubsubService {
-  subscribe(client: ClientState, pattern: boolean, names: string[]): SubscriptionChange;
-  /** names null: every channel (or pattern) the client holds. */
-  unsubscribe(client: ClientState, pattern: boolean, names: string[] | null): SubscriptionChange;
-  /** Receivers on this node (a promise when the publisher itself receives it: the message must come first). */
-  publish(client: ClientState, channel: Uint8Array, message: Uint8Array): number | Promise<number>;
-  channels(pattern: string | null): string[];
-  numsub(channels: string[]): (string | number)[];
+  subscribe(client: ClientState, kind: SubscriptionKind, names: string[]): SubscriptionChange;
+  /** names null: every name of that kind the client holds. */
+  unsubscribe(client: ClientState, kind: SubscriptionKind, names: string[] | null): SubscriptionChange;
+  /** PUBLISH (or SPUBLISH, `shard`): the receivers on this node (a promise while the node's message ring is full). */
+  publish(client: ClientState, channel: Uint8Array, message: Uint8Array, shard: boolean): number | Promise<number>;
+  /** PUBSUB CHANNELS / SHARDCHANNELS. */
+  channels(pattern: string | null, shard: boolean): string[];
+  /** PUBSUB NUMSUB / SHARDNUMSUB. */
+  numsub(channels: string[], shard: boolean): (string | number)[];
   numpat(): number;
 }
 

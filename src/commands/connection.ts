@@ -7,7 +7,7 @@ import { arg, block, defineCommand, oneOf, tokenArg, type CommandSpec, type Defi
 import type { CommandContext } from './context.js';
 import { DB_RANGE, NOT_INTEGER, subcommandSyntax, SYNTAX, wrongArity } from './errors.js';
 import { replyHelp } from './help-reply.js';
-import { ReplyMode, type ClientFilter } from './client-state.js';
+import { ReplyMode, SubscriptionKind, type ClientFilter } from './client-state.js';
 import { REDIS_VERSION } from './server-info.js';
 import { NOT_INT32 } from './numbers.js';
 
@@ -181,8 +181,9 @@ function reset(c: CommandContext): void {
   if (cl.monitor === true) c.server.stopMonitor(cl);
   // RESET leaves every channel and pattern, without replies.
   if ((cl.pubsubCount ?? 0) > 0) {
-    void c.server.pubsub.unsubscribe(cl, false, null).done;
-    void c.server.pubsub.unsubscribe(cl, true, null).done;
+    for (const kind of [SubscriptionKind.Channel, SubscriptionKind.Pattern, SubscriptionKind.Shard]) {
+      void c.server.pubsub.unsubscribe(cl, kind, null).done;
+    }
   }
   cl.db = 0;
   cl.resp = 2;

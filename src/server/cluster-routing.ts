@@ -131,15 +131,23 @@ export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTa
     }
     if (!multiple && !keys.same(0, k)) multiple = true;
   }
+  // Sharded pub/sub (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH): channels are routed as keys, but a channel
+  // is never missing from a migrating slot, replicas serve them without READONLY, and they may go on
+  // while the cluster is down (cluster-allow-pubsubshard-when-down).
+  const shardPubsub = queue === null && spec.flags.includes('pubsub');
   if (!table.stateOk) {
     // This thread's own configuration, not the coordinator's copy in the slot
     // table: a CONFIG SET applies to the very next command of its connection,
     // as in Redis.
-    if (c.server.configGet('cluster-allow-reads-when-down') !== 'yes') {
+    if (shardPubsub) {
+      if (c.server.configGet('cluster-allow-pubsubshard-when-down') !== 'yes') {
+        c.out.error(DOWN);
+        return false;
+      }
+    } else if (c.server.configGet('cluster-allow-reads-when-down') !== 'yes') {
       c.out.error(DOWN);
       return false;
-    }
-    if (isWrite) {
+    } else if (isWrite) {
       c.out.error(DOWN_READONLY);
       return false;
     }
@@ -149,7 +157,7 @@ export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTa
   const importing = !migrating && table.importing[slot] >= 0;
   if (migrating || importing) {
     let missing = 0;
-    for (let k = 0; k < n; k++) if (!keyExists(c, keys, k, slot)) missing++;
+    if (!shardPubsub) for (let k = 0; k < n; k++) if (!keyExists(c, keys, k, slot)) missing++;
     if (migrating && missing > 0) {
       if (missing < n) {
         c.out.error(TRYAGAIN);
@@ -172,7 +180,7 @@ export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTa
     }
   }
   if (owner === me) return true;
-  if (c.client.readonlyReplicaReads && !isWrite && table.masterIndex(me) === owner) return true;
+  if ((c.client.readonlyReplicaReads || shardPubsub) && !isWrite && table.masterIndex(me) === owner) return true;
   const target = table.redirect(slot, false);
   if (target.index < 0) {
     c.out.error(UNBOUND);

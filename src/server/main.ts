@@ -244,11 +244,13 @@ async function main(): Promise<void> {
           [m.reply.buffer as ArrayBuffer]);
         break;
       case 'pubsub-subscribe':
-        pubsub.subscribe(index, m.rid, m.pattern, m.names, m.delta);
+        pubsub.subscribe(index, m.rid, m.kind, m.names, m.delta);
         break;
       case 'pubsub-publish':
-        // clusterPropagatePublish: every other node delivers it to its own subscribers.
-        cluster?.bus.publish(m.channel, m.message);
+        // clusterPropagatePublish: every other node delivers it to its own subscribers; an SPUBLISH
+        // only the nodes of this shard (clusterPropagatePublishShard).
+        if (m.shard) cluster?.bus.publishShard(m.channel, m.message);
+        else cluster?.bus.publish(m.channel, m.message);
         break;
       case 'pubsub-blob':
         pubsub.carryApart(m.id, m.message, index);
@@ -342,10 +344,9 @@ async function main(): Promise<void> {
       }
     }
   }
-  // A PUBLISH from another node reaches this node's subscribers (sharded ones are not implemented yet).
-  cluster?.bus.on('publish', (channel: Uint8Array, message: Uint8Array, shard: boolean) => {
-    if (!shard) pubsub.publish(channel, message);
-  });
+  // A PUBLISH (or SPUBLISH) from another node reaches this node's subscribers.
+  cluster?.bus.on('publish', (channel: Uint8Array, message: Uint8Array, shard: boolean) => pubsub.publish(channel, message, shard));
+
   if (cluster) await cluster.start();
   const replicaof = config.get('replicaof')!;
   if (replicaof !== '') {

@@ -16,7 +16,7 @@ import { ReplyWriter } from '../protocol/reply-writer.js';
 import { globMatch } from '../commands/glob.js';
 import { ChannelNames, PubsubRegistry } from './pubsub-registry.js';
 import type { PubsubRing } from './pubsub-ring.js';
-import type { ClientState, PubsubService, SubscriptionChange } from '../commands/client-state.js';
+import { SubscriptionKind, type ClientState, type PubsubService, type SubscriptionChange } from '../commands/client-state.js';
 
 /** A subscribed connection: where messages go, in its protocol. */
 export interface Subscriber {
@@ -27,17 +27,20 @@ export interface Subscriber {
   send(bytes: Uint8Array): void;
 }
 
-interface Held {
-  channels: Set<string>;
-  patterns: Set<string>;
-}
+/** What a connection holds, by SubscriptionKind: channels, patterns, shard channels. */
+type Held = [Set<string>, Set<string>, Set<string>];
 
 const MESSAGE = Buffer.from('message');
 const PMESSAGE = Buffer.from('pmessage');
+const SMESSAGE = Buffer.from('smessage');
+
+const heldTotal = (h: Held) => h[0].size + h[1].size + h[2].size;
 
 export class LocalSubscriptions {
   private readonly byChannel = new Map<string, Set<Subscriber>>();
   private readonly byPattern = new Map<string, Set<Subscriber>>();
+  private readonly byShard = new Map<string, Set<Subscriber>>();
+  private readonly indexes = [this.byChannel, this.byPattern, this.byShard];
   private readonly held = new Map<number, Held>();
   private readonly out = new ReplyWriter();
   /** This thread's copy of the node's counts: PUBLISH and PUBSUB answer from it. */
@@ -53,46 +56,58 @@ export class LocalSubscriptions {
   private readonly names = new ChannelNames();
   /** What one read sends each subscriber. */
   private readonly pending = new Map<Subscriber, Buffer[]>();
-  private readonly deliverEntry = (channel: Uint8Array, message: Uint8Array) => this.deliverOne(channel, message);
+  private readonly deliverEntry = (channel: Uint8Array, message: Uint8Array, shard: boolean) =>
+    shard ? this.deliverShard(channel, message) : this.deliverOne(channel, message);
 
-  /** `confirm` tells the hub of a change of this thread's counts and resolves once every thread has it. */
+  /** The node that served each shard channel's slot when this thread's first subscriber took it (cluster mode). */
+  private readonly shardOwners = new Map<string, number>();
+
+  /**
+   * `confirm` tells the hub of a change of this thread's counts and resolves
+   * once every thread has it; `slotOwner` (cluster mode) names the node
+   * serving a shard channel's slot.
+   */
   constructor(readonly worker: number, workers: number, readonly ring: PubsubRing,
-    private readonly confirm: (pattern: boolean, names: string[], delta: number) => Promise<unknown>) {
+    private readonly confirm: (kind: SubscriptionKind, names: string[], delta: number) => Promise<unknown>,
+    private readonly slotOwner: ((channel: string) => number) | null = null) {
     this.counts = new PubsubRegistry(workers);
   }
 
   /** Another thread's counts changed (the hub passes it on). */
-  applyDelta(worker: number, pattern: boolean, names: string[], delta: number): void {
-    this.counts.apply(worker, pattern, names, delta);
+  applyDelta(worker: number, kind: SubscriptionKind, names: string[], delta: number): void {
+    this.counts.apply(worker, kind, names, delta);
   }
 
-  /** SUBSCRIBE / PSUBSCRIBE of names (latin1). */
-  subscribe(client: Subscriber, pattern: boolean, names: string[]): SubscriptionChange {
+  /** (P|S)SUBSCRIBE of names (latin1). */
+  subscribe(client: Subscriber, kind: SubscriptionKind, names: string[]): SubscriptionChange {
     // Reading starts before the node counts the subscription: a message counted for it is read.
     if (!this.reading && names.length > 0) this.startReading();
     const h = this.heldBy(client);
-    const set = pattern ? h.patterns : h.channels;
-    const index = pattern ? this.byPattern : this.byChannel;
+    const set = h[kind];
+    const index = this.indexes[kind];
     const added: string[] = [];
     const counts: number[] = [];
     for (const name of names) {
       if (!set.has(name)) {
         set.add(name);
         let subscribers = index.get(name);
-        if (subscribers === undefined) index.set(name, (subscribers = new Set()));
+        if (subscribers === undefined) {
+          index.set(name, (subscribers = new Set()));
+          if (kind === SubscriptionKind.Shard && this.slotOwner !== null) this.shardOwners.set(name, this.slotOwner(name));
+        }
         subscribers.add(client);
         added.push(name);
       }
-      counts.push(this.countOf(client, h));
+      counts.push(this.countOf(client, h, kind));
     }
-    return { names, counts, done: this.changed(pattern, added, 1) };
+    return { names, counts, remaining: this.countOf(client, h, kind), done: this.changed(kind, added, 1) };
   }
 
-  /** UNSUBSCRIBE / PUNSUBSCRIBE of names, or (null) of every one the client holds. */
-  unsubscribe(client: Subscriber, pattern: boolean, names: string[] | null): SubscriptionChange {
+  /** (P|S)UNSUBSCRIBE of names, or (null) of every one of that kind the client holds. */
+  unsubscribe(client: Subscriber, kind: SubscriptionKind, names: string[] | null): SubscriptionChange {
     const h = this.held.get(client.id);
-    const set = h === undefined ? new Set<string>() : pattern ? h.patterns : h.channels;
-    const index = pattern ? this.byPattern : this.byChannel;
+    const set = h === undefined ? new Set<string>() : h[kind];
+    const index = this.indexes[kind];
     const list = names ?? [...set];
     const removed: string[] = [];
     const counts: number[] = [];
@@ -100,32 +115,62 @@ export class LocalSubscriptions {
       if (set.delete(name)) {
         const subscribers = index.get(name)!;
         subscribers.delete(client);
-        if (subscribers.size === 0) index.delete(name);
+        if (subscribers.size === 0) {
+          index.delete(name);
+          if (kind === SubscriptionKind.Shard) this.shardOwners.delete(name);
+        }
         removed.push(name);
       }
-      counts.push(h === undefined ? 0 : this.countOf(client, h));
+      counts.push(h === undefined ? 0 : this.countOf(client, h, kind));
     }
-    if (h !== undefined && h.channels.size === 0 && h.patterns.size === 0) this.held.delete(client.id);
-    const done = this.changed(pattern, removed, -1);
+    const remaining = h === undefined ? 0 : this.countOf(client, h, kind);
+    if (h !== undefined && heldTotal(h) === 0) this.held.delete(client.id);
+    const done = this.changed(kind, removed, -1);
     if (this.held.size === 0 && this.reading) {
       this.reading = false;
       this.ring.setInterested(false);
     }
-    return { names: list, counts, done };
+    return { names: list, counts, remaining, done };
   }
 
   /** A closed connection, or RESET: everything it held goes, without replies. */
   dropClient(client: Subscriber): void {
     if (!this.held.has(client.id)) return;
-    void this.unsubscribe(client, false, null).done;
-    void this.unsubscribe(client, true, null).done;
+    void this.unsubscribe(client, SubscriptionKind.Channel, null).done;
+    void this.unsubscribe(client, SubscriptionKind.Pattern, null).done;
+    void this.unsubscribe(client, SubscriptionKind.Shard, null).done;
+  }
+
+  /**
+   * The shard channels whose slot changed hands since they were taken (a
+   * slot moved away, deleted, or a failover in this shard): every subscriber
+   * loses them, with Redis's unsolicited [sunsubscribe, channel, remaining]
+   * (removeChannelsInSlot); clients subscribe again at the new owner.
+   * Migrating and importing slots keep theirs until the move completes.
+   */
+  dropMovedShardChannels(): void {
+    const slotOwner = this.slotOwner;
+    if (slotOwner === null || this.byShard.size === 0) return;
+    for (const [name, subscribers] of [...this.byShard]) {
+      if (slotOwner(name) === this.shardOwners.get(name)) continue;
+      for (const s of [...subscribers]) {
+        const change = this.unsubscribe(s, SubscriptionKind.Shard, [name]);
+        const out = this.out;
+        out.resp = s.resp;
+        out.pushHeader(3);
+        out.bulkString('sunsubscribe');
+        out.bulkString(name);
+        out.integer(change.remaining);
+        s.send(out.take());
+      }
+    }
   }
 
   /** This thread's counts change at once; the hub passes the change on and confirms it. */
-  private changed(pattern: boolean, names: string[], delta: number): Promise<unknown> {
+  private changed(kind: SubscriptionKind, names: string[], delta: number): Promise<unknown> {
     if (names.length === 0) return Promise.resolve();
-    this.counts.apply(this.worker, pattern, names, delta);
-    return this.confirm(pattern, names, delta);
+    this.counts.apply(this.worker, kind, names, delta);
+    return this.confirm(kind, names, delta);
   }
 
   /** A message too large for the ring arrived: its entry can be read now (if this thread still reads). */
@@ -203,6 +248,18 @@ export class LocalSubscriptions {
     else list.push(bytes);
   }
 
+  /** SPUBLISH: [smessage, channel, payload] to the shard channel's subscribers (no patterns). */
+  private deliverShard(channel: Uint8Array, message: Uint8Array): void {
+    const subscribers = this.byShard.size === 0 ? undefined : this.byShard.get(this.names.of(channel));
+    if (subscribers === undefined) return;
+    let resp2: Buffer | null = null;
+    let resp3: Buffer | null = null;
+    for (const s of subscribers) {
+      if (s.resp === 2) this.add(s, (resp2 ??= this.encode(2, null, channel, message, SMESSAGE)));
+      else this.add(s, (resp3 ??= this.encode(3, null, channel, message, SMESSAGE)));
+    }
+  }
+
   private deliverOne(channel: Uint8Array, message: Uint8Array): void {
     const direct = this.byChannel.size === 0 ? undefined : this.byChannel.get(this.names.of(channel));
     if (direct !== undefined) {
@@ -225,29 +282,34 @@ export class LocalSubscriptions {
     }
   }
 
-  /** Channels and patterns a connection holds (CLIENT LIST sub and psub). */
-  heldCounts(clientId: number): [number, number] {
+  /** Channels, patterns and shard channels a connection holds (CLIENT LIST sub, psub and ssub). */
+  heldCounts(clientId: number): [number, number, number] {
     const h = this.held.get(clientId);
-    return h === undefined ? [0, 0] : [h.channels.size, h.patterns.size];
+    return h === undefined ? [0, 0, 0] : [h[0].size, h[1].size, h[2].size];
   }
 
   private heldBy(client: Subscriber): Held {
     let h = this.held.get(client.id);
-    if (h === undefined) this.held.set(client.id, (h = { channels: new Set(), patterns: new Set() }));
+    if (h === undefined) this.held.set(client.id, (h = [new Set(), new Set(), new Set()]));
     return h;
   }
 
-  private countOf(client: Subscriber, h: Held): number {
-    client.pubsubCount = h.channels.size + h.patterns.size;
-    return client.pubsubCount;
+  /**
+   * The count Redis replies with: channels and patterns together
+   * (clientSubscriptionsCount), or shard channels
+   * (clientShardSubscriptionsCount). The connection keeps the total, which
+   * makes the RESP2 subscribed context.
+   */
+  private countOf(client: Subscriber, h: Held, kind: SubscriptionKind): number {
+    client.pubsubCount = heldTotal(h);
+    return kind === SubscriptionKind.Shard ? h[2].size : h[0].size + h[1].size;
   }
 
   /** [message, channel, payload] or [pmessage, pattern, channel, payload], as a push in RESP3. */
-  private encode(resp: number, pattern: Uint8Array | null, channel: Uint8Array, message: Uint8Array): Buffer {
+  private encode(resp: number, pattern: Uint8Array | null, channel: Uint8Array, message: Uint8Array, kind = pattern === null ? MESSAGE : PMESSAGE): Buffer {
     const out = this.out;
     out.resp = resp;
     out.pushHeader(pattern === null ? 3 : 4);
-    const kind = pattern === null ? MESSAGE : PMESSAGE;
     out.bulkBytes(kind, 0, kind.length);
     if (pattern !== null) out.bulkBytes(pattern, 0, pattern.length);
     out.bulkBytes(channel, 0, channel.length);
@@ -268,41 +330,41 @@ const RING_FULL_RETRY_MS = 1;
  * `elsewhere` hands it to the cluster bus.
  */
 export function pubsubService(local: LocalSubscriptions, carryApart: (id: number, message: Uint8Array) => void,
-  elsewhere: ((channel: Uint8Array, message: Uint8Array) => void) | null): PubsubService {
+  elsewhere: ((channel: Uint8Array, message: Uint8Array, shard: boolean) => void) | null): PubsubService {
   const ring = local.ring;
-  const append = (channel: Uint8Array, message: Uint8Array): boolean => {
-    if (!ring.oversized(channel.length, message.length)) return ring.append(channel, message);
+  const append = (channel: Uint8Array, message: Uint8Array, shard: boolean): boolean => {
+    if (!ring.oversized(channel.length, message.length)) return ring.append(channel, message, shard);
     const id = ring.blobId();
     const copy = new Uint8Array(message);
-    if (!ring.append(channel, copy, id)) return false;
+    if (!ring.append(channel, copy, shard, id)) return false;
     carryApart(id, copy);
     local.blobArrived(id, copy);
     return true;
   };
-  const published = (client: ClientState, channel: Uint8Array, message: Uint8Array, receivers: number): number => {
+  const published = (client: ClientState, channel: Uint8Array, message: Uint8Array, receivers: number, shard: boolean): number => {
     if (receivers > 0) local.published((client.pubsubCount ?? 0) > 0);
-    elsewhere?.(channel, message);
+    elsewhere?.(channel, message, shard);
     return receivers;
   };
   return {
-    subscribe: (client, pattern, names) => local.subscribe(subscriber(client), pattern, names),
-    unsubscribe: (client, pattern, names) => local.unsubscribe(subscriber(client), pattern, names),
-    publish: (client, channel, message) => {
-      const receivers = local.counts.receiverCount(channel);
-      if (receivers === 0 || append(channel, message)) return published(client, channel, message, receivers);
+    subscribe: (client, kind, names) => local.subscribe(subscriber(client), kind, names),
+    unsubscribe: (client, kind, names) => local.unsubscribe(subscriber(client), kind, names),
+    publish: (client, channel, message, shard) => {
+      const receivers = local.counts.receiverCount(channel, shard);
+      if (receivers === 0 || append(channel, message, shard)) return published(client, channel, message, receivers, shard);
       // The ring is full: the bytes are the request's, copied to outlive it.
       const channelCopy = new Uint8Array(channel);
       const messageCopy = new Uint8Array(message);
       return new Promise<number>((resolve) => {
         const retry = () => {
-          if (append(channelCopy, messageCopy)) resolve(published(client, channelCopy, messageCopy, receivers));
+          if (append(channelCopy, messageCopy, shard)) resolve(published(client, channelCopy, messageCopy, receivers, shard));
           else setTimeout(retry, RING_FULL_RETRY_MS);
         };
         setTimeout(retry, RING_FULL_RETRY_MS);
       });
     },
-    channels: (pattern) => local.counts.channelNames(pattern),
-    numsub: (channels) => local.counts.numsub(channels),
+    channels: (pattern, shard) => local.counts.channelNames(pattern, shard),
+    numsub: (channels, shard) => local.counts.numsub(channels, shard),
     numpat: () => local.counts.numpat(),
   };
 }

@@ -18,6 +18,7 @@
  */
 import { globMatch } from '../commands/glob.js';
 import type { PubsubRing } from './pubsub-ring.js';
+import { SubscriptionKind } from '../commands/client-state.js';
 
 /** Channel or pattern name (latin1, one char per byte) → subscribed connections per worker. */
 type Subscribers = Map<string, Int32Array>;
@@ -46,13 +47,19 @@ export class ChannelNames {
 export class PubsubRegistry {
   private readonly channels: Subscribers = new Map();
   private readonly patterns: Subscribers = new Map();
+  /** Shard channels (SSUBSCRIBE): their own namespace, never matched by patterns. */
+  private readonly shards: Subscribers = new Map();
   private readonly names = new ChannelNames();
+
+  private mapOf(kind: SubscriptionKind): Subscribers {
+    return kind === SubscriptionKind.Channel ? this.channels : kind === SubscriptionKind.Pattern ? this.patterns : this.shards;
+  }
 
   constructor(private readonly workers: number) {}
 
   /** `worker`'s connections holding each name changed by `delta`. */
-  apply(worker: number, pattern: boolean, names: string[], delta: number): void {
-    const map = pattern ? this.patterns : this.channels;
+  apply(worker: number, kind: SubscriptionKind, names: string[], delta: number): void {
+    const map = this.mapOf(kind);
     for (const name of names) {
       let perWorker = map.get(name);
       if (perWorker === undefined) {
@@ -65,8 +72,9 @@ export class PubsubRegistry {
     }
   }
 
-  /** pubsubPublishMessage's count: the connections on the node a message on `channel` reaches. */
-  receiverCount(channel: Uint8Array): number {
+  /** pubsubPublishMessage's count: the connections on the node a message on `channel` (a shard channel) reaches. */
+  receiverCount(channel: Uint8Array, shard: boolean): number {
+    if (shard) return this.shards.size === 0 ? 0 : total(this.shards.get(this.names.of(channel)));
     let n = 0;
     if (this.channels.size > 0) n += total(this.channels.get(this.names.of(channel)));
     if (this.patterns.size === 0) return n;
@@ -77,9 +85,9 @@ export class PubsubRegistry {
     return n;
   }
 
-  /** PUBSUB CHANNELS [pattern]: the channels with a subscriber (matching the pattern). */
-  channelNames(pattern: string | null): string[] {
-    const names = [...this.channels.keys()];
+  /** PUBSUB CHANNELS / SHARDCHANNELS [pattern]: the channels with a subscriber (matching the pattern). */
+  channelNames(pattern: string | null, shard: boolean): string[] {
+    const names = [...(shard ? this.shards : this.channels).keys()];
     if (pattern === null) return names;
     const p = Buffer.from(pattern, 'latin1');
     return names.filter((n) => {
@@ -88,9 +96,10 @@ export class PubsubRegistry {
     });
   }
 
-  /** PUBSUB NUMSUB: [channel, subscribers] pairs. */
-  numsub(channels: string[]): (string | number)[] {
-    return channels.flatMap((ch) => [ch, total(this.channels.get(ch))]);
+  /** PUBSUB NUMSUB / SHARDNUMSUB: [channel, subscribers] pairs. */
+  numsub(channels: string[], shard: boolean): (string | number)[] {
+    const map = shard ? this.shards : this.channels;
+    return channels.flatMap((ch) => [ch, total(map.get(ch))]);
   }
 
   /** PUBSUB NUMPAT: distinct patterns with a subscriber. */
@@ -108,7 +117,7 @@ export function total(perWorker: Int32Array | undefined): number {
 
 /** What the hub sends a worker. */
 export type HubMessage =
-  | { type: 'pubsub-delta'; worker: number; pattern: boolean; names: string[]; delta: number }
+  | { type: 'pubsub-delta'; worker: number; kind: SubscriptionKind; names: string[]; delta: number }
   /** A message too large for the ring: its bytes, for the ring entry with this id. */
   | { type: 'pubsub-blob'; id: number; message: Uint8Array }
   | { type: 'rpc-result'; rid: number; parts: unknown[] };
@@ -124,7 +133,7 @@ const RING_FULL_RETRY_MS = 1;
  */
 export class PubsubHub {
   private readonly registry: PubsubRegistry;
-  private readonly waiting: { channel: Uint8Array; message: Uint8Array }[] = [];
+  private readonly waiting: { channel: Uint8Array; message: Uint8Array; shard: boolean }[] = [];
 
   constructor(private readonly workers: number, private readonly ring: PubsubRing,
     private readonly send: (worker: number, message: HubMessage) => void) {
@@ -132,9 +141,9 @@ export class PubsubHub {
   }
 
   /** A worker's subscriptions changed: every other worker learns it, then `worker` gets the confirmation. */
-  subscribe(worker: number, rid: number, pattern: boolean, names: string[], delta: number): void {
-    this.registry.apply(worker, pattern, names, delta);
-    for (let w = 0; w < this.workers; w++) if (w !== worker) this.send(w, { type: 'pubsub-delta', worker, pattern, names, delta });
+  subscribe(worker: number, rid: number, kind: SubscriptionKind, names: string[], delta: number): void {
+    this.registry.apply(worker, kind, names, delta);
+    for (let w = 0; w < this.workers; w++) if (w !== worker) this.send(w, { type: 'pubsub-delta', worker, kind, names, delta });
     this.send(worker, { type: 'rpc-result', rid, parts: [0] });
   }
 
@@ -143,23 +152,23 @@ export class PubsubHub {
     for (let w = 0; w < this.workers; w++) if (w !== from) this.send(w, { type: 'pubsub-blob', id, message });
   }
 
-  /** A message another node published (clusterPropagatePublish): this node's subscribers get it. */
-  publish(channel: Uint8Array, message: Uint8Array): void {
-    if (this.registry.receiverCount(channel) === 0) return;
-    this.waiting.push({ channel, message });
+  /** A message another node published (clusterPropagatePublish, or ...Shard): this node's subscribers get it. */
+  publish(channel: Uint8Array, message: Uint8Array, shard: boolean): void {
+    if (this.registry.receiverCount(channel, shard) === 0) return;
+    this.waiting.push({ channel, message, shard });
     if (this.waiting.length === 1) this.appendWaiting();
   }
 
   private appendWaiting(): void {
     while (this.waiting.length > 0) {
-      const { channel, message } = this.waiting[0];
+      const { channel, message, shard } = this.waiting[0];
       let appended: boolean;
       if (this.ring.oversized(channel.length, message.length)) {
         const id = this.ring.blobId();
-        appended = this.ring.append(channel, message, id);
+        appended = this.ring.append(channel, message, shard, id);
         if (appended) this.carryApart(id, message, -1);
       } else {
-        appended = this.ring.append(channel, message);
+        appended = this.ring.append(channel, message, shard);
       }
       if (!appended) {
         setTimeout(() => this.appendWaiting(), RING_FULL_RETRY_MS);

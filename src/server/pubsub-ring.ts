@@ -19,8 +19,9 @@
  *
  * Header (Int32): lock · tail · sequence · sleeping readers · per worker:
  * head, interested. Entry: u32 length (4-aligned, with this header) · u32
- * channel length · u32 message length (OVERSIZED: a blob id follows) ·
- * channel · message. A length of WRAP sends readers back to offset 0.
+ * channel length (top bit: a shard channel's message, SPUBLISH) · u32
+ * message length (OVERSIZED: a blob id follows) · channel · message. A
+ * length of WRAP sends readers back to offset 0.
  */
 
 const W_LOCK = 0;
@@ -33,6 +34,7 @@ const WRAP = 0xffffffff;
 /** Message length of an entry whose bytes travel apart (postMessage); a u32 blob id follows the channel. */
 const OVERSIZED = 0xffffffff;
 const DEFAULT_CAPACITY = 16 << 20;
+const SHARD_BIT = 0x80000000;
 
 export function allocatePubsubRing(workers: number, capacity = DEFAULT_CAPACITY): SharedArrayBuffer {
   if ((capacity & (capacity - 1)) !== 0) throw new Error('pub/sub ring capacity must be a power of two');
@@ -122,7 +124,7 @@ export class PubsubRing {
    * Appends a message; false when the ring has no room now (try again once
    * readers moved on). `blob` > 0: the message travels apart under that id.
    */
-  append(channel: Uint8Array, message: Uint8Array, blob = 0): boolean {
+  append(channel: Uint8Array, message: Uint8Array, shard: boolean, blob = 0): boolean {
     const body = blob > 0 ? 4 : message.length;
     const length = align4(ENTRY_HEADER + channel.length + body);
     this.lock();
@@ -138,7 +140,7 @@ export class PubsubRing {
       }
       const at = this.base + (tail & this.mask);
       this.u32[at >>> 2] = length;
-      this.u32[(at + 4) >>> 2] = channel.length;
+      this.u32[(at + 4) >>> 2] = shard ? (channel.length | SHARD_BIT) >>> 0 : channel.length;
       this.u32[(at + 8) >>> 2] = blob > 0 ? OVERSIZED : message.length;
       this.bytes.set(channel, at + ENTRY_HEADER);
       if (blob > 0) this.u32[(at + ENTRY_HEADER + align4(channel.length)) >>> 2] = blob;
@@ -166,7 +168,7 @@ export class PubsubRing {
    * Reads every entry from this thread's head to the tail, in order. Stops
    * (returning false) at a message carried apart that has not arrived yet.
    */
-  read(each: (channel: Uint8Array, message: Uint8Array) => void): boolean {
+  read(each: (channel: Uint8Array, message: Uint8Array, shard: boolean) => void): boolean {
     const headWord = this.headWord(this.self);
     let head = this.u32[headWord];
     const tail = Atomics.load(this.u32, W_TAIL);
@@ -178,7 +180,9 @@ export class PubsubRing {
           head = (head + (this.capacity - (head & this.mask))) >>> 0;
           continue;
         }
-        const channelLength = this.u32[(at + 4) >>> 2];
+        const channelWord = this.u32[(at + 4) >>> 2];
+        const shard = (channelWord & SHARD_BIT) !== 0;
+        const channelLength = channelWord & ~SHARD_BIT;
         const messageLength = this.u32[(at + 8) >>> 2];
         const channel = this.bytes.subarray(at + ENTRY_HEADER, at + ENTRY_HEADER + channelLength);
         if (messageLength === OVERSIZED) {
@@ -186,9 +190,9 @@ export class PubsubRing {
           const message = this.blobs.get(id);
           if (message === undefined) return false;
           this.blobs.delete(id);
-          each(channel, message);
+          each(channel, message, shard);
         } else {
-          each(channel, this.bytes.subarray(at + ENTRY_HEADER + channelLength, at + ENTRY_HEADER + channelLength + messageLength));
+          each(channel, this.bytes.subarray(at + ENTRY_HEADER + channelLength, at + ENTRY_HEADER + channelLength + messageLength), shard);
         }
         head = (head + length) >>> 0;
       }

@@ -1,7 +1,7 @@
 /** Messages between the coordinator (main thread) and the worker threads. */
 import type { Socket } from 'node:net';
 import type { KeyspaceBuffers } from '../store/keyspace.js';
-import type { ClientFilter } from '../commands/client-state.js';
+import type { ClientFilter, SubscriptionKind } from '../commands/client-state.js';
 import type { HubMessage } from './pubsub-registry.js';
 
 export interface WorkerInit {
@@ -68,9 +68,9 @@ export type FromWorker =
   | { type: 'unblock'; thread: number; slot: number; generation: number; reply: Uint8Array }
   | { type: 'monitor-line'; from: number; line: Uint8Array }
   /** A thread's subscriptions changed (rid: the confirmation it waits for). */
-  | { type: 'pubsub-subscribe'; rid: number; pattern: boolean; names: string[]; delta: number }
-  /** A message published on this thread, for the cluster bus (cluster mode). */
-  | { type: 'pubsub-publish'; channel: Uint8Array; message: Uint8Array }
+  | { type: 'pubsub-subscribe'; rid: number; kind: SubscriptionKind; names: string[]; delta: number }
+  /** A message published on this thread, for the cluster bus (cluster mode); SPUBLISH's only to this shard. */
+  | { type: 'pubsub-publish'; channel: Uint8Array; message: Uint8Array; shard: boolean }
   /** A message too large for the pub/sub ring (pubsub-ring.ts): its bytes, for every worker. */
   | { type: 'pubsub-blob'; id: number; message: Uint8Array };
 

@@ -13,6 +13,7 @@ import type { DispatchHooks } from '../commands/dispatch.js';
 import { defaultCollectionLimits, type ClientFilter, type ServerServices, type WorkerStats, type ClientState } from '../commands/client-state.js';
 import { AccessPolicy, Keyspace } from '../store/keyspace.js';
 import { E_KEYLEN } from '../store/layout.js';
+import { keyHashSlotOfString } from '../store/key-hash.js';
 import { activeExpireCycle, evictOne, type EvictionPolicy } from '../store/maintenance.js';
 import { LAZYFREE_STEP } from '../store/collections.js';
 import { BlockedClients, serveDeferred, serveReadyKeys, type ServeHooks } from '../commands/blocking.js';
@@ -124,8 +125,8 @@ export class WorkerRuntime {
     this.pause = new ClientPause(init.flags);
     this.monitors = new MonitorFeed(init.flags, (line) => this.post({ type: 'monitor-line', from: this.index, line }));
     this.subscriptions = new LocalSubscriptions(this.index, this.workers, new PubsubRing(init.pubsubRing, this.workers, this.index),
-      (pattern, names, delta) =>
-      this.request((rid) => ({ type: 'pubsub-subscribe', rid, pattern, names, delta })));
+      (kind, names, delta) => this.request((rid) => ({ type: 'pubsub-subscribe', rid, kind, names, delta })),
+      init.slotTable === null ? null : (channel) => this.slotTable!.owner[keyHashSlotOfString(channel)]);
     for (let i = this.index; i < this.ks.shards.length; i += this.workers) this.ownedShards.push(i);
     this.slotTable = init.slotTable ? new SlotTable(init.slotTable) : null;
     this.parserLimits = { protoMaxBulkLen: this.config.number('proto-max-bulk-len'), authRequired: false };
@@ -219,7 +220,7 @@ export class WorkerRuntime {
         this.subscriptions.blobArrived(m.id, m.message);
         break;
       case 'pubsub-delta':
-        this.subscriptions.applyDelta(m.worker, m.pattern, m.names, m.delta);
+        this.subscriptions.applyDelta(m.worker, m.kind, m.names, m.delta);
         break;
       case 'replica-out': {
         const held = this.replicaHeld.get(m.clientId);
@@ -452,6 +453,7 @@ export class WorkerRuntime {
     }
     this.freeLazily();
     if (this.slotTable !== null && this.blocked.count > 0) this.blocked.redirectIfNeeded(this.slotTable);
+    this.subscriptions.dropMovedShardChannels();
     const timeout = this.config.number('timeout');
     if (timeout > 0) {
       for (const c of [...this.connections]) {
@@ -533,8 +535,8 @@ export class WorkerRuntime {
       (await this.request((rid) => ({ type: 'replication', rid, request })))[0];
     return {
       pubsub: pubsubService(this.subscriptions, (id, message) => this.post({ type: 'pubsub-blob', id, message }),
-        this.slotTable === null ? null : (channel, message) =>
-          this.post({ type: 'pubsub-publish', channel: new Uint8Array(channel), message: new Uint8Array(message) })),
+        this.slotTable === null ? null : (channel, message, shard) =>
+          this.post({ type: 'pubsub-publish', channel: new Uint8Array(channel), message: new Uint8Array(message), shard })),
       cluster: this.slotTable ? { execute: clusterCall } : null,
       replication: this.replicationServices(replicationCall),
       stats: this.stats,
