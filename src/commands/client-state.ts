@@ -194,6 +194,8 @@ export interface ServerServices {
   startMonitor(client: ClientState): boolean;
   /** RESET ends MONITOR mode. */
   stopMonitor(client: ClientState): void;
+  /** MEMORY PURGE: every worker thread collects its garbage. */
+  collectGarbage(): Promise<void>;
   /** V8 heap bytes in use on each worker thread (as last published), for MEMORY STATS. */
   threadHeaps(): number[];
   /** Per-thread stats for INFO stats (this thread's counters). */

@@ -2,13 +2,13 @@
  * Server commands (Redis's server.c, config.c, db.c, debug.c): INFO,
  * CONFIG, DBSIZE, TIME, FLUSHALL/FLUSHDB, SWAPDB, SHUTDOWN, MEMORY, DEBUG.
  */
-import { signalFlushed } from './watched-keys.js';
-import { arg, block, defineCommand, keyArg, oneOf, tokenArg, type CommandSpec } from './command-spec.js';
+import { arg, block, defineCommand, keyArg, oneOf, tokenArg, type CommandSpec, type ReplyFunction } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { DB_RANGE, NOT_INTEGER, SYNTAX } from './errors.js';
 import { replyHelp } from './help-reply.js';
 import { E_ENCODING, E_TYPE, ValueType } from '../store/layout.js';
 import { externalBytes } from '../store/collections.js';
+import { signalFlushed } from './watched-keys.js';
 
 /** MEMORY USAGE's default sample of a collection's elements (OBJ_COMPUTE_SIZE_DEF_SAMPLES); 0 means all. */
 const MEMORY_USAGE_SAMPLES = 5;
@@ -260,6 +260,8 @@ function memoryStats(c: CommandContext): void {
 
 const MEMORY_HELP = [
   'MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'PURGE',
+  '    Attempt to purge dirty pages for reclamation by the allocator.',
   'STATS',
   '    Return information about the memory usage of the server.',
   'USAGE <key> [SAMPLES <count>]',
@@ -268,6 +270,15 @@ const MEMORY_HELP = [
   'HELP',
   '    Prints this help.',
 ];
+
+/**
+ * MEMORY PURGE: Redis asks jemalloc to return dirty pages; weft's allocator
+ * is V8's, so every worker thread collects its garbage (what a stalled
+ * client's output or a burst of commands left behind).
+ */
+function memoryPurge(c: CommandContext): Promise<ReplyFunction> {
+  return c.server.collectGarbage().then(() => (r: CommandContext) => r.out.ok());
+}
 
 /** Redis 7 protects DEBUG behind enable-debug-command (no, yes, or local: loopback clients only). */
 function debugAllowed(c: CommandContext): boolean {
@@ -383,6 +394,9 @@ export const serverCommands: CommandSpec[] = [
       defineCommand({ name: 'stats', arity: 2,
         tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], group, since: '4.0.0',
         summary: 'Show memory usage details', complexity: 'O(1)', handler: memoryStats }),
+      defineCommand({ name: 'purge', arity: 2, tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], group,
+        since: '4.0.0', summary: 'Ask the allocator to release memory', complexity: 'Depends on how much memory is allocated, could be slow',
+        handler: memoryPurge }),
       defineCommand({ name: 'help', arity: 2, flags: ['loading', 'stale'], group, since: '4.0.0',
         summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', handler: (c) => replyHelp(c, MEMORY_HELP) }),
     ] }),

@@ -6,6 +6,7 @@ import type { Connection } from './connection.js';
 export interface ClientListState {
   channels: number;
   patterns: number;
+  shardChannels: number;
   blocked: boolean;
   /** A watched key changed: EXEC will fail (flag d). */
   watchDirty: boolean;
@@ -16,7 +17,7 @@ function flagLetters(c: Connection, s: ClientListState): string {
   let flags = '';
   if (c.isReplica) flags += 'S';
   else if (c.monitor) flags += 'O';
-  if (s.channels + s.patterns > 0) flags += 'P';
+  if (s.channels + s.patterns + s.shardChannels > 0) flags += 'P';
   if (c.multi !== null) flags += 'x';
   if (s.blocked) flags += 'b';
   if (s.watchDirty) flags += 'd';
@@ -30,9 +31,12 @@ export function clientInfoLine(c: Connection, now: number, s: ClientListState): 
   const age = Math.floor((now - c.createdAt) / 1000);
   const idle = Math.floor((now - c.lastInteraction) / 1000);
   const multi = c.multi === null ? -1 : c.multi.commands.length;
+  const multiMem = c.multi?.bytes ?? 0;
+  const qbuf = c.queryBufferBytes;
+  const omem = c.outputBytes;
   return `id=${c.id} addr=${c.address} laddr=${c.localAddress} fd=${c.fd} name=${c.name} age=${age} idle=${idle} flags=${flagLetters(c, s)} ` +
-    `db=${c.db} sub=${s.channels} psub=${s.patterns} ssub=0 multi=${multi} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=${c.multi?.bytes ?? 0} rbs=0 rbp=0 obl=0 oll=0 omem=0 ` +
-    `tot-mem=0 events=r cmd=${c.lastCommand} user=${c.user} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVersion} ` +
+    `db=${c.db} sub=${s.channels} psub=${s.patterns} ssub=${s.shardChannels} multi=${multi} qbuf=${qbuf} qbuf-free=0 argv-mem=0 ` +
+    `multi-mem=${multiMem} rbs=0 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem + multiMem} events=r cmd=${c.lastCommand} user=${c.user} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVersion} ` +
     // The worker thread serving the connection, named as newer Redis and Valkey name their I/O threads.
     `io-thread=${c.worker}`;
 }

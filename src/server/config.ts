@@ -8,13 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REDIS_DIRECTIVES } from './redis-directives.js';
+import { updateBufferLimits } from './output-buffer-limits.js';
 import { globMatch } from '../commands/glob.js';
 
 import { REDIS_VERSION } from '../commands/server-info.js';
 
 export const REDIS_COMPAT_VERSION = REDIS_VERSION;
 
-type Kind = 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'list';
+type Kind = 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'list' | 'obuf';
 
 interface ConfigDef {
   name: string;
@@ -52,6 +53,8 @@ const DEFS: ConfigDef[] = [
   { name: 'daemonize', kind: 'bool', default: 'no', mutable: false },
   // Redis accepts up to LONG_MAX; weft's request offsets are 32-bit, so 2 GiB is its ceiling.
   { name: 'proto-max-bulk-len', kind: 'memory', default: '536870912', min: 1048576, max: 2147483647, mutable: true },
+  { name: 'client-output-buffer-limit', kind: 'obuf', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
+    mutable: true },
   { name: 'client-query-buffer-limit', kind: 'memory', default: '1073741824', min: 1048576, max: 2147483647, mutable: true },
   { name: 'databases', kind: 'int', default: '16', min: 1, max: 32, mutable: false },
   { name: 'hz', kind: 'int', default: '10', min: 0, max: 2147483647, clamp: [1, 500], mutable: true },
@@ -121,10 +124,15 @@ function parseMemory(text: string): number | null {
   return Number(m[1]) * units[(m[2] ?? '').toLowerCase()];
 }
 
-/** Validates and normalises a value; throws ConfigError with Redis's wording. */
-function normalise(def: ConfigDef, args: string[]): string {
+/** Validates and normalises a value (`current`: the value it replaces); throws ConfigError with Redis's wording. */
+function normalise(def: ConfigDef, args: string[], current: string): string {
   const v = args.join(' ');
   switch (def.kind) {
+    case 'obuf': {
+      const updated = updateBufferLimits(current, v);
+      if (updated instanceof Error) throw new ConfigError(updated.message);
+      return updated;
+    }
     case 'bool': {
       const l = v.toLowerCase();
       if (args.length !== 1 || (l !== 'yes' && l !== 'no')) throw new ConfigError("argument must be 'yes' or 'no'");
@@ -249,7 +257,8 @@ export class Config {
       if (!def) throw new ConfigError(`Unknown option or number of arguments for CONFIG SET - '${name}'`);
       if (!def.mutable) throw new ConfigError(`CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`);
       try {
-        out.push([def.name, normalise(def, [value])]);
+        const current = out.find(([n]) => n === def.name)?.[1] ?? this.values.get(def.name)!;
+        out.push([def.name, normalise(def, [value], current)]);
       } catch (e) {
         throw new ConfigError(`CONFIG SET failed (possibly related to argument '${name}') - ${(e as Error).message}`);
       }
@@ -285,7 +294,7 @@ export class Config {
       if (def) {
         if (args.length < 2 && def.kind !== 'save' && def.kind !== 'string') fail('wrong number of arguments');
         try {
-          const v = normalise(def, args.slice(1));
+          const v = normalise(def, args.slice(1), config.values.get(def.name)!);
           config.values.set(def.name, v);
           if (def.notHonoured?.(v) && !notHonoured.includes(def.name)) notHonoured.push(def.name);
         } catch (e) {

@@ -13,6 +13,7 @@ import type { MultiState } from '../commands/transactions.js';
 import type { ClientWatch } from '../commands/watched-keys.js';
 import type { WorkerRuntime } from './worker-runtime.js';
 import { log } from './log.js';
+import { ClientClass, className, OutputBufferWatch } from './output-buffer-limits.js';
 
 export class Connection implements ClientState {
   name = '';
@@ -53,6 +54,7 @@ export class Connection implements ClientState {
   private resumeAt = 0;
   private suspended = false;
   private inputPaused = false;
+  private readonly outputWatch = new OutputBufferWatch();
 
   constructor(readonly socket: Socket, readonly id: number, private readonly rt: WorkerRuntime) {
     this.authenticated = rt.config.get('requirepass') === '';
@@ -228,11 +230,45 @@ export class Connection implements ClientState {
     const ok = this.socket.write(out.take());
     if (this.closeAfterReply) {
       this.endAfterReplies();
-    } else if (!ok && !this.inputPaused) {
-      // The client is not reading its replies: stop reading its commands until it does.
-      this.inputPaused = true;
-      this.socket.pause();
+    } else if (!ok) {
+      this.checkOutputLimits();
+      if (!this.inputPaused && !this.closed) {
+        // The client is not reading its replies: stop reading its commands until it does.
+        this.inputPaused = true;
+        this.socket.pause();
+      }
     }
+  }
+
+  /** getClientType: a replica's connection, a subscriber (any protocol), or a normal client (MONITOR included). */
+  private get outputClass(): ClientClass {
+    if (this.isReplica) return ClientClass.Replica;
+    return this.pubsubCount > 0 ? ClientClass.Pubsub : ClientClass.Normal;
+  }
+
+  /** Unsent output (CLIENT LIST omem): what the socket holds beyond the kernel. */
+  get outputBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Unparsed input (CLIENT LIST qbuf). */
+  get queryBufferBytes(): number {
+    return this.pending === null ? 0 : this.pendingLen - this.resumeAt;
+  }
+
+  /**
+   * checkClientOutputBufferLimits after output was queued: a client past its
+   * class's hard limit, or past the soft one for longer than its seconds, is
+   * closed and logged (Redis closes it asynchronously, ASAP).
+   */
+  checkOutputLimits(): void {
+    const cls = this.outputClass;
+    const limit = this.rt.bufferLimits[cls];
+    if (limit === undefined || (limit.hard === 0 && limit.soft === 0) || this.closed) return;
+    if (!this.outputWatch.exceeded(this.socket.writableLength, limit, Date.now())) return;
+    log('warning', `Client id=${this.id} addr=${this.address} laddr=${this.localAddress} name=${this.name} ` +
+      `omem=${this.socket.writableLength} class=${className(cls)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    this.close();
   }
 
   /**
@@ -258,7 +294,7 @@ export class Connection implements ClientState {
   send(line: Uint8Array): void {
     if (this.closed || this.ending) return;
     this.rt.stats.netOutput += line.length;
-    this.socket.write(line);
+    if (!this.socket.write(line)) this.checkOutputLimits();
   }
 
   close(): void {

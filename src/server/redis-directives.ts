@@ -34,7 +34,6 @@ export const REDIS_DIRECTIVES: ReadonlySet<string> = new Set([
   'bind-source-addr',
   'bio_cpulist',
   'busy-reply-threshold',
-  'client-output-buffer-limit',
   'client-query-buffer-limit',
   'cluster-allow-pubsubshard-when-down',
   'cluster-allow-reads-when-down',

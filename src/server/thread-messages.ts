@@ -87,4 +87,5 @@ export type RpcRequest =
   | { kind: 'client-list'; filter: ClientFilter }
   | { kind: 'client-kill'; filter: ClientFilter }
   | { kind: 'client-unblock'; id: number; error: boolean }
-  | { kind: 'reset-stats' };
+  | { kind: 'reset-stats' }
+  | { kind: 'collect-garbage' };

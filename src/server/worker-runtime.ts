@@ -19,6 +19,8 @@ import { LAZYFREE_STEP } from '../store/collections.js';
 import { BlockedClients, serveDeferred, serveReadyKeys, type ServeHooks } from '../commands/blocking.js';
 import { signalRemovedEntry, unwatchAllKeys, WatchSlots } from '../commands/watched-keys.js';
 import { ClientPause, PauseType } from './client-pause.js';
+import { collectGarbage } from './garbage.js';
+import { parseBufferLimits, type BufferLimit } from './output-buffer-limits.js';
 import { MonitorFeed } from './monitor-feed.js';
 import { LocalSubscriptions, pubsubService } from './pubsub-local.js';
 import { PubsubRing } from './pubsub-ring.js';
@@ -177,6 +179,8 @@ export class WorkerRuntime {
   /** Values read on every command or read, kept out of the config map (a lookup costs ~26 ns). */
   maxmemory = 0;
   queryBufferLimit = 0;
+  /** client-output-buffer-limit, by ClientClass. */
+  bufferLimits: BufferLimit[] = [];
 
   readonly limits = defaultCollectionLimits();
 
@@ -191,6 +195,7 @@ export class WorkerRuntime {
     l.listMaxListpackSize = this.config.number('list-max-listpack-size');
     this.maxmemory = this.config.number('maxmemory');
     this.queryBufferLimit = this.config.number('client-query-buffer-limit');
+    this.bufferLimits = parseBufferLimits(this.config.get('client-output-buffer-limit')!);
     const policy = this.config.get('maxmemory-policy')!;
     this.ks.policy = policy.endsWith('-lfu') ? AccessPolicy.Lfu : AccessPolicy.Lru;
     this.ks.lfuLogFactor = this.config.number('lfu-log-factor');
@@ -265,8 +270,8 @@ export class WorkerRuntime {
   }
 
   private clientListState(c: Connection): ClientListState {
-    const [channels, patterns] = this.subscriptions.heldCounts(c.id);
-    return { channels, patterns, blocked: this.blocked.isBlocked(c.id), watchDirty: c.watch !== null && this.watches.dirty(c.watch) };
+    const [channels, patterns, shardChannels] = this.subscriptions.heldCounts(c.id);
+    return { channels, patterns, shardChannels, blocked: this.blocked.isBlocked(c.id), watchDirty: c.watch !== null && this.watches.dirty(c.watch) };
   }
 
   connectionClosed(c: Connection): void {
@@ -324,14 +329,10 @@ export class WorkerRuntime {
 
   private sendToReplica(conn: Connection, data: Uint8Array): void {
     if (conn.closed) return;
-    // client-output-buffer-limit replica 256mb: a replica that cannot keep up is dropped, as Redis does.
-    if (conn.socket.writableLength > 256 * 1024 * 1024) {
-      log('warning', `Client id=${conn.id} addr=${conn.address} scheduled to be closed ASAP for overcoming of output buffer limits.`);
-      conn.close();
-      return;
-    }
     this.stats.netOutput += data.length;
     conn.socket.write(data);
+    // client-output-buffer-limit replica: a replica that cannot keep up is dropped, as Redis does.
+    conn.checkOutputLimits();
   }
 
   private runApply(id: number, op: 'flush' | 'load' | 'apply', data: Uint8Array | null): void {
@@ -386,6 +387,10 @@ export class WorkerRuntime {
         }
         return n;
       }
+      case 'collect-garbage':
+        collectGarbage();
+        this.publishStats();
+        return 0;
       case 'reset-stats':
         for (const k of Object.keys(this.stats) as (keyof LocalStats)[]) this.stats[k] = 0;
         this.publishStats();
@@ -570,6 +575,9 @@ export class WorkerRuntime {
       },
       resetStats: () => {
         void this.rpc({ kind: 'reset-stats' });
+      },
+      collectGarbage: async () => {
+        await this.rpc({ kind: 'collect-garbage' });
       },
       clientList: async (filter: ClientFilter) => {
         const parts = (await this.rpc({ kind: 'client-list', filter })) as [number, string][][];
