@@ -76,6 +76,22 @@ t.test('a real redis.conf starts weft; unimplemented directives are named once i
   t.notOk(fs.existsSync(pidfile), 'pidfile removed on shutdown');
 });
 
+t.test('always-show-logo: the banner with its Port: and PID: lines, else the Running mode line', async (t) => {
+  const shown = await startWeft(['--always-show-logo', 'yes']);
+  t.teardown(() => shown.stop());
+  t.match(shown.output(), new RegExp(`\\n[^\\n]*Running in standalone mode\\n[^\\n]*Port: ${shown.port}\\n[^\\n]*PID: ${shown.pid}\\n`));
+  t.notMatch(shown.output(), /Running mode=/);
+  const c = await RawClient.connect(shown.port);
+  t.equal((await c.command('CONFIG', 'GET', 'always-show-logo')).toString(), '*2\r\n$16\r\nalways-show-logo\r\n$3\r\nyes\r\n');
+  t.equal((await c.command('CONFIG', 'SET', 'always-show-logo', 'no')).toString(),
+    "-ERR CONFIG SET failed (possibly related to argument 'always-show-logo') - can't set immutable config\r\n");
+  c.close();
+  const plain = await startWeft([]);
+  t.teardown(() => plain.stop());
+  t.match(plain.output(), new RegExp(`Running mode=standalone, port=${plain.port}\\.`));
+  t.notMatch(plain.output(), /PID: /);
+});
+
 t.test('SHUTDOWN stops the server; CONFIG SET reaches every worker', async (t) => {
   const weft = await startWeft([], { threads: 2 });
   t.teardown(() => weft.stop());

@@ -51,6 +51,7 @@ const DEFS: ConfigDef[] = [
   { name: 'logfile', kind: 'string', default: '', mutable: false },
   { name: 'pidfile', kind: 'string', default: '', mutable: false },
   { name: 'daemonize', kind: 'bool', default: 'no', mutable: false },
+  { name: 'always-show-logo', kind: 'bool', default: 'no', mutable: false },
   // Redis accepts up to LONG_MAX; weft's request offsets are 32-bit, so 2 GiB is its ceiling.
   { name: 'proto-max-bulk-len', kind: 'memory', default: '536870912', min: 1048576, max: 2147483647, mutable: true },
   { name: 'client-output-buffer-limit', kind: 'obuf', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',

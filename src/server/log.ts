@@ -44,3 +44,13 @@ export function log(level: LogLevel, message: string): void {
     // A closed stdout must not take the server down.
   }
 }
+
+/** A block written as is, without the line prefix (Redis's LL_RAW), at notice level. */
+export function logRaw(text: string): void {
+  if (minLevel > LEVELS.indexOf('notice')) return;
+  try {
+    fs.writeSync(fd, text);
+  } catch {
+    // A closed stdout must not take the server down.
+  }
+}

@@ -25,6 +25,7 @@ import type { SnapshotTask } from '../replication/snapshot-task.js';
 import { Piscina } from 'piscina';
 import { ACTIVE_EXPIRE_WORD, FLAGS_BYTES } from './shared-flags.js';
 import { PubsubHub } from './pubsub-registry.js';
+import { showStartup } from './logo.js';
 import { allocatePubsubRing, PubsubRing } from './pubsub-ring.js';
 
 function loadConfig(argv: string[]): LoadResult {
@@ -353,6 +354,8 @@ async function main(): Promise<void> {
     const [host, port] = replicaof.split(/\s+/);
     replication.replicaof({ host, port: Number(port) });
   }
+  showStartup({ version: WEFT_VERSION, redisVersion: '7.0.15', mode: cluster ? 'cluster' : 'standalone', port, pid: process.pid },
+    config.bool('always-show-logo'));
   log('notice', `Server initialized with ${threads} worker thread(s) over ${1 << shardBits} store shards`);
   log('notice', 'Ready to accept connections tcp');
 

@@ -16,7 +16,6 @@ export const REDIS_DIRECTIVES: ReadonlySet<string> = new Set([
   'active-expire-effort',
   'activedefrag',
   'activerehashing',
-  'always-show-logo',
   'aof-disable-auto-gc',
   'aof-load-truncated',
   'aof-rewrite-incremental-fsync',
