@@ -151,6 +151,8 @@ export interface PubsubService {
   /** PUBSUB NUMSUB / SHARDNUMSUB. */
   numsub(channels: string[], shard: boolean): (string | number)[];
   numpat(): number;
+  /** A keyspace event: published on this node only, never answered, never carried elsewhere. */
+  readonly notify: (channel: Uint8Array, message: Uint8Array) => void;
 }
 
 export interface ServerServices {
@@ -158,6 +160,8 @@ export interface ServerServices {
   readonly limits: CollectionLimits;
   /** This thread's clients blocked on keys. */
   readonly blocking: BlockedClients;
+  /** notify-keyspace-events, as keyspace-events.ts's flags (0: none). */
+  readonly keyspaceEvents: number;
   /** This thread's dirty words of WATCH, and the node's count of watched keys. */
   readonly watches: WatchSlots;
   /** Null when cluster mode is off. */

@@ -5,6 +5,7 @@
  * categories all read these entries.
  */
 import type { CommandContext } from './context.js';
+import type { KeyEvent } from './keyspace-events.js';
 
 /**
  * A handler replies through the context. One that must wait on other threads
@@ -217,6 +218,8 @@ export interface CommandSpec {
   /** A write that may lock several shards (keyless, like FLUSHALL, or with several keys): the snapshot gate applies. */
   spansShards: boolean;
   movableKeys: boolean;
+  /** The keyspace event the command fires for the keys it changed (set by the table from keyspace-events.ts). */
+  keyspaceEvent?: KeyEvent;
   /** Propagated to replicas although not a write (PUBLISH: Redis's forceCommandPropagation), when the handler sets c.dirty. */
   forcePropagation?: boolean;
   parent?: CommandSpec;

@@ -22,6 +22,7 @@ import { blockingSortedSetCommands } from './blocking-sorted-sets.js';
 import { sortCommands } from './sort.js';
 import { pubsubCommands } from './pubsub.js';
 import { transactionCommands } from './transactions.js';
+import { declaredEvent } from './keyspace-events.js';
 
 function lowerHash(buf: Uint8Array, start: number, len: number): number {
   let h = 0x811c9dc5;
@@ -79,6 +80,7 @@ export class CommandTable {
     this.top = new CommandIndex(specs);
     for (const s of specs) {
       s.fullName = s.name;
+      s.keyspaceEvent = declaredEvent(s);
       if (s.subcommands) {
         for (const sub of s.subcommands) {
           sub.parent = s;

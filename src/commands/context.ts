@@ -15,6 +15,7 @@ import type { CommandSpec } from './command-spec.js';
 import { OUT_OF_RANGE, WRONGTYPE } from './errors.js';
 import type { DeferredServe, ReadyKey } from './blocking.js';
 import type { DispatchHooks } from './dispatch.js';
+import { EventClass, notifyKeyspaceEvent, type RecordedEvent } from './keyspace-events.js';
 
 export class CommandContext {
   buf: Uint8Array = new Uint8Array(0);
@@ -54,12 +55,23 @@ export class CommandContext {
    * first non-empty key): the keys whose watchers are touched.
    */
   modifiedKeys: number[] | null = null;
+  /** Keyspace events the handler recorded itself (keyspace-events.ts), instead of its command's declared one. */
+  keyEvents: RecordedEvent[] | null = null;
   /** Set while EXEC runs its queue: blocking commands do not block (CLIENT_DENY_BLOCKING) and locks stay held. */
   inTransaction = false;
   /** What processCommand runs with: call() for EXEC's queue. */
   hooks!: DispatchHooks;
 
   constructor(readonly out: ReplyWriter, readonly ks: Keyspace) {}
+
+  /**
+   * Records a keyspace event for the key at argument i (fired by call() once
+   * the handler is done); `thenDel`: followed by `del` if the key is gone then.
+   */
+  keyEvent(type: EventClass, name: string, i: number, thenDel = false, db = this.client.db): void {
+    if (this.server.keyspaceEvents === 0) return;
+    (this.keyEvents ??= []).push({ type, name, arg: i, thenDel, db });
+  }
 
   /** Records that the key at argument i was changed (see modifiedKeys). */
   keyModified(i: number): void {
@@ -199,12 +211,26 @@ export class CommandContext {
   findRead(): number {
     const e = this.shard.find(this.db, this.slotIndex, this.buf, this.argStart[this.keyArg], this.argLen[this.keyArg], this.hash, this.now);
     if (e === 0) {
-      this.server.stats.keyspaceMisses++;
+      this.keyMissed(true);
     } else {
       this.server.stats.keyspaceHits++;
       this.ks.touch(this.shard, e, this.now);
     }
     return e;
+  }
+
+  /**
+   * A read of the current key found nothing (lookupKeyReadWithFlags): the
+   * miss is counted and, unless `notify` is false (LOOKUP_NONOTIFY), the
+   * keymiss event fired.
+   */
+  keyMissed(notify: boolean): void {
+    this.server.stats.keyspaceMisses++;
+    const flags = this.server.keyspaceEvents;
+    if (notify && flags !== 0) {
+      notifyKeyspaceEvent(flags, this.server.pubsub.notify, EventClass.KeyMiss, 'keymiss', this.client.db, this.buf,
+        this.argStart[this.keyArg], this.argLen[this.keyArg]);
+    }
   }
 
   /** Finds the current key for writing (no hit/miss stats). */
@@ -224,6 +250,11 @@ export class CommandContext {
     const e = this.shard.insert(this.db, this.slotIndex, this.buf, this.argStart[this.keyArg], this.argLen[this.keyArg],
       this.hash, type, valueCapacity, withTtl);
     this.shard.u32[(e + E_LRU) >>> 2] = this.ks.initialAccess(this.now);
+    const flags = this.server.keyspaceEvents;
+    if (flags !== 0) {
+      notifyKeyspaceEvent(flags, this.server.pubsub.notify, EventClass.New, 'new', this.client.db, this.buf,
+        this.argStart[this.keyArg], this.argLen[this.keyArg]);
+    }
     return e;
   }
 

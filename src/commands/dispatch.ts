@@ -17,6 +17,8 @@ import { MASTERDOWN, NOAUTH, OOM, unknownSubcommand, wrongArity } from './errors
 import { subscribedModeAllows, subscribedModeError } from './pubsub.js';
 import { discardTransaction, queueCommand, runsInMulti, type MultiState, type QueuedCommand } from './transactions.js';
 import { signalModifiedKeys } from './watched-keys.js';
+import { modifiedKeyArgs } from './modified-keys.js';
+import { fireDeclaredEvents, fireRecordedEvents } from './keyspace-events.js';
 import { ReplyMode } from './client-state.js';
 import { StoreFullError } from '../store/shard.js';
 
@@ -224,6 +226,7 @@ export function call(c: CommandContext, spec: CommandSpec, hooks: DispatchHooks,
   client.lastCommand = spec.fullName ?? spec.name;
   c.propagateAs = null;
   c.modifiedKeys = null;
+  c.keyEvents = null;
   let result: void | Promise<ReplyFunction>;
   try {
     result = spec.handler!(c);
@@ -236,8 +239,17 @@ export function call(c: CommandContext, spec: CommandSpec, hooks: DispatchHooks,
     const stream = spec.isWrite ? hooks.writes
       : spec.forcePropagation === true && (client.fromMaster || hooks.writes?.replica === false) ? hooks.writes : undefined;
     if (stream !== undefined && stream.propagating) stream.propagate(c);
-    if (spec.isWrite && c.server.watches.any) signalModifiedKeys(c, spec, c.server.watches);
+    if (spec.isWrite) {
+      const watching = c.server.watches.any;
+      const notifying = c.server.keyspaceEvents !== 0;
+      if (watching || notifying) {
+        const keys = modifiedKeyArgs(c, spec);
+        if (watching) signalModifiedKeys(c, keys, c.server.watches);
+        if (notifying && c.keyEvents === null) fireDeclaredEvents(c, spec, keys);
+      }
+    }
   }
+  if (c.keyEvents !== null) fireRecordedEvents(c);
   hooks.feedMonitors?.(c, spec);
   return result;
 }

@@ -3,6 +3,7 @@
  * TYPE, TOUCH, the EXPIRE and TTL families, PERSIST, KEYS, SCAN, RANDOMKEY,
  * RENAME/RENAMENX, COPY and OBJECT.
  */
+import { EventClass } from './keyspace-events.js';
 import { arg, defineCommand, keyArg, oneOf, rangeKeys, tokenArg, type CommandSpec } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { DB_RANGE, invalidExpire, NO_SUCH_KEY, NOT_INTEGER, SYNTAX } from './errors.js';
@@ -66,9 +67,9 @@ function countExisting(touchClock: boolean) {
  * look keys up: a keyspace hit or miss is counted, the access clock (LRU
  * idle time, LFU counter) is left alone.
  */
-function findNoTouch(c: CommandContext): number {
+function findNoTouch(c: CommandContext, notify = true): number {
   const e = c.findQuiet();
-  if (e === 0) c.server.stats.keyspaceMisses++;
+  if (e === 0) c.keyMissed(notify);
   else c.server.stats.keyspaceHits++;
   return e;
 }
@@ -214,6 +215,8 @@ function renameGeneric(nx: boolean) {
     // The source entry did not move: find it again to unlink it.
     if (src.shard.locate(src.db, e)) src.shard.remove(src.db, e);
     c.dirty++;
+    c.keyEvent(EventClass.Generic, 'rename_from', 1);
+    c.keyEvent(EventClass.Generic, 'rename_to', 2);
     if (nx) c.out.integer(1);
     else c.out.ok();
   };
@@ -274,6 +277,7 @@ function copy(c: CommandContext): void {
   const n = copyEntry(c, srcShard, e, c.db);
   if (c.typeOf(n) === ValueType.String && c.shard.u8[n + E_ENCODING] === 0) c.shard.u8[n + E_ENCODING] = ENC_INT_PRIVATE;
   c.dirty++;
+  c.keyEvent(EventClass.Generic, 'copy_to', 2, false, targetDb);
   c.out.integer(1);
 }
 
@@ -294,7 +298,8 @@ function stringEncoding(c: CommandContext, e: number): string {
 function objectGeneric(kind: 'encoding' | 'freq' | 'idletime' | 'refcount') {
   return (c: CommandContext): void => {
     c.openKey(2);
-    const e = findNoTouch(c);
+    // objectCommandLookup: LOOKUP_NONOTIFY.
+    const e = findNoTouch(c, false);
     if (e === 0) {
       c.out.nullBulk();
       return;

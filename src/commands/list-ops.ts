@@ -12,6 +12,7 @@
  * in a command with several keys, re-find the key before calling it. Ops
  * write replies but never touch c.dirty or c.propagateAs: the commands do.
  */
+import { EventClass } from './keyspace-events.js';
 import type { CommandContext } from './context.js';
 import { SlotTables } from '../store/slot-tables.js';
 import { E_ENCODING, E_VALLEN, ValueType } from '../store/layout.js';
@@ -218,6 +219,9 @@ export function opMove(c: CommandContext, srcArg: number, dstArg: number, fromHe
   c.selectKey(srcArg);
   opTake(c, se, fromHead);
   opMovePush(c, dstArg, de, toHead);
+  // lmoveGenericCommand's order: the push on the destination, the pop on the source, its deletion.
+  c.keyEvent(EventClass.List, toHead ? 'lpush' : 'rpush', dstArg);
+  c.keyEvent(EventClass.List, fromHead ? 'lpop' : 'rpop', srcArg, true);
   if (!same) {
     c.selectKey(srcArg);
     se = c.findWrite();

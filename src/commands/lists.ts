@@ -8,6 +8,7 @@
  * The blocking forms (BLPOP, BLMOVE, BLMPOP...) are in blocking-lists.ts,
  * which serves waiters with the same list-ops.ts functions.
  */
+import { EventClass } from './keyspace-events.js';
 import { arg, defineCommand, keyArg, keyNumKeys, oneOf, rangeKeys, tokenArg, type CommandSpec } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { ValueType } from '../store/layout.js';
@@ -219,6 +220,8 @@ function ltrim(c: CommandContext): void {
   }
   qlDeleteRange(s, h, 0, fromHead);
   qlDeleteRange(s, h, -fromTail, fromTail);
+  // ltrimCommand notifies even when nothing was trimmed.
+  c.keyEvent(EventClass.List, 'ltrim', 1, true);
   opDeleteIfEmpty(c, e);
   c.dirty += fromHead + fromTail;
   c.out.ok();
@@ -424,6 +427,7 @@ export function popFirstList(c: CommandContext, first: number, last: number, atH
     }
     const pop = atHead ? 'LPOP' : 'RPOP';
     c.keyModified(i);
+    c.keyEvent(EventClass.List, atHead ? 'lpop' : 'rpop', i, true);
     if (count < 0) {
       c.out.arrayHeader(2);
       c.out.bulkBytes(c.buf, c.argStart[i], c.argLen[i]);

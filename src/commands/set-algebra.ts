@@ -23,6 +23,7 @@
  * then selected and found, and found again right before it is resized,
  * created or removed, as other lookups in its shard move the shard's link.
  */
+import { EventClass } from './keyspace-events.js';
 import type { CommandContext } from './context.js';
 import { SlotTables } from '../store/slot-tables.js';
 import { ValueType } from '../store/layout.js';
@@ -97,6 +98,7 @@ function opMove(c: CommandContext, ms: number, ml: number): boolean {
   const src = c.shard;
   e = setRemove(src, c.db, e, c.buf, ms, ml);
   if (!setChange.changed) return false;
+  c.keyEvent(EventClass.Set, 'srem', 1, true);
   if (setSize(src, e) === 0) src.remove(c.db, e);
   c.dirty++;
   c.selectKey(2);
@@ -104,7 +106,10 @@ function opMove(c: CommandContext, ms: number, ml: number): boolean {
   let d = c.findWrite();
   if (d === 0) d = opCreateSet(c, startsAsIntset(c.buf, ms, ml, max));
   setAdd(c.shard, c.db, d, c.buf, ms, ml, max);
-  if (setChange.changed) c.dirty++;
+  if (setChange.changed) {
+    c.dirty++;
+    c.keyEvent(EventClass.Set, 'sadd', 2);
+  }
   return true;
 }
 

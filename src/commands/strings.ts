@@ -2,6 +2,7 @@
  * The string family (Redis's t_string.c): GET/SET and variants, counters,
  * APPEND, ranges, and the multi-key MGET/MSET/MSETNX.
  */
+import { EventClass } from './keyspace-events.js';
 import { arg, block, defineCommand, hasArg, keyArg, oneOf, tokenArg, type CommandSpec } from './command-spec.js';
 import type { CommandContext } from './context.js';
 import { ValueType, E_ENCODING, ENC_RAW } from '../store/layout.js';
@@ -142,7 +143,9 @@ function setGeneric(c: CommandContext, flags: number, when: number): void {
     return;
   }
   e = storeString(c, e, c.buf, c.argStart[2], c.argLen[2], (flags & SetFlags.KEEPTTL) !== 0, when >= 0);
+  c.keyEvent(EventClass.String, 'set', 1);
   if (when >= 0) {
+    c.keyEvent(EventClass.Generic, 'expire', 1);
     c.shard.setExpire(c.db, e, when);
     // Redis 7 propagates relative expiries as SET key value PXAT <unix ms>.
     c.propagateAs = ['SET', c.argBuffer(1), c.argBuffer(2), 'PXAT', when];
@@ -168,6 +171,8 @@ function setexGeneric(seconds: boolean) {
     if (when === null) return;
     c.openKey(1);
     const e = storeString(c, c.findWrite(), c.buf, c.argStart[3], c.argLen[3], false, true);
+    c.keyEvent(EventClass.String, 'set', 1);
+    c.keyEvent(EventClass.Generic, 'expire', 1);
     c.shard.setExpire(c.db, e, when);
     c.propagateAs = ['SET', c.argBuffer(1), c.argBuffer(3), 'PXAT', when];
     c.out.ok();
@@ -213,14 +218,17 @@ function getex(c: CommandContext): void {
     if (when <= c.now) {
       c.shard.remove(c.db, e);
       c.propagateAs = ['DEL', c.argBuffer(1)];
+      c.keyEvent(EventClass.Generic, 'del', 1);
     } else {
       e = c.shard.setExpire(c.db, e, when);
       c.propagateAs = ['PEXPIREAT', c.argBuffer(1), when];
+      c.keyEvent(EventClass.Generic, 'expire', 1);
     }
     c.dirty++;
   } else if (args.flags & SetFlags.PERSIST) {
     if (c.shard.persist(c.db, e)) {
       c.propagateAs = ['PERSIST', c.argBuffer(1)];
+      c.keyEvent(EventClass.Generic, 'persist', 1);
       c.dirty++;
     }
   }

@@ -14,7 +14,6 @@
  * the only change does not; UNWATCH, DISCARD, EXEC and RESET end every watch.
  */
 import type { CommandContext } from './context.js';
-import type { CommandSpec } from './command-spec.js';
 import type { ClientState } from './client-state.js';
 import type { Keyspace } from '../store/keyspace.js';
 import type { Shard } from '../store/shard.js';
@@ -23,7 +22,6 @@ import { E_HASH, E_KEYLEN } from '../store/layout.js';
 import {
   addWatch, hasWatches, removeWatches, swapWatchDatabases, touchWatchedInFlush, touchWatchedKey, watchWord, type FlushProbe,
 } from '../store/watch-list.js';
-import { findKeys } from './introspection.js';
 
 /** Dirty words per worker thread: the most clients one thread can have watching at once. */
 export const WATCH_SLOTS_PER_THREAD = 1 << 14;
@@ -181,20 +179,11 @@ export function watchedKeysDirty(c: CommandContext, slots: WatchSlots): boolean 
 
 /**
  * After a write command that changed the dataset (c.dirty > 0), with its
- * locks still held: the keys it may have written are touched. The keys are
- * the command's own list (c.modifiedKeys) when the handler knows exactly
- * which it changed (DEL, the pops that take from the first non-empty key), or
- * else every key its key specs do not mark read-only.
+ * locks still held: the watchers of the keys it changed (modifiedKeyArgs)
+ * are touched.
  */
-export function signalModifiedKeys(c: CommandContext, spec: CommandSpec, slots: WatchSlots): void {
-  const own = c.modifiedKeys;
-  if (own !== null) {
-    for (let k = 0; k < own.length; k++) touchArgument(c, own[k], slots);
-    return;
-  }
-  const keys = findKeys(spec, c);
-  if (keys === null) return;
-  for (const k of keys) if (!k.flags.includes('RO')) touchArgument(c, k.pos, slots);
+export function signalModifiedKeys(c: CommandContext, keys: ArrayLike<number>, slots: WatchSlots): void {
+  for (let k = 0; k < keys.length; k++) touchArgument(c, keys[k], slots);
 }
 
 function touchArgument(c: CommandContext, i: number, slots: WatchSlots): void {

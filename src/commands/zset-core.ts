@@ -5,6 +5,7 @@
  * (zmpopGenericCommand), ZRANDMEMBER (zrandmemberCommand and
  * zrandmemberWithCountCommand) and ZSCAN (scanGenericCommand's zset part).
  */
+import { EventClass } from './keyspace-events.js';
 import type { CommandContext } from './context.js';
 import { NOT_FLOAT, NOT_INTEGER, SYNTAX } from './errors.js';
 import { parseBigInt64 } from './numbers.js';
@@ -127,6 +128,7 @@ function zaddGeneric(c: CommandContext, baseFlags: number): void {
     score = zv.score;
   }
   c.dirty += added + updated;
+  if (incr && added + updated > 0) c.keyEvent(EventClass.Zset, 'zincr', 1);
   if (created) signalKeyAsReady(c, 1);
   if (!incr) c.out.integer(ch ? added + updated : added);
   else if (processed) replyScore(c.out, score);
@@ -226,6 +228,7 @@ export function popFirstKey(c: CommandContext, first: number, last: number, max:
     }
     c.dirty += zsetPopReply(c.shard, c.db, e, c.argBuffer(i), max, count < 0 ? 1 : count, emitKey, nested, c.out);
     c.keyModified(i);
+    c.keyEvent(EventClass.Zset, max ? 'zpopmax' : 'zpopmin', i, true);
     return i;
   }
   return -1;

@@ -9,13 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { REDIS_DIRECTIVES } from './redis-directives.js';
 import { updateBufferLimits } from './output-buffer-limits.js';
+import { formatEventClasses, INVALID_EVENT_CLASS, parseEventClasses } from '../commands/keyspace-events.js';
 import { globMatch } from '../commands/glob.js';
 
 import { REDIS_VERSION } from '../commands/server-info.js';
 
 export const REDIS_COMPAT_VERSION = REDIS_VERSION;
 
-type Kind = 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'list' | 'obuf';
+type Kind = 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'list' | 'obuf' | 'events';
 
 interface ConfigDef {
   name: string;
@@ -56,6 +57,7 @@ const DEFS: ConfigDef[] = [
   { name: 'proto-max-bulk-len', kind: 'memory', default: '536870912', min: 1048576, max: 2147483647, mutable: true },
   { name: 'client-output-buffer-limit', kind: 'obuf', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
     mutable: true },
+  { name: 'notify-keyspace-events', kind: 'events', default: '', mutable: true },
   { name: 'client-query-buffer-limit', kind: 'memory', default: '1073741824', min: 1048576, max: 2147483647, mutable: true },
   { name: 'databases', kind: 'int', default: '16', min: 1, max: 32, mutable: false },
   { name: 'hz', kind: 'int', default: '10', min: 0, max: 2147483647, clamp: [1, 500], mutable: true },
@@ -129,6 +131,11 @@ function parseMemory(text: string): number | null {
 function normalise(def: ConfigDef, args: string[], current: string): string {
   const v = args.join(' ');
   switch (def.kind) {
+    case 'events': {
+      const flags = parseEventClasses(v);
+      if (flags < 0) throw new ConfigError(INVALID_EVENT_CLASS);
+      return formatEventClasses(flags);
+    }
     case 'obuf': {
       const updated = updateBufferLimits(current, v);
       if (updated instanceof Error) throw new ConfigError(updated.message);

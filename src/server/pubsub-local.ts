@@ -363,6 +363,21 @@ export function pubsubService(local: LocalSubscriptions, carryApart: (id: number
         setTimeout(retry, RING_FULL_RETRY_MS);
       });
     },
+    notify: (channel, message) => {
+      if (local.counts.receiverCount(channel, false) === 0) return;
+      if (append(channel, message, false)) {
+        local.published(false);
+        return;
+      }
+      // The ring is full: the event still goes out, in its turn among this thread's.
+      const channelCopy = new Uint8Array(channel);
+      const messageCopy = new Uint8Array(message);
+      const retry = () => {
+        if (append(channelCopy, messageCopy, false)) local.published(false);
+        else setTimeout(retry, RING_FULL_RETRY_MS);
+      };
+      setTimeout(retry, RING_FULL_RETRY_MS);
+    },
     channels: (pattern, shard) => local.counts.channelNames(pattern, shard),
     numsub: (channels, shard) => local.counts.numsub(channels, shard),
     numpat: () => local.counts.numpat(),

@@ -106,7 +106,6 @@ export const REDIS_DIRECTIVES: ReadonlySet<string> = new Set([
   'min-slaves-max-lag',
   'min-slaves-to-write',
   'no-appendfsync-on-rewrite',
-  'notify-keyspace-events',
   'oom-score-adj',
   'oom-score-adj-values',
   'pidfile',

@@ -19,6 +19,8 @@ import { LAZYFREE_STEP } from '../store/collections.js';
 import { BlockedClients, serveDeferred, serveReadyKeys, type ServeHooks } from '../commands/blocking.js';
 import { signalRemovedEntry, unwatchAllKeys, WatchSlots } from '../commands/watched-keys.js';
 import { ClientPause, PauseType } from './client-pause.js';
+import { EventClass, notifyKeyspaceEvent, parseEventClasses } from '../commands/keyspace-events.js';
+import type { Shard } from '../store/shard.js';
 import { collectGarbage } from './garbage.js';
 import { parseBufferLimits, type BufferLimit } from './output-buffer-limits.js';
 import { MonitorFeed } from './monitor-feed.js';
@@ -136,9 +138,10 @@ export class WorkerRuntime {
     this.propagator = new WritePropagator(this.replicationLog);
     const expiryHeld = () => this.pause.typeAt(Date.now()) !== PauseType.None;
     for (const shard of this.ks.shards) {
-      shard.onRemoval = (physicalDb, e) => {
+      shard.onRemoval = (physicalDb, e, evicted) => {
         if (this.replicationLog.active) this.propagateRemoval(shard.index, physicalDb, e);
         if (this.watches.any) signalRemovedEntry(shard, this.watches, physicalDb, e);
+        if (this.keyspaceEvents !== 0) this.notifyRemoval(shard, physicalDb, e, evicted);
       };
       shard.expiryHeld = expiryHeld;
     }
@@ -179,6 +182,8 @@ export class WorkerRuntime {
   /** Values read on every command or read, kept out of the config map (a lookup costs ~26 ns). */
   maxmemory = 0;
   queryBufferLimit = 0;
+  /** notify-keyspace-events (keyspace-events.ts's flags). */
+  keyspaceEvents = 0;
   /** client-output-buffer-limit, by ClientClass. */
   bufferLimits: BufferLimit[] = [];
 
@@ -196,6 +201,7 @@ export class WorkerRuntime {
     this.maxmemory = this.config.number('maxmemory');
     this.queryBufferLimit = this.config.number('client-query-buffer-limit');
     this.bufferLimits = parseBufferLimits(this.config.get('client-output-buffer-limit')!);
+    this.keyspaceEvents = parseEventClasses(this.config.get('notify-keyspace-events')!);
     const policy = this.config.get('maxmemory-policy')!;
     this.ks.policy = policy.endsWith('-lfu') ? AccessPolicy.Lfu : AccessPolicy.Lru;
     this.ks.lfuLogFactor = this.config.number('lfu-log-factor');
@@ -317,6 +323,14 @@ export class WorkerRuntime {
       beginTransaction: () => propagator.beginTransaction(),
       endTransaction: (c) => propagator.endTransaction(shardTag(c.lockedShards)),
     };
+  }
+
+  /** The `expired` or `evicted` event of a key the store removes. */
+  private notifyRemoval(shard: Shard, physicalDb: number, e: number, evicted: boolean): void {
+    let db = 0;
+    while (db < this.ks.databases && this.ks.dbMap[db] !== physicalDb) db++;
+    notifyKeyspaceEvent(this.keyspaceEvents, this.services.pubsub.notify, evicted ? EventClass.Evicted : EventClass.Expired,
+      evicted ? 'evicted' : 'expired', db, shard.u8, shard.keyStart(e), shard.u32[(e + E_KEYLEN) >>> 2]);
   }
 
   /** DEL for a key the store removed (expired or evicted): Redis's propagateDeletion. */
@@ -548,6 +562,9 @@ export class WorkerRuntime {
       limits: this.limits,
       blocking: this.blocked,
       watches: this.watches,
+      get keyspaceEvents() {
+        return rt.keyspaceEvents;
+      },
       startedAt: this.init.startedAt,
       runId: this.init.runId,
       get tcpPort() {

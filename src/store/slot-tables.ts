@@ -38,7 +38,7 @@ export class SlotTables extends ShardArena {
    * the shard lock and before the entry goes, so that the deletion can be
    * propagated as Redis propagates a DEL for expired and evicted keys.
    */
-  onRemoval: ((db: number, e: number) => void) | null = null;
+  onRemoval: ((db: number, e: number, evicted: boolean) => void) | null = null;
 
   /** Set by lookup/insert: byte offset of the u32 cell pointing at the entry. */
   link = 0;
@@ -235,14 +235,14 @@ export class SlotTables extends ShardArena {
 
   /** Removes an expired entry (located by lookup/locate): lazy and active expiry. */
   expireEntry(db: number, e: number): void {
-    this.onRemoval?.(db, e);
+    this.onRemoval?.(db, e, false);
     this.remove(db, e);
     this.u32[H_EXPIRED]++;
   }
 
   /** Removes an entry chosen by maxmemory's policy (located by locate). */
   evictEntry(db: number, e: number): void {
-    this.onRemoval?.(db, e);
+    this.onRemoval?.(db, e, true);
     this.remove(db, e);
     this.u32[H_EVICTED]++;
   }
