@@ -552,7 +552,7 @@ t.test('what each command marks dirty and propagates (data-types.md section 5)',
   const c = new CommandContext(new ReplyWriter(), new Keyspace(allocateKeyspace(16, 2)));
   c.client = { id: 1, db: 0, resp: 2, authenticated: true, replyMode: ReplyMode.On, lastCommand: '' } as unknown as ClientState;
   const stats = { commands: 0, keyspaceHits: 0, keyspaceMisses: 0, rejectedCalls: 0, failedCalls: 0 };
-  c.server = { stats, limits: defaultCollectionLimits(), configGet: () => undefined } as unknown as ServerServices;
+  c.server = { stats, limits: defaultCollectionLimits(), keyspaceEvents: 0, watches: { any: false }, configGet: () => undefined } as unknown as ServerServices;
   /** [dirty, the effect form or 'as received' (null)] after running a command, as the dispatcher would. */
   const effect = (...args: string[]): [number, string | null] => {
     setArgs(c, args);

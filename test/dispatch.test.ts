@@ -15,7 +15,7 @@ function setup() {
   const client = { id: 1, db: 0, resp: 2, authenticated: true, replyMode: ReplyMode.On, lastCommand: '' } as unknown as ClientState;
   const stats = { commands: 0, keyspaceHits: 0, keyspaceMisses: 0, rejectedCalls: 0, failedCalls: 0 };
   c.client = client;
-  c.server = { stats } as unknown as ServerServices;
+  c.server = { stats, keyspaceEvents: 0, watches: { any: false } } as unknown as ServerServices;
   const errors: string[] = [];
   const hooks: DispatchHooks = { ensureMemory: () => true, onHandlerError: (spec, err) => errors.push(`${spec.name}: ${(err as Error).message}`) };
   const run = (table: CommandTable, ...args: string[]) => {

@@ -23,25 +23,25 @@ t.test('order, joining readers, wrap-around and a full ring', async (t) => {
   // c is never interested: it appends, and never holds the ring back.
   const coordinator = new PubsubRing(sab, 3, -1);
   a.setInterested(true);
-  t.ok(coordinator.append(bytes('x'), bytes('before b')));
+  t.ok(coordinator.append(bytes('x'), bytes('before b'), false));
   b.setInterested(true);
-  t.ok(c.append(bytes('ch'), bytes('one')));
-  t.ok(a.append(bytes('ch'), bytes('two')));
+  t.ok(c.append(bytes('ch'), bytes('one'), false));
+  t.ok(a.append(bytes('ch'), bytes('two'), false));
   t.same(readAll(a), ['x=before b', 'ch=one', 'ch=two']);
   t.same(readAll(b), ['ch=one', 'ch=two'], 'a reader starts at the tail when it joins');
   // Fill: b stops reading; a keeps up. 64-byte entries in a 1 KiB ring.
   const payload = 'p'.repeat(64 - 12 - 2);
   let appended = 0;
-  while (a.append(bytes('ch'), bytes(payload))) {
+  while (a.append(bytes('ch'), bytes(payload), false)) {
     appended++;
     readAll(a);
   }
   t.ok(appended >= 14 && appended <= 16, `about a ring's worth appended before b held it (${appended})`);
   t.equal(readAll(b).length, appended, 'b reads every one, across the wrap');
-  t.ok(a.append(bytes('ch'), bytes('after')), 'room again once b moved on');
+  t.ok(a.append(bytes('ch'), bytes('after'), false), 'room again once b moved on');
   b.setInterested(false);
   for (let i = 0; i < 100; i++) {
-    t.ok(a.append(bytes('ch'), bytes(payload)), 'an uninterested reader holds nothing back');
+    t.ok(a.append(bytes('ch'), bytes(payload), false), 'an uninterested reader holds nothing back');
     readAll(a);
   }
   t.ok(!a.pending());
@@ -55,9 +55,9 @@ t.test('a message too large for the ring waits in its place for its bytes', asyn
   t.ok(a.oversized(2, 300));
   t.notOk(a.oversized(2, 100));
   const id = a.blobId();
-  t.ok(a.append(bytes('ch'), bytes('first')));
-  t.ok(a.append(bytes('ch'), new Uint8Array(0), id));
-  t.ok(a.append(bytes('ch'), bytes('third')));
+  t.ok(a.append(bytes('ch'), bytes('first'), false));
+  t.ok(a.append(bytes('ch'), new Uint8Array(0), false, id));
+  t.ok(a.append(bytes('ch'), bytes('third'), false));
   const got: string[] = [];
   const each = (channel: Uint8Array, message: Uint8Array) => got.push(`${message.length}:${Buffer.from(message).toString('latin1', 0, 5)}`);
   t.equal(b.read(each), false, 'stops at the entry whose bytes have not come');

@@ -32,7 +32,6 @@ import { StatField, StatsTable } from './worker-stats.js';
 import type { FromWorker, ReplicationRequest, RpcRequest, ToWorker, WorkerInit } from './thread-messages.js';
 import type { Connection } from './connection.js';
 import { log, setLogLevel } from './log.js';
-import { renderInfo } from './info.js';
 import { clientInfoLine, matchesFilter, type ClientListState } from './client-list.js';
 import { SlotTable } from '../cluster/slot-table.js';
 import { routeCommand } from './cluster-routing.js';
@@ -40,6 +39,7 @@ import type { ReplyValue } from '../protocol/reply-value.js';
 import { ReplicationLog } from '../replication/replication-log.js';
 import { shardTag, WritePropagator } from '../replication/write-propagation.js';
 import { StreamApplier } from './stream-applier.js';
+import { workerServices } from './worker-services.js';
 import type { WriteHooks } from '../commands/dispatch.js';
 
 /** Time per cron tick a worker spends freeing unlinked collections. */
@@ -90,7 +90,8 @@ export class WorkerRuntime {
   readonly workers: number;
   readonly slotTable: SlotTable | null;
   private readonly connectionCounts: Int32Array;
-  private readonly flags: Int32Array;
+  /** The node's shared flags (shared-flags.ts). */
+  readonly flags: Int32Array;
   /** CLIENT PAUSE, node-wide. */
   readonly pause: ClientPause;
   /** MONITOR clients: this thread's, and the feed of every command to all of them. */
@@ -162,7 +163,7 @@ export class WorkerRuntime {
       onHandlerError: (spec, err) => log('warning', `Command '${spec.fullName}' failed: ${err instanceof Error ? err.stack : String(err)}`),
       writes: this.writeHooks(),
     };
-    this.services = this.makeServices();
+    this.services = workerServices(this);
     this.ctx = new CommandContext(this.out, this.ks);
     this.ctx.server = this.services;
   }
@@ -367,7 +368,7 @@ export class WorkerRuntime {
    * Sends a request to the coordinator and resolves with the parts of its
    * 'rpc-result' (request ids carry the worker index, so they never collide).
    */
-  private request(message: (rid: number) => FromWorker): Promise<unknown[]> {
+  request(message: (rid: number) => FromWorker): Promise<unknown[]> {
     const rid = ++this.rpcSeq * 1000 + this.index;
     return new Promise((resolve) => {
       this.rpcWaiting.set(rid, resolve);
@@ -517,7 +518,7 @@ export class WorkerRuntime {
   }
 
   /** REPLICAOF, ROLE, WAIT and PSYNC as commands see them: the coordinator's replication, asked through `replicationCall`. */
-  private replicationServices(replicationCall: (request: ReplicationRequest) => Promise<unknown>): ServerServices['replication'] {
+  replicationServices(replicationCall: (request: ReplicationRequest) => Promise<unknown>): ServerServices['replication'] {
     return {
       role: async () => ({ array: (await replicationCall({ kind: 'role' })) as ReplyValue[] }),
       wait: async (replicas, timeoutMs) => (await replicationCall({ kind: 'wait', replicas, timeoutMs })) as number | string,
@@ -543,98 +544,6 @@ export class WorkerRuntime {
         return line;
       },
       ack: (client, offset) => this.post({ type: 'replica-ack', clientId: client.id, offset }),
-    };
-  }
-
-  private makeServices(): ServerServices {
-    const rt = this;
-    const clusterCall = async (args: string[]): Promise<ReplyValue> =>
-      (await this.request((rid) => ({ type: 'cluster', rid, args })))[0] as ReplyValue;
-    const replicationCall = async (request: ReplicationRequest): Promise<unknown> =>
-      (await this.request((rid) => ({ type: 'replication', rid, request })))[0];
-    return {
-      pubsub: pubsubService(this.subscriptions, (id, message) => this.post({ type: 'pubsub-blob', id, message }),
-        this.slotTable === null ? null : (channel, message, shard) =>
-          this.post({ type: 'pubsub-publish', channel: new Uint8Array(channel), message: new Uint8Array(message), shard })),
-      cluster: this.slotTable ? { execute: clusterCall } : null,
-      replication: this.replicationServices(replicationCall),
-      stats: this.stats,
-      limits: this.limits,
-      blocking: this.blocked,
-      watches: this.watches,
-      get keyspaceEvents() {
-        return rt.keyspaceEvents;
-      },
-      startedAt: this.init.startedAt,
-      runId: this.init.runId,
-      get tcpPort() {
-        return rt.config.number('port');
-      },
-      configGet: (name) => this.config.get(name),
-      configMatch: (pattern) => this.config.match(pattern),
-      configSet: (pairs) => {
-        try {
-          const applied = this.config.trySet(pairs);
-          this.applyConfig();
-          this.post({ type: 'config', pairs: applied });
-          return null;
-        } catch (e) {
-          return e instanceof ConfigError ? e.message : String(e);
-        }
-      },
-      configRewrite: () => {
-        try {
-          this.config.rewrite();
-          return null;
-        } catch (e) {
-          return (e as Error).message;
-        }
-      },
-      resetStats: () => {
-        void this.rpc({ kind: 'reset-stats' });
-      },
-      collectGarbage: async () => {
-        await this.rpc({ kind: 'collect-garbage' });
-      },
-      clientList: async (filter: ClientFilter) => {
-        const parts = (await this.rpc({ kind: 'client-list', filter })) as [number, string][][];
-        return parts.flat().sort((a, b) => a[0] - b[0]).map((p) => p[1]);
-      },
-      unblockClient: async (id: number, error: boolean) => {
-        const parts = (await this.rpc({ kind: 'client-unblock', id, error })) as number[];
-        return parts.reduce((a, b) => a + b, 0);
-      },
-      killClients: async (filter: ClientFilter) => {
-        const parts = (await this.rpc({ kind: 'client-kill', filter })) as number[];
-        return parts.reduce((a, b) => a + b, 0);
-      },
-      info: async (sections: string[], client: ClientState) => {
-        this.publishStats();
-        const wantsReplication = sections.length === 0 || sections.some((s) => s === 'replication' || s === 'default' || s === 'all' || s === 'everything');
-        const replication = wantsReplication ? (await replicationCall({ kind: 'info' })) as [string, string | number][] : [];
-        return renderInfo(this, sections, client, replication);
-      },
-      shutdown: async (mode, abort) =>
-        ((await this.request((rid) => ({ type: 'shutdown', mode, abort, rid })))[0] as string | null) ?? null,
-      threadHeaps: () => {
-        this.publishStats();
-        return Array.from({ length: this.workers }, (_, i) => this.statsTable.get(i, StatField.HeapUsed));
-      },
-      setActiveExpire: (on) => {
-        Atomics.store(this.flags, ACTIVE_EXPIRE_WORD, on ? 1 : 0);
-      },
-      pauseClients: (type, end) => this.pause.pause(type as PauseType, end, Date.now()),
-      unpauseClients: () => this.pause.unpause(),
-      startMonitor: (client) => {
-        const send = client.send?.bind(client);
-        if (send === undefined || !this.monitors.add({ id: client.id, send })) return false;
-        client.monitor = true;
-        return true;
-      },
-      stopMonitor: (client) => {
-        this.monitors.remove(client.id);
-        client.monitor = false;
-      },
     };
   }
 

@@ -36,7 +36,7 @@ export function inProcess() {
   const c = new CommandContext(new ReplyWriter(), new Keyspace(allocateKeyspace(16, 2)));
   c.client = { id: 1, db: 0, resp: 2, authenticated: true, replyMode: ReplyMode.On, lastCommand: '' } as unknown as ClientState;
   const stats = { commands: 0, keyspaceHits: 0, keyspaceMisses: 0, rejectedCalls: 0, failedCalls: 0 };
-  c.server = { stats, limits: defaultCollectionLimits(), configGet: (name: string) => (name === 'proto-max-bulk-len' ? '536870912' : undefined) } as unknown as ServerServices;
+  c.server = { stats, limits: defaultCollectionLimits(), keyspaceEvents: 0, watches: { any: false }, configGet: (name: string) => (name === 'proto-max-bulk-len' ? '536870912' : undefined) } as unknown as ServerServices;
   const run = (...args: string[]): string => {
     setArgs(c, args);
     c.spec = commandTable().top.findByName(args[0].toLowerCase())!;
