@@ -12,10 +12,9 @@
 //
 // Usage: scripts/bench-collections [--requests N] [--tests lpush,...] [--large N] [--small N] [--skip-large] [--skip-memory]
 import net from 'node:net';
-import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  dist, flag, fmt, freePort, nodeBin, opt, pin, redisCli, requireTools, rssBytes, runBenchmark, startServer, cpuTicks,
+  flag, fmt, opt, pin, redisCli, requireTools, rssBytes, runBenchmark, startRedisServer, startWeftServer, cpuTicks,
 } from './bench-lib.mjs';
 
 const requests = Number(opt('requests', '100000'));
@@ -24,14 +23,8 @@ const small = Number(opt('small', '100000'));
 const TESTS = opt('tests', 'lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600').split(',');
 requireTools();
 
-async function start(name, argv) {
-  const port = await freePort();
-  return startServer(name, argv(port), port);
-}
-
-const startRedis = () => start('redis', (port) => ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-const startWeft = () => start('weft', (port) => [nodeBin, path.join(dist, 'server', 'main.js'), '--port', String(port), '--bind', '127.0.0.1',
-  '--threads', '1', '--save', '']);
+const startRedis = startRedisServer;
+const startWeft = () => startWeftServer(1);
 
 function stop(server) {
   server.proc.kill('SIGKILL');

@@ -66,6 +66,19 @@ export async function startServer(name, argv, port) {
   return { name, port, proc, pid: proc.pid };
 }
 
+/** redis-server on a free port, without persistence (pinned, as startServer). */
+export async function startRedisServer() {
+  const port = await freePort();
+  return startServer('redis', ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], port);
+}
+
+/** weft (the build in `dist`) on a free port with `threads` worker threads (pinned, as startServer). */
+export async function startWeftServer(threads = 1) {
+  const port = await freePort();
+  return startServer('weft', [nodeBin, path.join(dist, 'server', 'main.js'), '--port', String(port), '--bind', '127.0.0.1',
+    '--threads', String(threads), '--save', ''], port);
+}
+
 export function cpuTicks(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

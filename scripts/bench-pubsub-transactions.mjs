@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  cpuTicks, dist, fmt, freePort, median, nodeBin, opt, pin, requireTools, root, sleep, startServer,
+  cpuTicks, fmt, median, nodeBin, opt, pin, requireTools, root, sleep, startRedisServer, startWeftServer,
 } from './bench-lib.mjs';
 
 const transactions = Number(opt('transactions', '100000'));
@@ -22,13 +22,8 @@ const TICK = 100;
 const clientPin = pin ? ['taskset', '-c', '1'] : [];
 requireTools();
 
-async function start(name, argv) {
-  const port = await freePort();
-  return startServer(name, argv(port), port);
-}
-const startRedis = () => start('redis', (port) => ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-const startWeft = () => start('weft', (port) => [nodeBin, path.join(dist, 'server', 'main.js'), '--port', String(port), '--bind', '127.0.0.1',
-  '--threads', '1', '--save', '']);
+const startRedis = startRedisServer;
+const startWeft = () => startWeftServer(1);
 
 function pinned(cmd, args, options) {
   return spawnSync(clientPin[0] ?? cmd, [...clientPin.slice(1), ...(pin ? [cmd] : []), ...args], options);

@@ -141,28 +141,10 @@ export function processCommand(c: CommandContext, hooks: DispatchHooks, table: C
     }
     return reject(c, spec, null, replyMark);
   }
-  // Inside MULTI any queued command is refused over maxmemory: the queue itself takes memory.
-  if ((spec.denyOom || queueing || (exec?.denyOom ?? false)) && !hooks.ensureMemory(c)) return reject(c, spec, OOM, replyMark);
   const isWrite = spec.isWrite || (exec?.isWrite ?? false);
   const writes = isWrite ? hooks.writes : undefined;
-  if (writes !== undefined && !client.fromMaster) {
-    const refusal = writes.refusal();
-    if (refusal !== null) return reject(c, spec, refusal, replyMark);
-  }
-  // Before MASTERDOWN, as processCommand orders them: the RESP2 subscribed context allows only the
-  // pub/sub commands, PING, QUIT and RESET.
-  if (client.resp === 2 && client.pubsubCount !== undefined && client.pubsubCount > 0 && !subscribedModeAllows(spec)) {
-    return reject(c, spec, subscribedModeError(spec), replyMark);
-  }
-  // processCommand's next check: with replica-serve-stale-data no, only commands flagged stale run
-  // while a replica's link to its master is down.
-  if (hooks.masterDown !== undefined && !client.fromMaster && hooks.masterDown() && !spec.flags.includes('stale')) {
-    return reject(c, spec, MASTERDOWN, replyMark);
-  }
-  // A MONITOR client is a replica to Redis: it may not read or write keys.
-  if (client.monitor === true && (spec.isWrite || spec.flags.includes('readonly') || spec.flags.includes('may_replicate'))) {
-    return reject(c, spec, MONITOR_KEYSPACE, replyMark);
-  }
+  const refused = refusal(c, spec, hooks, writes, queueing || (exec?.denyOom ?? false));
+  if (refused !== null) return reject(c, spec, refused, replyMark);
   // processCommand's pause check, after the refusals above: replicas and the master's stream are never paused.
   if (hooks.clientPause !== undefined && !client.fromMaster && !client.isReplica) {
     const hold = hooks.clientPause(c, spec, isWrite);
@@ -205,6 +187,34 @@ export function processCommand(c: CommandContext, hooks: DispatchHooks, table: C
   }
   if (result instanceof Promise) return answerLater(c, spec, hooks, result);
   return finishReply(c, replyMark);
+}
+
+/**
+ * processCommand's refusals between routing and the pause, in its order:
+ * OOM (`denyOom`: also a queued command, or an EXEC whose queue holds a
+ * deny-oom one), a read-only replica, the RESP2 subscribed context,
+ * MASTERDOWN, a MONITOR touching keys. The error, or null.
+ */
+function refusal(c: CommandContext, spec: CommandSpec, hooks: DispatchHooks, writes: WriteHooks | undefined,
+  denyOom: boolean): string | null {
+  const client = c.client;
+  // Inside MULTI any queued command is refused over maxmemory: the queue itself takes memory.
+  if ((spec.denyOom || denyOom) && !hooks.ensureMemory(c)) return OOM;
+  if (writes !== undefined && !client.fromMaster) {
+    const refused = writes.refusal();
+    if (refused !== null) return refused;
+  }
+  // Before MASTERDOWN: the RESP2 subscribed context allows only the pub/sub commands, PING, QUIT and RESET.
+  if (client.resp === 2 && client.pubsubCount !== undefined && client.pubsubCount > 0 && !subscribedModeAllows(spec)) {
+    return subscribedModeError(spec);
+  }
+  // With replica-serve-stale-data no, only commands flagged stale run while a replica's link to its master is down.
+  if (hooks.masterDown !== undefined && !client.fromMaster && hooks.masterDown() && !spec.flags.includes('stale')) return MASTERDOWN;
+  // A MONITOR client is a replica to Redis: it may not read or write keys.
+  if (client.monitor === true && (spec.isWrite || spec.flags.includes('readonly') || spec.flags.includes('may_replicate'))) {
+    return MONITOR_KEYSPACE;
+  }
+  return null;
 }
 
 /** Whether an EXEC locks several shards: the snapshot gate applies to it as to any multi-shard write. */

@@ -17,11 +17,11 @@
  */
 import type { Shard } from './shard.js';
 import { H_WAITERS_HEAD, H_WAITERS_TAIL } from './layout.js';
+import { appendRecord, R_GENERATION, R_NEXT, R_SLOT, removeRecord, removeRecordsOf, type RecordList } from './record-list.js';
 
-const W_NEXT = 0;
-const W_PREV = 4;
-const W_SLOT = 8;
-const W_GENERATION = 12;
+const W_NEXT = R_NEXT;
+const W_SLOT = R_SLOT;
+const W_GENERATION = R_GENERATION;
 const W_THREAD = 16;
 const W_KIND = 17;
 const W_RESP = 18;
@@ -48,6 +48,12 @@ function recordSize(keyLength: number, destLength: number): number {
   return W_KEY + keyLength + destLength;
 }
 
+const WAITERS: RecordList = {
+  headWord: H_WAITERS_HEAD,
+  tailWord: H_WAITERS_TAIL,
+  sizeOf: (shard, r) => recordSize(shard.u32[(r + W_KEYLEN) >>> 2], shard.u32[(r + W_DESTLEN) >>> 2]),
+};
+
 /** Appends a record for one key of a waiter (the caller holds the shard lock). */
 export function addWaiter(shard: Shard, w: WaiterRequest, key: Uint8Array, ks: number, kl: number,
   dest: Uint8Array | null, ds: number, dl: number): void {
@@ -66,24 +72,12 @@ export function addWaiter(shard: Shard, w: WaiterRequest, key: Uint8Array, ks: n
   u32[(r + W_DESTLEN) >>> 2] = dl;
   u8.set(key.subarray(ks, ks + kl), r + W_KEY);
   if (dest !== null && dl > 0) u8.set(dest.subarray(ds, ds + dl), r + W_KEY + kl);
-  const tail = u32[H_WAITERS_TAIL];
-  u32[(r + W_NEXT) >>> 2] = 0;
-  u32[(r + W_PREV) >>> 2] = tail;
-  if (tail === 0) u32[H_WAITERS_HEAD] = r;
-  else u32[(tail + W_NEXT) >>> 2] = r;
-  u32[H_WAITERS_TAIL] = r;
+  appendRecord(shard, WAITERS, r);
 }
 
 /** Unlinks and frees a record. */
 export function removeWaiter(shard: Shard, r: number): void {
-  const u32 = shard.u32;
-  const next = u32[(r + W_NEXT) >>> 2];
-  const prev = u32[(r + W_PREV) >>> 2];
-  if (prev === 0) u32[H_WAITERS_HEAD] = next;
-  else u32[(prev + W_NEXT) >>> 2] = next;
-  if (next === 0) u32[H_WAITERS_TAIL] = prev;
-  else u32[(next + W_PREV) >>> 2] = prev;
-  shard.free(r, recordSize(u32[(r + W_KEYLEN) >>> 2], u32[(r + W_DESTLEN) >>> 2]));
+  removeRecord(shard, WAITERS, r);
 }
 
 /** Whether anyone waits on a key of this shard (read under the lock: one word). */
@@ -107,17 +101,7 @@ export function nextWaiterFor(shard: Shard, from: number, db: number, key: Uint8
 
 /** Removes every record of one waiter (its slot and generation); returns how many. */
 export function removeWaiterRecords(shard: Shard, slot: number, generation: number): number {
-  const u32 = shard.u32;
-  let n = 0;
-  for (let r = u32[H_WAITERS_HEAD]; r !== 0;) {
-    const next = u32[(r + W_NEXT) >>> 2];
-    if (u32[(r + W_SLOT) >>> 2] === slot && u32[(r + W_GENERATION) >>> 2] === generation) {
-      removeWaiter(shard, r);
-      n++;
-    }
-    r = next;
-  }
-  return n;
+  return removeRecordsOf(shard, WAITERS, slot, generation);
 }
 
 /** Reads a record's request. */

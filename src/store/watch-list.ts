@@ -21,16 +21,19 @@
  */
 import type { Shard } from './shard.js';
 import { H_WATCH_HEAD, H_WATCH_TAIL } from './layout.js';
+import { appendRecord, R_GENERATION, R_NEXT, R_SLOT, removeRecordsOf, type RecordList } from './record-list.js';
 
-const R_NEXT = 0;
-const R_PREV = 4;
-const R_SLOT = 8;
-const R_GENERATION = 12;
 const R_FLAGS = 16;
 const R_DB = 20;
 const R_HASH = 24;
 const R_KEYLEN = 28;
 const R_KEY = 32;
+
+const WATCHES: RecordList = {
+  headWord: H_WATCH_HEAD,
+  tailWord: H_WATCH_TAIL,
+  sizeOf: (shard, r) => R_KEY + shard.u32[(r + R_KEYLEN) >>> 2],
+};
 
 /** Record flag: the key was logically expired when it was watched. */
 const EXPIRED_AT_WATCH = 1;
@@ -56,38 +59,12 @@ export function addWatch(shard: Shard, slot: number, generation: number, db: num
   u32[(r + R_HASH) >>> 2] = hash;
   u32[(r + R_KEYLEN) >>> 2] = kl;
   shard.u8.set(key.subarray(ks, ks + kl), r + R_KEY);
-  const tail = u32[H_WATCH_TAIL];
-  u32[(r + R_NEXT) >>> 2] = 0;
-  u32[(r + R_PREV) >>> 2] = tail;
-  if (tail === 0) u32[H_WATCH_HEAD] = r;
-  else u32[(tail + R_NEXT) >>> 2] = r;
-  u32[H_WATCH_TAIL] = r;
-}
-
-function removeRecord(shard: Shard, r: number): void {
-  const u32 = shard.u32;
-  const next = u32[(r + R_NEXT) >>> 2];
-  const prev = u32[(r + R_PREV) >>> 2];
-  if (prev === 0) u32[H_WATCH_HEAD] = next;
-  else u32[(prev + R_NEXT) >>> 2] = next;
-  if (next === 0) u32[H_WATCH_TAIL] = prev;
-  else u32[(next + R_PREV) >>> 2] = prev;
-  shard.free(r, R_KEY + u32[(r + R_KEYLEN) >>> 2]);
+  appendRecord(shard, WATCHES, r);
 }
 
 /** Removes every record of one watching client (slot and generation); returns how many. */
 export function removeWatches(shard: Shard, slot: number, generation: number): number {
-  const u32 = shard.u32;
-  let n = 0;
-  for (let r = u32[H_WATCH_HEAD]; r !== 0;) {
-    const next = u32[(r + R_NEXT) >>> 2];
-    if (u32[(r + R_SLOT) >>> 2] === slot && u32[(r + R_GENERATION) >>> 2] === generation) {
-      removeRecord(shard, r);
-      n++;
-    }
-    r = next;
-  }
-  return n;
+  return removeRecordsOf(shard, WATCHES, slot, generation);
 }
 
 /** Whether any key of this shard is watched (one word, read under the lock). */
