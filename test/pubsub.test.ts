@@ -138,6 +138,31 @@ if (requireRedisTools(t)) {
     }
   });
 
+  t.test('a PUBLISH on another thread right after SUBSCRIBE\'s reply reaches the subscriber', async (t) => {
+    const sub = await listener(pair.weft.port);
+    connections.push(sub.c);
+    const subThread = /io-thread=(\d+)/.exec((await sub.c.command('CLIENT', 'INFO')).toString())![1];
+    let pub = await RawClient.connect(pair.weft.port);
+    for (let i = 0; i < 10 && /io-thread=(\d+)/.exec((await pub.command('CLIENT', 'INFO')).toString())![1] === subThread; i++) {
+      pub.close();
+      pub = await RawClient.connect(pair.weft.port);
+    }
+    connections.push(pub);
+    const counts: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      // The subscriber's stream also holds the earlier messages: its confirmation is looked for in it.
+      const confirmation = `$9\r\nsubscribe\r\n$${`race-${i}`.length}\r\nrace-${i}\r\n`;
+      sub.c.write(encodeCommand(['SUBSCRIBE', `race-${i}`]));
+      while (!sub.text().includes(confirmation)) await sleep(1);
+      counts.push((await pub.command('PUBLISH', `race-${i}`, 'm')).toString());
+    }
+    t.same(counts.filter((n) => n !== ':1\r\n'), [], 'every PUBLISH counted its subscriber');
+    await waitFor('every message delivered', 5000, async () => {
+      const n = (sub.text().match(/\$7\r\nmessage\r\n/g) ?? []).length;
+      return n === 200 ? true : `${n}`;
+    });
+  });
+
   t.test('messages too large for the ring keep their place in the order, on every thread', async (t) => {
     const subscribers = await Promise.all(Array.from({ length: 4 }, () => listener(pair.weft.port)));
     subscribers.forEach((s) => connections.push(s.c));

@@ -15,7 +15,7 @@ import type { CommandSpec, ReplyFunction } from './command-spec.js';
 import { commandTable, type CommandTable } from './command-table.js';
 import { MASTERDOWN, NOAUTH, OOM, unknownSubcommand, wrongArity } from './errors.js';
 import { subscribedModeAllows, subscribedModeError } from './pubsub.js';
-import { discardTransaction, queueCommand, runsInMulti, type MultiState, type QueuedCommand } from './transactions.js';
+import { discardTransaction, queueCommand, runsInMulti, type MultiState } from './transactions.js';
 import { signalModifiedKeys } from './watched-keys.js';
 import { modifiedKeyArgs } from './modified-keys.js';
 import { fireDeclaredEvents, fireRecordedEvents } from './keyspace-events.js';
@@ -34,7 +34,7 @@ export interface DispatchHooks {
    * Cluster redirection (set only in cluster mode): false when the command
    * was answered with MOVED, ASK, CROSSSLOT, TRYAGAIN or CLUSTERDOWN.
    */
-  route?: (c: CommandContext, spec: CommandSpec, asking: boolean, queue: QueuedCommand[] | null) => boolean;
+  route?: (c: CommandContext, spec: CommandSpec, asking: boolean, queue: MultiState | null) => boolean;
   /** A handler threw: log it. */
   onHandlerError(spec: CommandSpec, err: unknown): void;
   /** Replication's part in write commands. */
@@ -133,7 +133,7 @@ export function processCommand(c: CommandContext, hooks: DispatchHooks, table: C
   const queueing = multi !== null && exec === null && !runsInMulti(spec);
   if (!client.authenticated && !spec.noAuth) return reject(c, spec, NOAUTH, replyMark);
   if (multi !== null && spec.flags.includes('no_multi')) return reject(c, spec, NOT_IN_MULTI, replyMark);
-  if (hooks.route !== undefined && !hooks.route(c, spec, asking, exec?.commands ?? null)) {
+  if (hooks.route !== undefined && !hooks.route(c, spec, asking, exec)) {
     // The redirection is the reply; an EXEC redirected is discarded, not aborted.
     if (exec !== null) {
       discardTransaction(c);

@@ -29,24 +29,30 @@ const categories = ['transaction'];
 export const EXEC_WITHOUT_MULTI = 'EXEC without MULTI';
 const PREVIOUS_ERRORS = '-EXECABORT Transaction discarded because of previous errors.';
 
-/** One queued command: its own copy of the arguments (argStart and argLen: argc entries each). */
-export interface QueuedCommand {
-  spec: CommandSpec;
-  buf: Buffer;
-  argc: number;
-  argStart: Int32Array;
-  argLen: Int32Array;
-}
-
 /** A spec's keys cannot be told from its arguments (SORT's BY and GET patterns). */
 function hasUnknownKeys(spec: CommandSpec): boolean {
   for (const k of spec.keySpecs) if (k.findUnknown === true) return true;
   return false;
 }
 
-/** A client's transaction between MULTI and EXEC (Redis's multiState). */
+const INITIAL_QUEUE_BYTES = 256;
+
+/**
+ * A client's transaction between MULTI and EXEC (Redis's multiState). The
+ * queued arguments are copied into one growing buffer, their positions into
+ * one growing array (per command: argc, the starts, the lengths), so that
+ * queueing costs no allocation per command.
+ */
 export class MultiState {
-  readonly commands: QueuedCommand[] = [];
+  /** The queued commands, in order. */
+  readonly specs: CommandSpec[] = [];
+  /** Where each command's positions begin in `positions`. */
+  private readonly entries: number[] = [];
+  private buf: Buffer = Buffer.allocUnsafe(INITIAL_QUEUE_BYTES);
+  /** Bytes of the queued arguments (CLIENT LIST multi-mem). */
+  bytes = 0;
+  private positions = new Int32Array(64);
+  private positionsUsed = 0;
   /** A queued command was refused (CLIENT_DIRTY_EXEC): EXEC answers EXECABORT. */
   aborted = false;
   /** The queued commands' flags, as processCommand reads them for EXEC (mstate.cmd_flags). */
@@ -56,8 +62,74 @@ export class MultiState {
   shardMask = 0;
   /** A queued command may touch keys its arguments do not name (FLUSHALL, KEYS, SORT BY...): every shard is locked. */
   lockAll = false;
-  /** Bytes of the queued arguments (CLIENT LIST multi-mem). */
-  bytes = 0;
+
+  get count(): number {
+    return this.specs.length;
+  }
+
+  /** Copies the context's current command in. */
+  push(c: CommandContext, spec: CommandSpec): void {
+    const argc = c.argc;
+    let bytes = 0;
+    for (let i = 0; i < argc; i++) bytes += c.argLen[i];
+    if (this.bytes + bytes > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.bytes + bytes));
+      this.buf.copy(grown, 0, 0, this.bytes);
+      this.buf = grown;
+    }
+    if (this.positionsUsed + 1 + argc * 2 > this.positions.length) {
+      const grown = new Int32Array(Math.max(this.positions.length * 2, this.positionsUsed + 1 + argc * 2));
+      grown.set(this.positions.subarray(0, this.positionsUsed));
+      this.positions = grown;
+    }
+    const p = this.positions;
+    const base = this.positionsUsed;
+    p[base] = argc;
+    const buf = this.buf;
+    let at = this.bytes;
+    for (let i = 0; i < argc; i++) {
+      const len = c.argLen[i];
+      const from = c.argStart[i];
+      for (let k = 0; k < len; k++) buf[at + k] = c.buf[from + k];
+      p[base + 1 + i] = at;
+      p[base + 1 + argc + i] = len;
+      at += len;
+    }
+    this.bytes = at;
+    this.positionsUsed = base + 1 + argc * 2;
+    this.entries.push(base);
+    this.specs.push(spec);
+  }
+
+  /** Points the context at queued command i; its positions go to `into` (grown as needed, returned). */
+  load(c: CommandContext, i: number, into: QueuePositions): void {
+    const base = this.entries[i];
+    const p = this.positions;
+    const argc = p[base];
+    if (into.argStart.length < argc) {
+      into.argStart = new Int32Array(argc * 2);
+      into.argLen = new Int32Array(argc * 2);
+    }
+    for (let k = 0; k < argc; k++) {
+      into.argStart[k] = p[base + 1 + k];
+      into.argLen[k] = p[base + 1 + argc + k];
+    }
+    c.buf = this.buf;
+    c.argc = argc;
+    c.argStart = into.argStart;
+    c.argLen = into.argLen;
+    c.spec = this.specs[i];
+  }
+}
+
+/** Argument positions a queued command is loaded into (never the parser's own arrays, which hold the rest of a read). */
+export interface QueuePositions {
+  argStart: Int32Array;
+  argLen: Int32Array;
+}
+
+export function queuePositions(): QueuePositions {
+  return { argStart: new Int32Array(16), argLen: new Int32Array(16) };
 }
 
 /** Commands processCommand runs at once inside MULTI instead of queueing them. */
@@ -74,25 +146,7 @@ function touchesWholeKeyspace(spec: CommandSpec): boolean {
 
 /** queueMultiCommand: copies the current command into the client's transaction. */
 export function queueCommand(c: CommandContext, spec: CommandSpec, multi: MultiState): void {
-  const argc = c.argc;
-  let bytes = 0;
-  for (let i = 0; i < argc; i++) bytes += c.argLen[i];
-  const buf = Buffer.allocUnsafe(bytes);
-  // One array for both: starts, then lengths.
-  const positions = new Int32Array(argc * 2);
-  const argStart = positions.subarray(0, argc);
-  const argLen = positions.subarray(argc);
-  let at = 0;
-  for (let i = 0; i < argc; i++) {
-    const len = c.argLen[i];
-    const from = c.argStart[i];
-    for (let k = 0; k < len; k++) buf[at + k] = c.buf[from + k];
-    argStart[i] = at;
-    argLen[i] = len;
-    at += len;
-  }
-  multi.commands.push({ spec, buf, argc, argStart, argLen });
-  multi.bytes += bytes;
+  multi.push(c, spec);
   if (spec.isWrite) multi.isWrite = true;
   if (spec.denyOom) multi.denyOom = true;
   if (!multi.lockAll) multi.shardMask |= keyShards(c, spec, multi);
@@ -191,7 +245,7 @@ function exec(c: CommandContext): void | Promise<ReplyFunction> {
   // The client stays in MULTI while the queue runs (CLIENT LIST shows flag x).
   unwatchAllKeys(c.ks, client, c.server.watches, c.lockedShards);
   try {
-    return runQueue(c, state.commands);
+    return runQueue(c, state);
   } finally {
     client.multi = null;
     // resetClient after EXEC: an ASKING kept through MULTI ends here.
@@ -199,25 +253,24 @@ function exec(c: CommandContext): void | Promise<ReplyFunction> {
   }
 }
 
-function runQueue(c: CommandContext, queue: QueuedCommand[]): void | Promise<ReplyFunction> {
+/** Where EXEC loads each queued command's argument positions (the thread's one EXEC runs synchronously). */
+const loaded = queuePositions();
+
+function runQueue(c: CommandContext, queue: MultiState): void | Promise<ReplyFunction> {
   const saved: SavedRequest = { buf: c.buf, argc: c.argc, argStart: c.argStart, argLen: c.argLen, spec: c.spec };
   const writes = c.hooks.writes;
   writes?.beginTransaction();
   c.inTransaction = true;
-  c.out.arrayHeader(queue.length);
+  c.out.arrayHeader(queue.count);
   // From the first command answered later on, every reply is kept to be written in order.
   let later: (Uint8Array | Promise<ReplyFunction>)[] | null = null;
   let dirty = 0;
   try {
-    for (const q of queue) {
-      c.buf = q.buf;
-      c.argc = q.argc;
-      c.argStart = q.argStart;
-      c.argLen = q.argLen;
-      c.spec = q.spec;
+    for (let i = 0; i < queue.count; i++) {
+      queue.load(c, i, loaded);
       c.dirty = 0;
       const mark = c.out.mark();
-      const result = call(c, q.spec, c.hooks, mark);
+      const result = call(c, queue.specs[i], c.hooks, mark);
       dirty += c.dirty;
       if (result !== undefined) (later ??= []).push(result);
       else if (later !== null) later.push(c.out.cut(mark));

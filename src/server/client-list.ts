@@ -30,7 +30,7 @@ function flagLetters(c: Connection, s: ClientListState): string {
 export function clientInfoLine(c: Connection, now: number, s: ClientListState): string {
   const age = Math.floor((now - c.createdAt) / 1000);
   const idle = Math.floor((now - c.lastInteraction) / 1000);
-  const multi = c.multi === null ? -1 : c.multi.commands.length;
+  const multi = c.multi === null ? -1 : c.multi.count;
   const multiMem = c.multi?.bytes ?? 0;
   const qbuf = c.queryBufferBytes;
   const omem = c.outputBytes;

@@ -14,7 +14,7 @@ import type { CommandSpec } from '../commands/command-spec.js';
 import { findKeys } from '../commands/introspection.js';
 import { keyHashSlot, hashBytes } from '../store/key-hash.js';
 import type { SlotTable } from '../cluster/slot-table.js';
-import type { QueuedCommand } from '../commands/transactions.js';
+import { queuePositions, type MultiState } from '../commands/transactions.js';
 
 const CROSSSLOT = '-CROSSSLOT Keys in request don\'t hash to the same slot';
 const TRYAGAIN = '-TRYAGAIN Multiple keys request during rehashing of slot';
@@ -66,23 +66,22 @@ function addKeys(c: CommandContext, spec: CommandSpec, out: RequestKeys): void {
   for (let i = spec.firstKey; i <= last && i < c.argc; i += spec.keyStep) out.add(c.buf, c.argStart[i], c.argLen[i]);
 }
 
+/** Positions of queued commands while their keys are gathered. */
+const queued = queuePositions();
+
 /** The keys of every queued command of a transaction, the context pointed at each in turn. */
-function addQueuedKeys(c: CommandContext, queue: QueuedCommand[], out: RequestKeys): boolean {
-  const { buf, argc, argStart, argLen } = c;
-  let isWrite = false;
-  for (const q of queue) {
-    c.buf = q.buf;
-    c.argc = q.argc;
-    c.argStart = q.argStart;
-    c.argLen = q.argLen;
-    addKeys(c, q.spec, out);
-    if (q.spec.isWrite) isWrite = true;
+function addQueuedKeys(c: CommandContext, queue: MultiState, out: RequestKeys): boolean {
+  const { buf, argc, argStart, argLen, spec } = c;
+  for (let i = 0; i < queue.count; i++) {
+    queue.load(c, i, queued);
+    addKeys(c, queue.specs[i], out);
   }
   c.buf = buf;
   c.argc = argc;
   c.argStart = argStart;
   c.argLen = argLen;
-  return isWrite;
+  c.spec = spec;
+  return queue.isWrite;
 }
 
 /** Whether a key is present in this node's keyspace (expired keys count as missing). */
@@ -106,7 +105,7 @@ function keyExists(c: CommandContext, keys: RequestKeys, k: number, slot: number
  * the redirection or error reply.
  */
 export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTable, asking: boolean,
-  queue: QueuedCommand[] | null): boolean {
+  queue: MultiState | null): boolean {
   const keys = requestKeys;
   keys.count = 0;
   let isWrite = spec.isWrite;

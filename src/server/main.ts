@@ -247,6 +247,9 @@ async function main(): Promise<void> {
       case 'pubsub-subscribe':
         pubsub.subscribe(index, m.rid, m.kind, m.names, m.delta);
         break;
+      case 'pubsub-delta-ack':
+        pubsub.applied(m.ack);
+        break;
       case 'pubsub-publish':
         // clusterPropagatePublish: every other node delivers it to its own subscribers; an SPUBLISH
         // only the nodes of this shard (clusterPropagatePublishShard).

@@ -1,14 +1,14 @@
 /**
  * The node's pub/sub registry (Redis 7.0's server.pubsub_channels and
- * server.pubsub_patterns, pubsub.c) and the coordinator's hub that orders
- * and delivers published messages.
+ * server.pubsub_patterns, pubsub.c) and the coordinator's hub that keeps
+ * every thread's copy current.
  *
  * Every worker keeps a copy of the registry: how many connections of each
  * worker hold each channel and pattern. A worker changes its own counts at
  * once and tells the hub, which applies the change, passes it to every
- * other worker and only then confirms it: a SUBSCRIBE is answered once
- * every thread counts it, so a message published after the answer, on any
- * thread, finds it. Counts are sums, so the order in which workers apply
+ * other worker and confirms it once they all have applied it: a SUBSCRIBE
+ * is answered once every thread counts it, so a message published after
+ * the answer, on any thread, finds it. Counts are sums, so the order in which workers apply
  * changes does not matter.
  *
  * PUBLISH is answered on the worker, from its copy (the receivers on this
@@ -117,7 +117,8 @@ export function total(perWorker: Int32Array | undefined): number {
 
 /** What the hub sends a worker. */
 export type HubMessage =
-  | { type: 'pubsub-delta'; worker: number; kind: SubscriptionKind; names: string[]; delta: number }
+  /** Another worker's counts changed; `ack` > 0 asks for a 'pubsub-delta-ack' once applied. */
+  | { type: 'pubsub-delta'; worker: number; kind: SubscriptionKind; names: string[]; delta: number; ack: number }
   /** A message too large for the ring: its bytes, for the ring entry with this id. */
   | { type: 'pubsub-blob'; id: number; message: Uint8Array }
   | { type: 'rpc-result'; rid: number; parts: unknown[] };
@@ -134,17 +135,38 @@ const RING_FULL_RETRY_MS = 1;
 export class PubsubHub {
   private readonly registry: PubsubRegistry;
   private readonly waiting: { channel: Uint8Array; message: Uint8Array; shard: boolean }[] = [];
+  /** Subscription changes waiting for the other workers' acknowledgements. */
+  private readonly acks = new Map<number, { left: number; worker: number; rid: number }>();
+  private nextAck = 1;
 
   constructor(private readonly workers: number, private readonly ring: PubsubRing,
     private readonly send: (worker: number, message: HubMessage) => void) {
     this.registry = new PubsubRegistry(workers);
   }
 
-  /** A worker's subscriptions changed: every other worker learns it, then `worker` gets the confirmation. */
+  /**
+   * A worker's subscriptions changed: every other worker applies it and says
+   * so, and only then does `worker` get the confirmation. A PUBLISH decides
+   * from its own thread's counts whether anyone receives it, so a SUBSCRIBE
+   * answered before every thread counts it could miss the next message.
+   */
   subscribe(worker: number, rid: number, kind: SubscriptionKind, names: string[], delta: number): void {
     this.registry.apply(worker, kind, names, delta);
-    for (let w = 0; w < this.workers; w++) if (w !== worker) this.send(w, { type: 'pubsub-delta', worker, kind, names, delta });
-    this.send(worker, { type: 'rpc-result', rid, parts: [0] });
+    if (this.workers === 1) {
+      this.send(worker, { type: 'rpc-result', rid, parts: [0] });
+      return;
+    }
+    const ack = this.nextAck++;
+    this.acks.set(ack, { left: this.workers - 1, worker, rid });
+    for (let w = 0; w < this.workers; w++) if (w !== worker) this.send(w, { type: 'pubsub-delta', worker, kind, names, delta, ack });
+  }
+
+  /** A worker applied the change `ack`: once all have, its subscriber's thread gets the confirmation. */
+  applied(ack: number): void {
+    const pending = this.acks.get(ack);
+    if (pending === undefined || --pending.left > 0) return;
+    this.acks.delete(ack);
+    this.send(pending.worker, { type: 'rpc-result', rid: pending.rid, parts: [0] });
   }
 
   /** A message too large for the ring: every worker but its publisher (`from`, -1 for none) gets its bytes. */

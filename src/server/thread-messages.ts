@@ -69,6 +69,8 @@ export type FromWorker =
   | { type: 'monitor-line'; from: number; line: Uint8Array }
   /** A thread's subscriptions changed (rid: the confirmation it waits for). */
   | { type: 'pubsub-subscribe'; rid: number; kind: SubscriptionKind; names: string[]; delta: number }
+  /** This thread applied another thread's subscription change (PubsubHub.applied). */
+  | { type: 'pubsub-delta-ack'; ack: number }
   /** A message published on this thread, for the cluster bus (cluster mode); SPUBLISH's only to this shard. */
   | { type: 'pubsub-publish'; channel: Uint8Array; message: Uint8Array; shard: boolean }
   /** A message too large for the pub/sub ring (pubsub-ring.ts): its bytes, for every worker. */

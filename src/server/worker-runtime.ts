@@ -233,6 +233,7 @@ export class WorkerRuntime {
         break;
       case 'pubsub-delta':
         this.subscriptions.applyDelta(m.worker, m.kind, m.names, m.delta);
+        if (m.ack > 0) this.post({ type: 'pubsub-delta-ack', ack: m.ack });
         break;
       case 'replica-out': {
         const held = this.replicaHeld.get(m.clientId);
