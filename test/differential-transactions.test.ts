@@ -252,9 +252,38 @@ t.test('a replica applies a transaction as a whole', async (t) => {
   await waitFor('the last transaction applied', 10000, async () => (await readers[0].get('f')) === '300' || 'not yet');
   t.equal(torn, 0, `no replica reader saw part of a transaction (${reads} reads)`);
   t.same(await readers[0].mget(...keys), keys.map(() => '300'));
+  // A replica refuses a queued write (READONLY), so its EXEC aborts; reads run.
+  const rc = RawClient.connect(replica.port);
+  const raw = await rc;
+  t.teardown(() => raw.close());
+  t.same((await raw.pipeline([['MULTI'], ['SET', 'x', '1'], ['GET', 'a'], ['EXEC'], ['MULTI'], ['GET', 'a'], ['EXEC']])).map(text), [
+    '+OK\r\n', "-READONLY You can't write against a read only replica.\r\n", '+QUEUED\r\n',
+    '-EXECABORT Transaction discarded because of previous errors.\r\n', '+OK\r\n', '+QUEUED\r\n', '*1\r\n$3\r\n300\r\n',
+  ]);
   // One write alone is not wrapped, a read-only transaction sends nothing: the replica agrees either way.
   await m.multi().set('single', '1').exec();
   await m.multi().get('single').exec();
   await waitFor('the single write applied', 10000, async () => (await readers[0].get('single')) === '1' || 'not yet');
   t.equal(text(await control.command('DBSIZE')), ':7\r\n');
+});
+
+t.test('eviction and expiry by the active cycle dirty a WATCH', async (t) => {
+  const server = await startWeft(['--maxmemory-policy', 'allkeys-random'], { threads: 2 });
+  t.teardown(() => server.stop());
+  const c = await RawClient.connect(server.port);
+  t.teardown(() => c.close());
+  const other = await RawClient.connect(server.port);
+  t.teardown(() => other.close());
+  for (let i = 0; i < 300; i++) await c.command('SET', `k${i}`, 'x'.repeat(1000));
+  await c.command('WATCH', ...Array.from({ length: 300 }, (_, i) => `k${i}`));
+  // Another connection's writes make room by evicting: some watched keys go.
+  await other.command('CONFIG', 'SET', 'maxmemory', '100000');
+  await other.command('SET', 'trigger', 'v');
+  t.ok(Number(/evicted_keys:(\d+)/.exec(text(await other.command('INFO', 'stats')))![1]) > 0, 'keys were evicted');
+  t.same((await c.pipeline([['MULTI'], ['PING'], ['EXEC']])).map(text), ['+OK\r\n', '+QUEUED\r\n', '*-1\r\n']);
+  await other.command('CONFIG', 'SET', 'maxmemory', '0');
+  await c.command('SET', 'short', 'v', 'PX', '30');
+  await c.command('WATCH', 'short');
+  await sleep(400);
+  t.same((await c.pipeline([['MULTI'], ['PING'], ['EXEC']])).map(text), ['+OK\r\n', '+QUEUED\r\n', '*-1\r\n'], 'expired meanwhile');
 });

@@ -11,6 +11,7 @@
  */
 import t, { type Test } from 'tap';
 import { createCluster } from 'redis';
+import { Cluster } from 'ioredis';
 import { RawClient, encodeCommand, requireRedisTools } from './helpers/servers.js';
 import { connectPair, diffScript, startPair } from './helpers/differential.js';
 import { startReplicatedCluster, waitFor } from './helpers/cluster.js';
@@ -127,6 +128,19 @@ t.test('in a 3+3 weft cluster', async (t) => {
     await waitFor('node-redis got its sharded message', 10000, async () => (got.includes('via-node-redis') ? true : got.join(',')));
     await waitFor('the raw subscriber on the same shard got it too', 10000, async () =>
       (elsewhere.text().includes('via-node-redis') ? true : 'not yet'));
+  });
+
+  t.test('ioredis: a cluster subscriber hears PUBLISH from every node, masters and replicas', async (t) => {
+    const client = new Cluster([{ host: '127.0.0.1', port: m0.port }], { lazyConnect: true });
+    client.on('error', () => {});
+    t.teardown(() => client.disconnect());
+    await client.connect();
+    const got = new Set<string>();
+    client.on('message', (_channel: string, message: string) => got.add(message));
+    await client.subscribe('everywhere');
+    const nodes = [...cluster.masters, ...cluster.replicas];
+    for (const n of nodes) await n.client.command('PUBLISH', 'everywhere', `from-${n.port}`);
+    await waitFor('a message from each of the six nodes', 10000, async () => (got.size === nodes.length ? true : [...got].join(',')));
   });
 
   t.test('a failover moves the slot: every subscriber of the shard is told sunsubscribe', async (t) => {
