@@ -23,6 +23,7 @@
  * message length (OVERSIZED: a blob id follows) · channel · message. A
  * length of WRAP sends readers back to offset 0.
  */
+import { copyBytes } from '../replication/replication-log.js';
 
 const W_LOCK = 0;
 const W_TAIL = 1;
@@ -142,9 +143,9 @@ export class PubsubRing {
       this.u32[at >>> 2] = length;
       this.u32[(at + 4) >>> 2] = shard ? (channel.length | SHARD_BIT) >>> 0 : channel.length;
       this.u32[(at + 8) >>> 2] = blob > 0 ? OVERSIZED : message.length;
-      this.bytes.set(channel, at + ENTRY_HEADER);
+      copyBytes(this.bytes, at + ENTRY_HEADER, channel, 0, channel.length);
       if (blob > 0) this.u32[(at + ENTRY_HEADER + align4(channel.length)) >>> 2] = blob;
-      else this.bytes.set(message, at + ENTRY_HEADER + channel.length);
+      else copyBytes(this.bytes, at + ENTRY_HEADER + channel.length, message, 0, message.length);
       Atomics.store(this.u32, W_TAIL, (tail + length) >>> 0);
     } finally {
       this.unlock();
