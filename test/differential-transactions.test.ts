@@ -116,6 +116,9 @@ if (requireRedisTools(t)) {
       [[1, ['WATCH', 'x']], [2, ['SELECT', '1']], [2, ['SET', 'x', '1']], [2, ['SWAPDB', '0', '1']], [2, ['SELECT', '0']], ...exec,
         [2, ['SWAPDB', '0', '1']]],
       [[1, ['WATCH', 'x']], [2, ['SWAPDB', '0', '1']], ...exec, [2, ['SWAPDB', '0', '1']]],
+      // COPY into another database touches the key there, not in the client's.
+      [[1, ['SET', 'src', 'v']], [1, ['SELECT', '1']], [1, ['WATCH', 'x']], [1, ['SELECT', '0']], [2, ['COPY', 'src', 'x', 'DB', '1']], ...exec],
+      [[1, ['SET', 'src', 'v']], [1, ['WATCH', 'x']], [2, ['COPY', 'src', 'x', 'DB', '1']], ...exec],
       // After a SWAPDB the watch follows its logical database.
       [[1, ['WATCH', 'x']], [2, ['SWAPDB', '0', '1']], [2, ['SET', 'x', '1']], ...exec, [2, ['SWAPDB', '0', '1']]],
     ];
@@ -280,10 +283,12 @@ t.test('eviction and expiry by the active cycle dirty a WATCH', async (t) => {
   await other.command('CONFIG', 'SET', 'maxmemory', '100000');
   await other.command('SET', 'trigger', 'v');
   t.ok(Number(/evicted_keys:(\d+)/.exec(text(await other.command('INFO', 'stats')))![1]) > 0, 'keys were evicted');
-  t.same((await c.pipeline([['MULTI'], ['PING'], ['EXEC']])).map(text), ['+OK\r\n', '+QUEUED\r\n', '*-1\r\n']);
+  // Back without a limit first: inside MULTI a queued command is refused over maxmemory.
   await other.command('CONFIG', 'SET', 'maxmemory', '0');
-  await c.command('SET', 'short', 'v', 'PX', '30');
+  t.same((await c.pipeline([['MULTI'], ['PING'], ['EXEC']])).map(text), ['+OK\r\n', '+QUEUED\r\n', '*-1\r\n']);
+  // Alive when watched (300 ms is ample), gone by the active cycle before EXEC.
+  await c.command('SET', 'short', 'v', 'PX', '300');
   await c.command('WATCH', 'short');
-  await sleep(400);
+  await waitFor('the active cycle removed it', 5000, async () => (text(await other.command('EXISTS', 'short')) === ':0\r\n' ? true : 'not yet'));
   t.same((await c.pipeline([['MULTI'], ['PING'], ['EXEC']])).map(text), ['+OK\r\n', '+QUEUED\r\n', '*-1\r\n'], 'expired meanwhile');
 });

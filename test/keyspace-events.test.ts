@@ -117,6 +117,33 @@ if (requireRedisTools(t)) {
     });
   }
 
+  t.test('clients blocked on keys and served by a push: their pops fire as on redis-server', async (t) => {
+    const run = async (port: number) => {
+      const setup = await RawClient.connect(port);
+      t.teardown(() => setup.close());
+      await setup.command('FLUSHALL');
+      await setup.command('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+      const s = await subscriber(t, port);
+      const blockers = await Promise.all([0, 1, 2].map(() => RawClient.connect(port)));
+      t.teardown(() => blockers.forEach((b) => b.close()));
+      const served: Promise<Buffer>[] = [];
+      served.push(blockers[0].command('BLPOP', 'l', '0'));
+      served.push(blockers[1].command('BLMOVE', 'src', 'dst', 'RIGHT', 'LEFT', '0'));
+      served.push(blockers[2].command('BZPOPMIN', 'z', '0'));
+      await sleep(100);
+      await setup.command('RPUSH', 'l', 'a', 'b');
+      await setup.command('RPUSH', 'src', 'x');
+      await setup.command('ZADD', 'z', '1', 'm');
+      await Promise.all(served);
+      await sleep(150);
+      await setup.command('CONFIG', 'SET', 'notify-keyspace-events', '');
+      return s.text();
+    };
+    const [weft, redis] = [await run(pair.weft.port), await run(pair.redis.port)];
+    t.equal(weft, redis);
+    t.match(weft, /__keyevent@0__:rpop\r\n\$3\r\nsrc/);
+  });
+
   t.test('expired: at the actual removal, lazily or by the active cycle', async (t) => {
     const [w, r] = await connectPair(t, pair);
     await diffScript(w, r, [['DEBUG', 'SET-ACTIVE-EXPIRE', '0']]);

@@ -29,6 +29,7 @@ import {
 } from '../store/waiter-list.js';
 import { keyHash, keyHashSlot, slotAndHash } from '../store/key-hash.js';
 import { longDoubleToNumber, parseLongDouble } from './numbers.js';
+import { signalServed } from './served-signals.js';
 import type { SlotTable } from '../cluster/slot-table.js';
 
 /** What a blocked client will do when served. */
@@ -212,7 +213,10 @@ function serveKey(c: CommandContext, states: Int32Array, hooks: ServeHooks, k: R
     serveOut.resp = waiter.resp;
     servedEffect = null;
     server.serve(c, shard, e, k.key, waiter, destination, serveOut);
-    if (servedEffect !== null) hooks.propagate(c, servedEffect);
+    if (servedEffect !== null) {
+      hooks.propagate(c, servedEffect);
+      signalServed(c, k, destination, servedEffect);
+    }
     servedEffect = null;
     // The serve may have moved records (it can create keys and allocate): find ours again by identity.
     removeWaiterRecords(shard, waiter.slot, waiter.generation);

@@ -3,6 +3,7 @@
  * TYPE, TOUCH, the EXPIRE and TTL families, PERSIST, KEYS, SCAN, RANDOMKEY,
  * RENAME/RENAMENX, COPY and OBJECT.
  */
+import { touchKey } from './watched-keys.js';
 import { EventClass } from './keyspace-events.js';
 import { arg, defineCommand, keyArg, oneOf, rangeKeys, tokenArg, type CommandSpec } from './command-spec.js';
 import type { CommandContext } from './context.js';
@@ -278,6 +279,11 @@ function copy(c: CommandContext): void {
   if (c.typeOf(n) === ValueType.String && c.shard.u8[n + E_ENCODING] === 0) c.shard.u8[n + E_ENCODING] = ENC_INT_PRIVATE;
   c.dirty++;
   c.keyEvent(EventClass.Generic, 'copy_to', 2, false, targetDb);
+  if (targetDb !== c.client.db) {
+    // The destination lives in another database than the client's: its watchers are touched here.
+    c.modifiedKeys = [];
+    if (c.server.watches.any) touchKey(c.ks, c.server.watches, c.db, c.argBuffer(2));
+  }
   c.out.integer(1);
 }
 

@@ -199,6 +199,17 @@ function touchArgument(c: CommandContext, i: number, slots: WatchSlots): void {
     () => shard.lookup(db, slotIndex, c.buf, start, len, hash) !== 0);
 }
 
+/** A key changed outside a command's own arguments (a served BLMOVE's destination): its watchers are touched. */
+export function touchKey(ks: Keyspace, slots: WatchSlots, physicalDb: number, key: Uint8Array): void {
+  const slot = slotAndHash(key, 0, key.length);
+  const hash = keyHash.value;
+  const shard = ks.shards[slot & ks.shardMask];
+  if (!hasWatches(shard)) return;
+  const slotIndex = slot >> ks.shardBits;
+  touchWatchedKey(shard, slots.states, physicalDb, key, 0, key.length, hash,
+    () => shard.lookup(physicalDb, slotIndex, key, 0, key.length, hash) !== 0);
+}
+
 /** The store removes an entry (expiry, eviction): its watchers are touched, the key about to be gone. */
 export function signalRemovedEntry(shard: Shard, slots: WatchSlots, db: number, e: number): void {
   if (!hasWatches(shard)) return;
