@@ -7,13 +7,15 @@
  * their bytes arrived.
  */
 import t from 'tap';
-import { allocatePubsubRing, PubsubRing } from '../src/server/pubsub-ring.js';
+import { allocatePubsubRing, PubsubRing, type RingEntry } from '../src/server/pubsub-ring.js';
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 
+const text = (bytes: Uint8Array, start: number, length: number) => Buffer.from(bytes.subarray(start, start + length)).toString('latin1');
+
 function readAll(r: PubsubRing): string[] {
   const got: string[] = [];
-  r.read((channel, message) => got.push(`${Buffer.from(channel).toString('latin1')}=${Buffer.from(message).toString('latin1')}`));
+  r.read((e) => got.push(`${text(e.bytes, e.channelStart, e.channelLength)}=${text(e.message, e.messageStart, e.messageLength)}`));
   return got;
 }
 
@@ -59,7 +61,7 @@ t.test('a message too large for the ring waits in its place for its bytes', asyn
   t.ok(a.append(bytes('ch'), new Uint8Array(0), false, id));
   t.ok(a.append(bytes('ch'), bytes('third'), false));
   const got: string[] = [];
-  const each = (channel: Uint8Array, message: Uint8Array) => got.push(`${message.length}:${Buffer.from(message).toString('latin1', 0, 5)}`);
+  const each = (e: RingEntry) => got.push(`${e.messageLength}:${text(e.message, e.messageStart, Math.min(5, e.messageLength))}`);
   t.equal(b.read(each), false, 'stops at the entry whose bytes have not come');
   t.same(got, ['5:first']);
   b.addBlob(id, bytes('B'.repeat(300)));

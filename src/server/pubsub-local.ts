@@ -15,7 +15,7 @@
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { globMatch } from '../commands/glob.js';
 import { ChannelNames, PubsubRegistry } from './pubsub-registry.js';
-import type { PubsubRing } from './pubsub-ring.js';
+import type { PubsubRing, RingEntry } from './pubsub-ring.js';
 import { SubscriptionKind, type ClientState, type PubsubService, type SubscriptionChange } from '../commands/client-state.js';
 
 /** A subscribed connection: where messages go, in its protocol. */
@@ -56,8 +56,9 @@ export class LocalSubscriptions {
   private readonly names = new ChannelNames();
   /** What one read sends each subscriber. */
   private readonly pending = new Map<Subscriber, Buffer[]>();
-  private readonly deliverEntry = (channel: Uint8Array, message: Uint8Array, shard: boolean) =>
-    shard ? this.deliverShard(channel, message) : this.deliverOne(channel, message);
+  private readonly deliverEntry = (entry: RingEntry) => (entry.shard ? this.deliverShard(entry) : this.deliverOne(entry));
+  /** Each pattern's bytes, for matching channels without a conversion per message. */
+  private readonly patternBytes = new Map<string, Buffer>();
 
   /** The node that served each shard channel's slot when this thread's first subscriber took it (cluster mode). */
   private readonly shardOwners = new Map<string, number>();
@@ -118,6 +119,7 @@ export class LocalSubscriptions {
         if (subscribers.size === 0) {
           index.delete(name);
           if (kind === SubscriptionKind.Shard) this.shardOwners.delete(name);
+          if (kind === SubscriptionKind.Pattern) this.patternBytes.delete(name);
         }
         removed.push(name);
       }
@@ -249,36 +251,30 @@ export class LocalSubscriptions {
   }
 
   /** SPUBLISH: [smessage, channel, payload] to the shard channel's subscribers (no patterns). */
-  private deliverShard(channel: Uint8Array, message: Uint8Array): void {
-    const subscribers = this.byShard.size === 0 ? undefined : this.byShard.get(this.names.of(channel));
+  private deliverShard(e: RingEntry): void {
+    if (this.byShard.size === 0) return;
+    const subscribers = this.byShard.get(this.names.of(e.bytes, e.channelStart, e.channelLength));
     if (subscribers === undefined) return;
-    let resp2: Buffer | null = null;
-    let resp3: Buffer | null = null;
-    for (const s of subscribers) {
-      if (s.resp === 2) this.add(s, (resp2 ??= this.encode(2, null, channel, message, SMESSAGE)));
-      else this.add(s, (resp3 ??= this.encode(3, null, channel, message, SMESSAGE)));
+    this.deliverTo(subscribers, null, e, SMESSAGE);
+  }
+
+  private deliverOne(e: RingEntry): void {
+    const direct = this.byChannel.size === 0 ? undefined : this.byChannel.get(this.names.of(e.bytes, e.channelStart, e.channelLength));
+    if (direct !== undefined) this.deliverTo(direct, null, e, MESSAGE);
+    for (const [pattern, subscribers] of this.byPattern) {
+      let p = this.patternBytes.get(pattern);
+      if (p === undefined) this.patternBytes.set(pattern, (p = Buffer.from(pattern, 'latin1')));
+      if (globMatch(p, 0, p.length, e.bytes, e.channelStart, e.channelStart + e.channelLength)) this.deliverTo(subscribers, p, e, PMESSAGE);
     }
   }
 
-  private deliverOne(channel: Uint8Array, message: Uint8Array): void {
-    const direct = this.byChannel.size === 0 ? undefined : this.byChannel.get(this.names.of(channel));
-    if (direct !== undefined) {
-      let resp2: Buffer | null = null;
-      let resp3: Buffer | null = null;
-      for (const s of direct) {
-        if (s.resp === 2) this.add(s, (resp2 ??= this.encode(2, null, channel, message)));
-        else this.add(s, (resp3 ??= this.encode(3, null, channel, message)));
-      }
-    }
-    for (const [pattern, subscribers] of this.byPattern) {
-      const p = Buffer.from(pattern, 'latin1');
-      if (!globMatch(p, 0, p.length, channel, 0, channel.length)) continue;
-      let resp2: Buffer | null = null;
-      let resp3: Buffer | null = null;
-      for (const s of subscribers) {
-        if (s.resp === 2) this.add(s, (resp2 ??= this.encode(2, p, channel, message)));
-        else this.add(s, (resp3 ??= this.encode(3, p, channel, message)));
-      }
+  /** One encoding per protocol, shared by every subscriber using it. */
+  private deliverTo(subscribers: Set<Subscriber>, pattern: Uint8Array | null, e: RingEntry, kind: Buffer): void {
+    let resp2: Buffer | null = null;
+    let resp3: Buffer | null = null;
+    for (const s of subscribers) {
+      if (s.resp === 2) this.add(s, (resp2 ??= this.encode(2, pattern, e, kind)));
+      else this.add(s, (resp3 ??= this.encode(3, pattern, e, kind)));
     }
   }
 
@@ -305,15 +301,15 @@ export class LocalSubscriptions {
     return kind === SubscriptionKind.Shard ? h[2].size : h[0].size + h[1].size;
   }
 
-  /** [message, channel, payload] or [pmessage, pattern, channel, payload], as a push in RESP3. */
-  private encode(resp: number, pattern: Uint8Array | null, channel: Uint8Array, message: Uint8Array, kind = pattern === null ? MESSAGE : PMESSAGE): Buffer {
+  /** [message|smessage, channel, payload] or [pmessage, pattern, channel, payload], as a push in RESP3. */
+  private encode(resp: number, pattern: Uint8Array | null, e: RingEntry, kind: Buffer): Buffer {
     const out = this.out;
     out.resp = resp;
     out.pushHeader(pattern === null ? 3 : 4);
     out.bulkBytes(kind, 0, kind.length);
     if (pattern !== null) out.bulkBytes(pattern, 0, pattern.length);
-    out.bulkBytes(channel, 0, channel.length);
-    out.bulkBytes(message, 0, message.length);
+    out.bulkBytes(e.bytes, e.channelStart, e.channelLength);
+    out.bulkBytes(e.message, e.messageStart, e.messageLength);
     return out.take();
   }
 }

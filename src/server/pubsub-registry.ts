@@ -31,15 +31,16 @@ export class ChannelNames {
   private last: Uint8Array = new Uint8Array(0);
   private lastName = '';
 
-  of(channel: Uint8Array): string {
+  of(channel: Uint8Array, start = 0, length = channel.length): string {
     const last = this.last;
-    if (last.length === channel.length) {
+    if (last.length === length) {
       let same = true;
-      for (let i = 0; i < last.length && same; i++) same = last[i] === channel[i];
+      for (let i = 0; i < length && same; i++) same = last[i] === channel[start + i];
       if (same) return this.lastName;
     }
-    this.last = new Uint8Array(channel);
-    this.lastName = Buffer.from(channel.buffer, channel.byteOffset, channel.byteLength).toString('latin1');
+    // A copy (Buffer's slice would be a view of bytes that change).
+    this.last = Uint8Array.prototype.slice.call(channel, start, start + length);
+    this.lastName = Buffer.from(this.last.buffer, this.last.byteOffset, length).toString('latin1');
     return this.lastName;
   }
 }

@@ -48,10 +48,20 @@ function headerBytes(workers: number): number {
 
 const align4 = (n: number) => (n + 3) & ~3;
 
-/** One entry, as a reader sees it: views into the ring (valid until the reader moves on). */
-export interface RingMessage {
-  channel: Uint8Array;
-  message: Uint8Array;
+/**
+ * One entry, as a reader sees it: where its channel and message lie (in the
+ * ring, or for a message carried apart in its own array). Reused from entry
+ * to entry: valid until the reader moves on.
+ */
+export class RingEntry {
+  bytes: Uint8Array = new Uint8Array(0);
+  channelStart = 0;
+  channelLength = 0;
+  message: Uint8Array = new Uint8Array(0);
+  messageStart = 0;
+  messageLength = 0;
+  /** A shard channel's message (SPUBLISH). */
+  shard = false;
 }
 
 export class PubsubRing {
@@ -65,6 +75,7 @@ export class PubsubRing {
   /** Messages too large for the ring, by id, until every interested reader has passed them (reader side). */
   private readonly blobs = new Map<number, Uint8Array>();
   private nextBlob = 1;
+  private readonly entry = new RingEntry();
 
   /**
    * @param self this thread's worker index, or -1 (the coordinator: it appends, never reads)
@@ -169,7 +180,8 @@ export class PubsubRing {
    * Reads every entry from this thread's head to the tail, in order. Stops
    * (returning false) at a message carried apart that has not arrived yet.
    */
-  read(each: (channel: Uint8Array, message: Uint8Array, shard: boolean) => void): boolean {
+  read(each: (entry: RingEntry) => void): boolean {
+    const entry = this.entry;
     const headWord = this.headWord(this.self);
     let head = this.u32[headWord];
     const tail = Atomics.load(this.u32, W_TAIL);
@@ -182,19 +194,26 @@ export class PubsubRing {
           continue;
         }
         const channelWord = this.u32[(at + 4) >>> 2];
-        const shard = (channelWord & SHARD_BIT) !== 0;
         const channelLength = channelWord & ~SHARD_BIT;
         const messageLength = this.u32[(at + 8) >>> 2];
-        const channel = this.bytes.subarray(at + ENTRY_HEADER, at + ENTRY_HEADER + channelLength);
+        entry.bytes = this.bytes;
+        entry.channelStart = at + ENTRY_HEADER;
+        entry.channelLength = channelLength;
+        entry.shard = (channelWord & SHARD_BIT) !== 0;
         if (messageLength === OVERSIZED) {
           const id = this.u32[(at + ENTRY_HEADER + align4(channelLength)) >>> 2];
           const message = this.blobs.get(id);
           if (message === undefined) return false;
           this.blobs.delete(id);
-          each(channel, message, shard);
+          entry.message = message;
+          entry.messageStart = 0;
+          entry.messageLength = message.length;
         } else {
-          each(channel, this.bytes.subarray(at + ENTRY_HEADER + channelLength, at + ENTRY_HEADER + channelLength + messageLength), shard);
+          entry.message = this.bytes;
+          entry.messageStart = at + ENTRY_HEADER + channelLength;
+          entry.messageLength = messageLength;
         }
+        each(entry);
         head = (head + length) >>> 0;
       }
       return true;
