@@ -1,9 +1,10 @@
 /**
  * The pub/sub commands (Redis 7.0's pubsub.c): SUBSCRIBE, UNSUBSCRIBE,
- * PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and the PUBSUB container. The
- * subscriptions are the worker's (src/server/pubsub-local.ts), the node's
- * counts and the ordering of published messages the coordinator's
- * (src/server/pubsub-registry.ts).
+ * PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH, their sharded forms SSUBSCRIBE,
+ * SUNSUBSCRIBE, SPUBLISH, and the PUBSUB container. The subscriptions are
+ * the worker's (src/server/pubsub-local.ts), the node's counts the
+ * coordinator's (src/server/pubsub-registry.ts), and the order of published
+ * messages the shared ring's (src/server/pubsub-ring.ts).
  *
  * What Redis does and weft keeps:
  * - (P)SUBSCRIBE replies one [subscribe, name, count] per argument, count
