@@ -160,8 +160,8 @@ export interface ServerServices {
   readonly limits: CollectionLimits;
   /** This thread's clients blocked on keys. */
   readonly blocking: BlockedClients;
-  /** notify-keyspace-events, as keyspace-events.ts's flags (0: none). */
-  readonly keyspaceEvents: number;
+  /** notify-keyspace-events, as keyspace-events.ts's flags (0: none); a field kept current with the configuration (read on every write). */
+  keyspaceEvents: number;
   /** This thread's dirty words of WATCH, and the node's count of watched keys. */
   readonly watches: WatchSlots;
   /** Null when cluster mode is off. */

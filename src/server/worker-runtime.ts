@@ -203,6 +203,8 @@ export class WorkerRuntime {
     this.queryBufferLimit = this.config.number('client-query-buffer-limit');
     this.bufferLimits = parseBufferLimits(this.config.get('client-output-buffer-limit')!);
     this.keyspaceEvents = parseEventClasses(this.config.get('notify-keyspace-events')!);
+    // Undefined only while the constructor runs applyConfig before building the services.
+    if (this.services !== undefined) this.services.keyspaceEvents = this.keyspaceEvents;
     const policy = this.config.get('maxmemory-policy')!;
     this.ks.policy = policy.endsWith('-lfu') ? AccessPolicy.Lfu : AccessPolicy.Lru;
     this.ks.lfuLogFactor = this.config.number('lfu-log-factor');

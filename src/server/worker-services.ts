@@ -31,9 +31,7 @@ export function workerServices(rt: WorkerRuntime): ServerServices {
     limits: rt.limits,
     blocking: rt.blocked,
     watches: rt.watches,
-    get keyspaceEvents() {
-      return rt.keyspaceEvents;
-    },
+    keyspaceEvents: rt.keyspaceEvents,
     startedAt: rt.init.startedAt,
     runId: rt.init.runId,
     get tcpPort() {
