@@ -283,8 +283,11 @@ t.test('eviction and expiry by the active cycle dirty a WATCH', async (t) => {
   await other.command('CONFIG', 'SET', 'maxmemory', '100000');
   await other.command('SET', 'trigger', 'v');
   t.ok(Number(/evicted_keys:(\d+)/.exec(text(await other.command('INFO', 'stats')))![1]) > 0, 'keys were evicted');
-  // Back without a limit first: inside MULTI a queued command is refused over maxmemory.
+  // Back without a limit first: inside MULTI a queued command is refused over maxmemory. A CONFIG SET
+  // reaches the other worker threads a moment later: wait until c's thread has it.
   await other.command('CONFIG', 'SET', 'maxmemory', '0');
+  await waitFor('the limit lifted on c\'s thread', 5000, async () =>
+    (text(await c.command('CONFIG', 'GET', 'maxmemory')).endsWith('$1\r\n0\r\n') ? true : 'not yet'));
   t.same((await c.pipeline([['MULTI'], ['PING'], ['EXEC']])).map(text), ['+OK\r\n', '+QUEUED\r\n', '*-1\r\n']);
   // Alive when watched (300 ms is ample), gone by the active cycle before EXEC.
   await c.command('SET', 'short', 'v', 'PX', '300');
