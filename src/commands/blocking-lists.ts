@@ -89,9 +89,7 @@ function servingContext(c: CommandContext, key: Buffer, destination: Buffer | nu
   sc.argc = destination === null ? 1 : 2;
   sc.argStart = Int32Array.of(0, key.length);
   sc.argLen = Int32Array.of(key.length, destination === null ? 0 : destination.length);
-  let logical = 0;
-  while (logical < c.ks.databases - 1 && c.ks.dbMap[logical] !== physicalDb) logical++;
-  sc.client = { ...c.client, db: logical, resp: out.resp };
+  sc.client = { ...c.client, db: c.ks.logicalDb(physicalDb), resp: out.resp };
   sc.lockedShards = c.lockedShards;
   sc.readyKeys = c.readyKeys;
   sc.selectKey(0);

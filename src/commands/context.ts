@@ -59,7 +59,7 @@ export class CommandContext {
   keyEvents: RecordedEvent[] | null = null;
   /** Set while EXEC runs its queue: blocking commands do not block (CLIENT_DENY_BLOCKING) and locks stay held. */
   inTransaction = false;
-  /** What processCommand runs with: call() for EXEC's queue. */
+  /** What processCommand runs this context's commands with (set once by its owner): call() for EXEC's queue. */
   hooks!: DispatchHooks;
 
   constructor(readonly out: ReplyWriter, readonly ks: Keyspace) {}

@@ -119,7 +119,6 @@ export function resolveCommand(c: CommandContext, table: CommandTable = commandT
 export function processCommand(c: CommandContext, hooks: DispatchHooks, table: CommandTable = commandTable()): void | Promise<void> {
   const client = c.client;
   const replyMark = c.out.mark();
-  c.hooks = hooks;
   const multi = client.multi ?? null;
   // ASKING lasts for the one command after it (resetClient), or until EXEC inside MULTI.
   const asking = client.asking;
@@ -170,8 +169,6 @@ export function processCommand(c: CommandContext, hooks: DispatchHooks, table: C
       gate = writes;
     }
   }
-  c.readyKeys = null;
-  c.deferredServes = null;
   const result = call(c, spec, hooks, replyMark);
   // Redis's handleClientsBlockedOnKeys after call(): the waiters are served before anything else runs.
   try {

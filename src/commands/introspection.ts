@@ -381,6 +381,23 @@ export function findKeys(spec: CommandSpec, c: CommandContext): KeyRef[] | null 
   return keysFromSpecs(spec, c)?.map((k) => ({ pos: k.pos, flags: k.flags.filter((f) => f !== 'VARIABLE_FLAGS') })) ?? null;
 }
 
+/**
+ * The key argument positions of the command in c, into `out`: the legacy
+ * (first, last, step) triple, or the key finder for movable keys. Returns
+ * how many (cluster routing and EXEC's locks read them).
+ */
+export function keyPositions(c: CommandContext, spec: CommandSpec, out: number[]): number {
+  out.length = 0;
+  if (spec.movableKeys) {
+    for (const k of findKeys(spec, c) ?? []) out.push(k.pos);
+    return out.length;
+  }
+  if (spec.firstKey <= 0) return 0;
+  const last = spec.lastKey < 0 ? c.argc + spec.lastKey : spec.lastKey;
+  for (let i = spec.firstKey; i <= last && i < c.argc; i += spec.keyStep) out.push(i);
+  return out.length;
+}
+
 /** COMMAND GETKEYS / GETKEYSANDFLAGS (getKeysSubcommandImpl). */
 function getKeysCommand(c: CommandContext, withFlags: boolean): void {
   const table = commandTable();

@@ -19,8 +19,7 @@ export function signalServed(c: CommandContext, k: ReadyKey, destination: Buffer
   const flags = c.server.keyspaceEvents;
   if (destination !== null && c.server.watches.any) touchKey(c.ks, c.server.watches, k.db, destination);
   if (flags === 0) return;
-  let db = 0;
-  while (db < c.ks.databases - 1 && c.ks.dbMap[db] !== k.db) db++;
+  const db = c.ks.logicalDb(k.db);
   const sink = c.server.pubsub.notify;
   const fire = (type: EventClass, name: string, key: Uint8Array) => notifyKeyspaceEvent(flags, sink, type, name, db, key, 0, key.length);
   const command = String(effect[0]);

@@ -18,7 +18,7 @@
  */
 import type { CommandContext } from './context.js';
 import { defineCommand, keyArg, type CommandSpec, type ReplyFunction } from './command-spec.js';
-import { findKeys } from './introspection.js';
+import { keyPositions } from './introspection.js';
 import { keyHashSlot } from '../store/key-hash.js';
 import { call } from './dispatch.js';
 import { unwatchAllKeys, watchedKeysDirty, watchKeys } from './watched-keys.js';
@@ -140,7 +140,6 @@ export function runsInMulti(spec: CommandSpec): boolean {
 }
 
 function touchesWholeKeyspace(spec: CommandSpec): boolean {
-  if (hasUnknownKeys(spec)) return true;
   return spec.isWrite || spec.flags.includes('readonly') || spec.flags.includes('admin') || spec.categories.includes('keyspace');
 }
 
@@ -154,24 +153,20 @@ export function queueCommand(c: CommandContext, spec: CommandSpec, multi: MultiS
 
 /** The shards of the command's keys (the legacy triple, or the key finder); sets lockAll when its keys cannot be told. */
 function keyShards(c: CommandContext, spec: CommandSpec, multi: MultiState): number {
-  const shardMask = c.ks.shardMask;
-  let mask = 0;
-  if (!spec.movableKeys && spec.firstKey > 0) {
-    const last = spec.lastKey < 0 ? c.argc + spec.lastKey : spec.lastKey;
-    for (let i = spec.firstKey; i <= last && i < c.argc; i += spec.keyStep) {
-      mask |= 1 << (keyHashSlot(c.buf, c.argStart[i], c.argLen[i]) & shardMask);
-    }
-    return mask;
-  }
-  const keys = spec.movableKeys ? findKeys(spec, c) : null;
-  if (keys === null || keys.length === 0 || hasUnknownKeys(spec)) {
-    if (keys !== null && keys.length > 0) multi.lockAll = true;
-    else if (touchesWholeKeyspace(spec)) multi.lockAll = true;
+  const n = hasUnknownKeys(spec) ? 0 : keyPositions(c, spec, positions);
+  if (n === 0) {
+    if (hasUnknownKeys(spec) || touchesWholeKeyspace(spec)) multi.lockAll = true;
     return 0;
   }
-  for (const k of keys) mask |= 1 << (keyHashSlot(c.buf, c.argStart[k.pos], c.argLen[k.pos]) & shardMask);
+  let mask = 0;
+  for (let k = 0; k < n; k++) {
+    const i = positions[k];
+    mask |= 1 << (keyHashSlot(c.buf, c.argStart[i], c.argLen[i]) & c.ks.shardMask);
+  }
   return mask;
 }
+
+const positions: number[] = [];
 
 /** discardTransaction: leaves MULTI and ends every watch. */
 export function discardTransaction(c: CommandContext): void {

@@ -11,7 +11,7 @@
  */
 import type { CommandContext } from '../commands/context.js';
 import type { CommandSpec } from '../commands/command-spec.js';
-import { findKeys } from '../commands/introspection.js';
+import { keyPositions } from '../commands/introspection.js';
 import { keyHashSlot, hashBytes } from '../store/key-hash.js';
 import type { SlotTable } from '../cluster/slot-table.js';
 import { queuePositions, type MultiState } from '../commands/transactions.js';
@@ -57,14 +57,11 @@ const requestKeys = new RequestKeys();
 
 /** Adds the key arguments of the command in c: the legacy triple, or the key finder for movable keys. */
 function addKeys(c: CommandContext, spec: CommandSpec, out: RequestKeys): void {
-  if (spec.movableKeys) {
-    for (const k of findKeys(spec, c) ?? []) out.add(c.buf, c.argStart[k.pos], c.argLen[k.pos]);
-    return;
-  }
-  if (spec.firstKey <= 0) return;
-  const last = spec.lastKey < 0 ? c.argc + spec.lastKey : spec.lastKey;
-  for (let i = spec.firstKey; i <= last && i < c.argc; i += spec.keyStep) out.add(c.buf, c.argStart[i], c.argLen[i]);
+  const n = keyPositions(c, spec, positions);
+  for (let k = 0; k < n; k++) out.add(c.buf, c.argStart[positions[k]], c.argLen[positions[k]]);
 }
+
+const positions: number[] = [];
 
 /** Positions of queued commands while their keys are gathered. */
 const queued = queuePositions();

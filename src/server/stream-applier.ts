@@ -38,6 +38,7 @@ export class StreamApplier {
     this.ctx.server = services;
     // No cluster redirection and no maxmemory for the master's writes (replica-ignore-maxmemory).
     this.hooks = { ensureMemory: () => true, onHandlerError: hooks.onHandlerError, writes: hooks.writes };
+    this.ctx.hooks = this.hooks;
   }
 
   /** Empties every database before a full synchronisation. */

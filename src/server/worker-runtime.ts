@@ -166,6 +166,7 @@ export class WorkerRuntime {
     this.services = workerServices(this);
     this.ctx = new CommandContext(this.out, this.ks);
     this.ctx.server = this.services;
+    this.ctx.hooks = this.hooks;
   }
 
   start(): void {
@@ -331,8 +332,7 @@ export class WorkerRuntime {
 
   /** The `expired` or `evicted` event of a key the store removes. */
   private notifyRemoval(shard: Shard, physicalDb: number, e: number, evicted: boolean): void {
-    let db = 0;
-    while (db < this.ks.databases && this.ks.dbMap[db] !== physicalDb) db++;
+    const db = this.ks.logicalDb(physicalDb);
     notifyKeyspaceEvent(this.keyspaceEvents, this.services.pubsub.notify, evicted ? EventClass.Evicted : EventClass.Expired,
       evicted ? 'evicted' : 'expired', db, shard.u8, shard.keyStart(e), shard.u32[(e + E_KEYLEN) >>> 2]);
   }
@@ -340,8 +340,7 @@ export class WorkerRuntime {
   /** DEL for a key the store removed (expired or evicted): Redis's propagateDeletion. */
   private propagateRemoval(shardIndex: number, physicalDb: number, e: number): void {
     const shard = this.ks.shards[shardIndex];
-    let db = 0;
-    while (db < this.ks.databases && this.ks.dbMap[db] !== physicalDb) db++;
+    const db = this.ks.logicalDb(physicalDb);
     this.propagator.deletion(shardIndex, db, shard.u8, shard.keyStart(e), shard.u32[(e + E_KEYLEN) >>> 2]);
   }
 

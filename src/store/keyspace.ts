@@ -60,6 +60,13 @@ export class Keyspace {
     return slot >> this.shardBits;
   }
 
+  /** The logical database a physical one serves (the inverse of dbMap). */
+  logicalDb(physical: number): number {
+    let db = 0;
+    while (db < this.databases - 1 && this.dbMap[db] !== physical) db++;
+    return db;
+  }
+
   /** The physical database of a logical one (read under a shard lock: SWAPDB holds them all). */
   physical(db: number): number {
     return this.dbMap[db];
