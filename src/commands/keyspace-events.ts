@@ -17,7 +17,6 @@
  */
 import type { CommandContext } from './context.js';
 import type { CommandSpec } from './command-spec.js';
-import { keyHash, slotAndHash } from '../store/key-hash.js';
 
 /** Redis's NOTIFY_* bits. */
 export const enum EventClass {
@@ -172,11 +171,7 @@ export interface RecordedEvent {
 }
 
 function keyExistsAt(c: CommandContext, i: number): boolean {
-  const start = c.argStart[i];
-  const len = c.argLen[i];
-  const slot = slotAndHash(c.buf, start, len);
-  const shard = c.ks.shards[slot & c.ks.shardMask];
-  return shard.lookup(c.ks.dbMap[c.client.db], slot >> c.ks.shardBits, c.buf, start, len, keyHash.value) !== 0;
+  return c.ks.contains(c.ks.dbMap[c.client.db], c.buf, c.argStart[i], c.argLen[i]);
 }
 
 /** The events the handler recorded (c.keyEvents), whether or not the command changed anything (LTRIM fires always). */

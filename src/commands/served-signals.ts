@@ -10,7 +10,6 @@ import type { CommandContext } from './context.js';
 import type { ReadyKey } from './blocking.js';
 import { EventClass, notifyKeyspaceEvent } from './keyspace-events.js';
 import { touchKey } from './watched-keys.js';
-import { keyHash, slotAndHash } from '../store/key-hash.js';
 
 /** The served effect as propagated: LPOP/RPOP/ZPOPMIN/ZPOPMAX key [count], or LMOVE source destination from to. */
 type ServedEffect = (string | Uint8Array | number)[];
@@ -29,7 +28,5 @@ export function signalServed(c: CommandContext, k: ReadyKey, destination: Buffer
   } else {
     fire(command.startsWith('Z') ? EventClass.Zset : EventClass.List, command.toLowerCase(), k.key);
   }
-  const slot = slotAndHash(k.key, 0, k.key.length);
-  const shard = c.ks.shards[slot & c.ks.shardMask];
-  if (shard.lookup(k.db, slot >> c.ks.shardBits, k.key, 0, k.key.length, keyHash.value) === 0) fire(EventClass.Generic, 'del', k.key);
+  if (!c.ks.contains(k.db, k.key, 0, k.key.length)) fire(EventClass.Generic, 'del', k.key);
 }

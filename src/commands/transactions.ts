@@ -26,7 +26,7 @@ import { unwatchAllKeys, watchedKeysDirty, watchKeys } from './watched-keys.js';
 const group = 'transactions';
 const categories = ['transaction'];
 
-export const EXEC_WITHOUT_MULTI = 'EXEC without MULTI';
+const EXEC_WITHOUT_MULTI = 'EXEC without MULTI';
 const PREVIOUS_ERRORS = '-EXECABORT Transaction discarded because of previous errors.';
 
 /** A spec's keys cannot be told from its arguments (SORT's BY and GET patterns). */

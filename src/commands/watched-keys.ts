@@ -187,27 +187,15 @@ export function signalModifiedKeys(c: CommandContext, keys: ArrayLike<number>, s
 }
 
 function touchArgument(c: CommandContext, i: number, slots: WatchSlots): void {
-  const start = c.argStart[i];
-  const len = c.argLen[i];
-  const slot = slotAndHash(c.buf, start, len);
-  const hash = keyHash.value;
-  const shard = c.ks.shards[slot & c.ks.shardMask];
-  if (!hasWatches(shard)) return;
-  const db = c.ks.dbMap[c.client.db];
-  const slotIndex = slot >> c.ks.shardBits;
-  touchWatchedKey(shard, slots.states, db, c.buf, start, len, hash,
-    () => shard.lookup(db, slotIndex, c.buf, start, len, hash) !== 0);
+  touchKey(c.ks, slots, c.ks.dbMap[c.client.db], c.buf, c.argStart[i], c.argLen[i]);
 }
 
-/** A key changed outside a command's own arguments (a served BLMOVE's destination): its watchers are touched. */
-export function touchKey(ks: Keyspace, slots: WatchSlots, physicalDb: number, key: Uint8Array): void {
-  const slot = slotAndHash(key, 0, key.length);
-  const hash = keyHash.value;
+/** The watchers of key[start, start + length) in physical database `db` are touched (the caller holds its shard lock). */
+export function touchKey(ks: Keyspace, slots: WatchSlots, db: number, key: Uint8Array, start = 0, length = key.length): void {
+  const slot = slotAndHash(key, start, length);
   const shard = ks.shards[slot & ks.shardMask];
   if (!hasWatches(shard)) return;
-  const slotIndex = slot >> ks.shardBits;
-  touchWatchedKey(shard, slots.states, physicalDb, key, 0, key.length, hash,
-    () => shard.lookup(physicalDb, slotIndex, key, 0, key.length, hash) !== 0);
+  touchWatchedKey(shard, slots.states, db, key, start, length, keyHash.value, () => ks.contains(db, key, start, length));
 }
 
 /** The store removes an entry (expiry, eviction): its watchers are touched, the key about to be gone. */

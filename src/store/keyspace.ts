@@ -3,6 +3,7 @@
  * physical database map (SWAPDB swaps two entries of it), and the key
  * access clock used by the eviction policies.
  */
+import { keyHash, slotAndHash } from './key-hash.js';
 import { Shard, type ShardGeometry } from './shard.js';
 import { E_LRU } from './layout.js';
 
@@ -58,6 +59,15 @@ export class Keyspace {
 
   slotIndex(slot: number): number {
     return slot >> this.shardBits;
+  }
+
+  /**
+   * Whether key[start, start + length) is in physical database `db`, expired
+   * or not (dictFind, no lazy expiry); the caller holds the key's shard lock.
+   */
+  contains(db: number, key: Uint8Array, start: number, length: number): boolean {
+    const slot = slotAndHash(key, start, length);
+    return this.shards[slot & this.shardMask].lookup(db, slot >> this.shardBits, key, start, length, keyHash.value) !== 0;
   }
 
   /** The logical database a physical one serves (the inverse of dbMap). */

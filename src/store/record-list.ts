@@ -9,11 +9,9 @@
 import type { Shard } from './shard.js';
 
 export const R_NEXT = 0;
-export const R_PREV = 4;
+const R_PREV = 4;
 export const R_SLOT = 8;
 export const R_GENERATION = 12;
-/** Bytes of the common record header. */
-export const RECORD_HEADER = 16;
 
 /** Where a list is anchored, and how big a record of it is (to free it). */
 export interface RecordList {
