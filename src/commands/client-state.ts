@@ -41,6 +41,8 @@ export interface ClientState {
   watch?: ClientWatch | null;
   /** Channels and patterns this connection is subscribed to (RESP2: more than 0 is the subscribed context). */
   pubsubCount?: number;
+  /** CLIENT TRACKING ON: how this connection tracks keys (null or absent while tracking is off). */
+  tracking?: ClientTracking | null;
   /** A replica's connection, after its PSYNC: it gets the stream, not replies. */
   isReplica: boolean;
   /** REPLCONF listening-port: the port the replica serves clients on (0 until told). */
@@ -95,6 +97,8 @@ export interface ClusterAccess {
 }
 
 import type { BlockedClients } from './blocking.js';
+import type { CommandContext } from './context.js';
+import type { CommandSpec } from './command-spec.js';
 import type { MultiState } from './transactions.js';
 import type { ClientWatch, WatchSlots } from './watched-keys.js';
 
@@ -155,7 +159,66 @@ export interface PubsubService {
   readonly notify: (channel: Uint8Array, message: Uint8Array) => void;
 }
 
+/**
+ * A tracking client's mode (Redis's CLIENT_TRACKING_* flags and
+ * client_tracking_redirection), kept on the connection.
+ */
+export interface ClientTracking {
+  bcast: boolean;
+  optin: boolean;
+  optout: boolean;
+  noloop: boolean;
+  /** CLIENT CACHING yes (OPTIN) or no (OPTOUT) given for the next command or transaction. */
+  caching: boolean;
+  /** The redirect client was gone when an invalidation was due (flag R). */
+  brokenRedirect: boolean;
+  /** The client invalidations go to (0: this one). */
+  redirect: number;
+  /** The worker thread serving the redirect client (-1 without one). */
+  redirectThread: number;
+  /** BCAST: the key prefixes this client is told about (latin1), in the order given. */
+  prefixes: string[];
+}
+
+/** What CLIENT TRACKING ON asks for (validated by the command). */
+export interface TrackingOptions {
+  bcast: boolean;
+  optin: boolean;
+  optout: boolean;
+  noloop: boolean;
+  redirect: number;
+  redirectThread: number;
+  prefixes: string[];
+}
+
+/**
+ * Client-side caching (Redis's tracking.c) as commands see it: key-tracking.ts
+ * on each worker thread. Keys are bytes of the request (key[start, start + length)).
+ */
+export interface TrackingService {
+  /** Some client on the node tracks keys: writes look for the clients to invalidate only then (a plain read). */
+  readonly active: boolean;
+  /** The worker thread serving a client id, or -1 when no connection has it (CLIENT TRACKING REDIRECT). */
+  locate(id: number): Promise<number>;
+  enable(client: ClientState, options: TrackingOptions): void;
+  disable(client: ClientState): void;
+  /** A read-only command ran for a tracking client: the keys it read are remembered (trackingRememberKeys). */
+  remember(c: CommandContext, spec: CommandSpec): void;
+  /** A key changed (trackingInvalidateKey), by the context's client. */
+  invalidate(c: CommandContext, key: Uint8Array, start: number, length: number): void;
+  /** The keys a command changed, as argument positions (one message to the other threads). */
+  invalidateArguments(c: CommandContext, positions: ArrayLike<number>): void;
+  /** FLUSHALL / FLUSHDB (trackingInvalidateKeysOnFlush): every tracking client is told, the table emptied. */
+  flushed(c: CommandContext | null): void;
+  /** After a command: the invalidations due to its own client go out behind its reply. */
+  afterCommand(c: CommandContext): void;
+  /** BCAST prefixes and tracked keys on the node (INFO). */
+  counts(): { clients: number; keys: number; items: number; prefixes: number };
+}
+
 export interface ServerServices {
+  /** Client-side caching: the keys tracking clients read, and their invalidation. */
+  readonly tracking: TrackingService;
   /** Encoding thresholds of collections, current with the configuration. */
   readonly limits: CollectionLimits;
   /** This thread's clients blocked on keys. */

@@ -10,6 +10,7 @@ import { replyHelp } from './help-reply.js';
 import { ReplyMode, SubscriptionKind, type ClientFilter } from './client-state.js';
 import { REDIS_VERSION } from './server-info.js';
 import { NOT_INT32 } from './numbers.js';
+import { trackingSubcommands } from './client-tracking.js';
 
 const group = 'connection';
 const WRONGPASS = '-WRONGPASS invalid username-password pair or user is disabled.';
@@ -179,6 +180,7 @@ function reset(c: CommandContext): void {
   const cl = c.client;
   discardTransaction(c);
   if (cl.monitor === true) c.server.stopMonitor(cl);
+  c.server.tracking.disable(cl);
   // RESET leaves every channel and pattern, without replies.
   if ((cl.pubsubCount ?? 0) > 0) {
     for (const kind of [SubscriptionKind.Channel, SubscriptionKind.Pattern, SubscriptionKind.Shard]) {
@@ -557,6 +559,7 @@ export const connectionCommands: CommandSpec[] = [
         complexity: 'O(N) Where N is the number of paused clients', handler: clientUnpause }),
       sub({ name: 'no-evict', arity: 3, flags: adminFlags, since: '7.0.0', summary: 'Set client eviction mode for the current connection',
         complexity: 'O(1)', arguments: [oneOf('enabled', [tokenArg('on', 'ON'), tokenArg('off', 'OFF')])], handler: clientNoEvict }),
+      ...trackingSubcommands(sub),
       sub({ name: 'help', arity: 2, flags: ['loading', 'stale'], since: '5.0.0', summary: 'Show helpful text about the different subcommands',
         complexity: 'O(1)', handler: (c) => replyHelp(c, CLIENT_HELP) }),
     ] }),

@@ -4,7 +4,9 @@
  * read-only replica, the RESP2 subscribed context, MASTERDOWN, MONITOR and
  * the client pause, in the order Redis applies them, then queues it when its
  * client is in MULTI. call() executes it: the handler, then the propagation
- * of its effect, the watchers of the keys it modified and MONITOR. EXEC
+ * of its effect, the watchers of the keys it modified, client-side caching
+ * (the keys a tracking client read, the invalidation of those changed) and
+ * MONITOR. EXEC
  * (transactions.ts) and the replica's stream applier run commands through
  * the same call(). Locks taken through the context are always released; a
  * handler that throws answers an error to its client and the node keeps
@@ -112,11 +114,34 @@ export function resolveCommand(c: CommandContext, table: CommandTable = commandT
   return spec;
 }
 
+/** Stands for the command of a request that named none (c.spec, for what follows a tracking client's command). */
+const NO_COMMAND = { name: '' } as CommandSpec;
+
 /**
  * processCommand: admits the command, queues it inside MULTI, or calls it;
  * returns a promise only for handlers that wait on other threads.
  */
 export function processCommand(c: CommandContext, hooks: DispatchHooks, table: CommandTable = commandTable()): void | Promise<void> {
+  if (c.client.tracking == null) return admit(c, hooks, table);
+  c.spec = NO_COMMAND;
+  const result = admit(c, hooks, table);
+  if (result === undefined) afterTrackedCommand(c);
+  return result;
+}
+
+/**
+ * After a tracking client's command (answered): the invalidations it caused
+ * itself go out behind its reply, and CLIENT CACHING's one-shot flag ends
+ * unless the command was another CLIENT subcommand or the client is inside
+ * MULTI (resetClient).
+ */
+function afterTrackedCommand(c: CommandContext): void {
+  c.server.tracking.afterCommand(c);
+  const t = c.client.tracking;
+  if (t != null && t.caching && c.client.multi == null && c.spec.parent?.name !== 'client') t.caching = false;
+}
+
+function admit(c: CommandContext, hooks: DispatchHooks, table: CommandTable): void | Promise<void> {
   const client = c.client;
   const replyMark = c.out.mark();
   const multi = client.multi ?? null;
@@ -241,6 +266,9 @@ export function call(c: CommandContext, spec: CommandSpec, hooks: DispatchHooks,
     handlerFailed(c, spec, hooks, err, replyMark);
     return;
   }
+  // trackingRememberKeys: what a tracking client reads (BCAST clients follow prefixes instead).
+  const tracking = client.tracking;
+  if (tracking != null && !tracking.bcast && spec.flags.includes('readonly')) c.server.tracking.remember(c, spec);
   if (c.dirty > 0) {
     // forceCommandPropagation (PUBLISH): not a write, still sent to replicas, except by a replica's own clients.
     const stream = spec.isWrite ? hooks.writes
@@ -249,9 +277,11 @@ export function call(c: CommandContext, spec: CommandSpec, hooks: DispatchHooks,
     if (spec.isWrite) {
       const watching = c.server.watches.any;
       const notifying = c.server.keyspaceEvents !== 0;
-      if (watching || notifying) {
+      const invalidating = c.server.tracking.active;
+      if (watching || notifying || invalidating) {
         const keys = modifiedKeyArgs(c, spec);
         if (watching) signalModifiedKeys(c, keys, c.server.watches);
+        if (invalidating) c.server.tracking.invalidateArguments(c, keys);
         if (notifying && c.keyEvents === null) fireDeclaredEvents(c, spec, keys);
       }
     }
@@ -276,6 +306,7 @@ function answerLater(c: CommandContext, spec: CommandSpec, hooks: DispatchHooks,
       } catch (err) {
         handlerFailed(c, spec, hooks, err, mark);
       }
+      if (client.tracking != null) afterTrackedCommand(c);
       client.flush?.();
     },
     (err) => {

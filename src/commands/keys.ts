@@ -280,9 +280,10 @@ function copy(c: CommandContext): void {
   c.dirty++;
   c.keyEvent(EventClass.Generic, 'copy_to', 2, false, targetDb);
   if (targetDb !== c.client.db) {
-    // The destination lives in another database than the client's: its watchers are touched here.
+    // The destination lives in another database than the client's: its watchers and trackers are told here.
     c.modifiedKeys = [];
     if (c.server.watches.any) touchKey(c.ks, c.server.watches, c.db, c.argBuffer(2));
+    if (c.server.tracking.active) c.server.tracking.invalidate(c, c.buf, c.argStart[2], c.argLen[2]);
   }
   c.out.integer(1);
 }

@@ -1,6 +1,7 @@
 /**
  * The keys a write command changed, as the argument positions that WATCH
- * (touchWatchedKey) and keyspace notifications act on: the command's own
+ * (touchWatchedKey), client-side caching's invalidations and keyspace
+ * notifications act on: the command's own
  * list (c.modifiedKeys) when its handler knows exactly which it changed (DEL
  * of some missing keys, the pops that take from the first non-empty key),
  * or else every key its key specs do not mark read-only.
@@ -17,3 +18,4 @@ export function modifiedKeyArgs(c: CommandContext, spec: CommandSpec): ArrayLike
   for (const k of keys) if (!k.flags.includes('RO')) out.push(k.pos);
   return out;
 }
+

@@ -3,8 +3,8 @@
  * as Redis's serveClientsBlockedOnListKey / ...SortedSetKey do: a served
  * BLMOVE's push event on its destination, then the pop event on the source
  * (lpop, rpop, zpopmin, zpopmax), `del` when the serve emptied the source,
- * and the WATCHers of the destination (the writer touched the source
- * already).
+ * and the WATCHers and tracking clients of the destination (the writer
+ * signalled the source already).
  */
 import type { CommandContext } from './context.js';
 import type { ReadyKey } from './blocking.js';
@@ -17,6 +17,7 @@ type ServedEffect = (string | Uint8Array | number)[];
 export function signalServed(c: CommandContext, k: ReadyKey, destination: Buffer | null, effect: ServedEffect): void {
   const flags = c.server.keyspaceEvents;
   if (destination !== null && c.server.watches.any) touchKey(c.ks, c.server.watches, k.db, destination);
+  if (destination !== null && c.server.tracking.active) c.server.tracking.invalidate(c, destination, 0, destination.length);
   if (flags === 0) return;
   const db = c.ks.logicalDb(k.db);
   const sink = c.server.pubsub.notify;

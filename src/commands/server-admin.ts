@@ -127,6 +127,7 @@ function flushall(c: CommandContext): void {
   if (!flushOption(c)) return;
   c.lockAllShards();
   signalFlushed(c.ks, c.server.watches, -1, -1, c.now);
+  if (c.server.tracking.active) c.server.tracking.flushed(c);
   for (const s of c.ks.shards) s.flushAll();
   // The dispatcher unlocks, after the flush is in the replication stream.
   c.dirty++;
@@ -138,6 +139,8 @@ function flushdb(c: CommandContext): void {
   c.lockAllShards();
   const db = c.ks.dbMap[c.client.db];
   signalFlushed(c.ks, c.server.watches, db, -1, c.now);
+  // signalFlushedDb: any flush tells every tracking client, whatever database it read.
+  if (c.server.tracking.active) c.server.tracking.flushed(c);
   for (const s of c.ks.shards) s.flushDb(db);
   c.dirty++;
   c.out.ok();

@@ -20,6 +20,12 @@ function flagLetters(c: Connection, s: ClientListState): string {
   if (s.channels + s.patterns + s.shardChannels > 0) flags += 'P';
   if (c.multi !== null) flags += 'x';
   if (s.blocked) flags += 'b';
+  const t = c.tracking;
+  if (t !== null) {
+    flags += 't';
+    if (t.brokenRedirect) flags += 'R';
+    if (t.bcast) flags += 'B';
+  }
   if (s.watchDirty) flags += 'd';
   if (c.closeAfterReply) flags += 'c';
   if (c.readonlyReplicaReads) flags += 'r';
@@ -36,7 +42,7 @@ export function clientInfoLine(c: Connection, now: number, s: ClientListState): 
   const omem = c.outputBytes;
   return `id=${c.id} addr=${c.address} laddr=${c.localAddress} fd=${c.fd} name=${c.name} age=${age} idle=${idle} flags=${flagLetters(c, s)} ` +
     `db=${c.db} sub=${s.channels} psub=${s.patterns} ssub=${s.shardChannels} multi=${multi} qbuf=${qbuf} qbuf-free=0 argv-mem=0 ` +
-    `multi-mem=${multiMem} rbs=0 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem + multiMem} events=r cmd=${c.lastCommand} user=${c.user} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVersion} ` +
+    `multi-mem=${multiMem} rbs=0 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem + multiMem} events=r cmd=${c.lastCommand} user=${c.user} redir=${c.tracking === null ? -1 : c.tracking.redirect} resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVersion} ` +
     // The worker thread serving the connection, named as newer Redis and Valkey name their I/O threads.
     `io-thread=${c.worker}`;
 }

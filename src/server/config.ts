@@ -58,6 +58,7 @@ const DEFS: ConfigDef[] = [
   { name: 'client-output-buffer-limit', kind: 'obuf', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
     mutable: true },
   { name: 'notify-keyspace-events', kind: 'events', default: '', mutable: true },
+  { name: 'tracking-table-max-keys', kind: 'int', default: '1000000', min: 0, max: 9223372036854775807, mutable: true },
   { name: 'client-query-buffer-limit', kind: 'memory', default: '1073741824', min: 1048576, max: 2147483647, mutable: true },
   { name: 'databases', kind: 'int', default: '16', min: 1, max: 32, mutable: false },
   { name: 'hz', kind: 'int', default: '10', min: 0, max: 2147483647, clamp: [1, 500], mutable: true },

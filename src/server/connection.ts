@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { ParseStatus, RespParser } from '../protocol/resp-parser.js';
-import type { ClientState } from '../commands/client-state.js';
+import type { ClientState, ClientTracking } from '../commands/client-state.js';
 import { ReplyMode } from '../commands/client-state.js';
 import { processCommand } from '../commands/dispatch.js';
 import type { MultiState } from '../commands/transactions.js';
@@ -31,6 +31,7 @@ export class Connection implements ClientState {
   pubsubCount = 0;
   multi: MultiState | null = null;
   watch: ClientWatch | null = null;
+  tracking: ClientTracking | null = null;
   replicaListeningPort = 0;
   noEvict = false;
   closeAfterReply = false;

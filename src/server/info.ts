@@ -95,7 +95,7 @@ export function renderInfo(rt: WorkerRuntime, requested: string[], _client: Clie
         add('client_recent_max_input_buffer', 0);
         add('client_recent_max_output_buffer', 0);
         add('blocked_clients', rt.statsTable.sum(StatField.BlockedClients));
-        add('tracking_clients', 0);
+        add('tracking_clients', rt.tracking.counts().clients);
         add('clients_in_timeout_table', 0);
         break;
       case 'memory': {
@@ -155,6 +155,10 @@ export function renderInfo(rt: WorkerRuntime, requested: string[], _client: Clie
         add('pubsub_patterns', 0);
         add('total_active_defrag_time', 0);
         add('expire_cycle_cpu_milliseconds', 0);
+        const tracked = rt.tracking.counts();
+        add('tracking_total_keys', tracked.keys);
+        add('tracking_total_items', tracked.items);
+        add('tracking_total_prefixes', tracked.prefixes);
         add('total_error_replies', t.sum(StatField.RejectedCalls) + t.sum(StatField.FailedCalls));
         add('total_reads_processed', commands);
         add('total_writes_processed', commands);

@@ -24,6 +24,7 @@ import type { SnapshotResult } from '../replication/replication-master.js';
 import type { SnapshotTask } from '../replication/snapshot-task.js';
 import { Piscina } from 'piscina';
 import { ACTIVE_EXPIRE_WORD, FLAGS_BYTES } from './shared-flags.js';
+import { TRACKING_RING_BYTES } from './key-tracking.js';
 import { PubsubHub } from './pubsub-registry.js';
 import { showStartup } from './logo.js';
 import { allocatePubsubRing, PubsubRing } from './pubsub-ring.js';
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
   replicationLog.canWait = false;
   const workers: Worker[] = [];
   const pubsubRingSab = allocatePubsubRing(threads);
+  const trackingRingSab = allocatePubsubRing(threads, TRACKING_RING_BYTES);
   const pubsub = new PubsubHub(threads, new PubsubRing(pubsubRingSab, threads, -1),
     (worker, message) => workers[worker].postMessage(message satisfies ToWorker));
   // Snapshots for full synchronisations are read on a background thread, which may wait for shard locks.
@@ -240,6 +242,13 @@ async function main(): Promise<void> {
         void answerReplication(m.request).then((reply) =>
           workers[index].postMessage({ type: 'rpc-result', rid: m.rid, parts: [reply] } satisfies ToWorker));
         break;
+      case 'tracking-deliver':
+        workers[m.thread]?.postMessage({ type: 'tracking-deliver', targetId: m.targetId, trackerId: m.trackerId, trackerThread: m.trackerThread,
+          value: m.value } satisfies ToWorker);
+        break;
+      case 'tracking-broken':
+        workers[m.thread]?.postMessage({ type: 'tracking-broken', trackerId: m.trackerId } satisfies ToWorker);
+        break;
       case 'unblock':
         workers[m.thread].postMessage({ type: 'unblock', slot: m.slot, generation: m.generation, reply: m.reply } satisfies ToWorker,
           [m.reply.buffer as ArrayBuffer]);
@@ -289,7 +298,7 @@ async function main(): Promise<void> {
       const init: WorkerInit = {
         index, workers: threads, keyspace, stats: statsSab, config: config.snapshot(), configFile: config.configFile, configForeign: config.foreign,
         startedAt, runId, connectionCounts: connectionCountsSab, flags: flagsSab, slotTable: cluster?.table.sab ?? null,
-        replicationLog: replicationLogSab, replica: startsAsReplica, blockedStates, watchStates, pubsubRing: pubsubRingSab,
+        replicationLog: replicationLogSab, replica: startsAsReplica, blockedStates, watchStates, pubsubRing: pubsubRingSab, trackingRing: trackingRingSab,
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
       workers.push(w);

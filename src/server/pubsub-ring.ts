@@ -116,6 +116,14 @@ export class PubsubRing {
     this.unlock();
   }
 
+  /** Whether a worker other than this one reads the ring. */
+  othersInterested(): boolean {
+    for (let w = 0; w < this.workers; w++) {
+      if (w !== this.self && Atomics.load(this.i32, this.interestedWord(w)) !== 0) return true;
+    }
+    return false;
+  }
+
   /** Bytes free behind the slowest interested reader (under the lock). */
   private free(tail: number): number {
     let used = 0;

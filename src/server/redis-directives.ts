@@ -190,7 +190,6 @@ export const REDIS_DIRECTIVES: ReadonlySet<string> = new Set([
   'tls-session-cache-size',
   'tls-session-cache-timeout',
   'tls-session-caching',
-  'tracking-table-max-keys',
   'unixsocket',
   'unixsocketperm',
   'user',

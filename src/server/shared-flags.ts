@@ -3,7 +3,8 @@
  * thread reads without messages: the active-expire switch (DEBUG
  * SET-ACTIVE-EXPIRE), the CLIENT PAUSE state (client-pause.ts) and the
  * number of MONITOR clients (monitor-feed.ts) and of watched keys
- * (watched-keys.ts). Int32 words, and one f64.
+ * (watched-keys.ts), and the counts of client-side caching (key-tracking.ts).
+ * Int32 words, and one f64.
  */
 
 /** Int32 word: 1 while active expiry runs. */
@@ -18,4 +19,9 @@ export const PAUSE_END_SLOT = 2;
 export const MONITORS_WORD = 6;
 /** Int32 word: records of WATCHed keys in every shard together (watched-keys.ts); writes skip WATCH while 0. */
 export const WATCHED_KEYS_WORD = 7;
-export const FLAGS_BYTES = 32;
+/** Int32 words of client-side caching (key-tracking.ts): tracking clients, tracked keys and items, BCAST prefixes, node-wide. */
+export const TRACKING_CLIENTS_WORD = 8;
+export const TRACKING_KEYS_WORD = 9;
+export const TRACKING_ITEMS_WORD = 10;
+export const TRACKING_PREFIXES_WORD = 11;
+export const FLAGS_BYTES = 48;

@@ -46,6 +46,7 @@ export class StreamApplier {
     this.ks.lockAll();
     try {
       signalFlushed(this.ks, this.ctx.server.watches, -1, -1, Date.now());
+      if (this.ctx.server.tracking.active) this.ctx.server.tracking.flushed(null);
       for (const s of this.ks.shards) s.flushAll();
     } finally {
       this.ks.unlockAll();

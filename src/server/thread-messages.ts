@@ -31,6 +31,8 @@ export interface WorkerInit {
   watchStates: SharedArrayBuffer;
   /** The node's ring of published messages (pubsub-ring.ts). */
   pubsubRing: SharedArrayBuffer;
+  /** The node's ring of changed keys for client-side caching (key-tracking.ts). */
+  trackingRing: SharedArrayBuffer;
 }
 
 export type ToWorker =
@@ -49,6 +51,10 @@ export type ToWorker =
   /** A blocked client of this worker was served by a write on another: its reply. */
   | { type: 'unblock'; slot: number; generation: number; reply: Uint8Array }
   | { type: 'monitor-line'; line: Uint8Array }
+  /** An invalidation for a redirect client of this worker, from a tracking client on another (key-tracking.ts). */
+  | { type: 'tracking-deliver'; targetId: number; trackerId: number; trackerThread: number; value: Uint8Array }
+  /** The redirect client of this worker's tracking client was gone. */
+  | { type: 'tracking-broken'; trackerId: number }
   | Exclude<HubMessage, { type: 'rpc-result' }>
   | { type: 'shutdown' };
 
@@ -67,6 +73,9 @@ export type FromWorker =
   /** A write served a client blocked on another worker (`thread`): relayed to it. */
   | { type: 'unblock'; thread: number; slot: number; generation: number; reply: Uint8Array }
   | { type: 'monitor-line'; from: number; line: Uint8Array }
+  /** For another worker (`thread`): relayed to it. */
+  | { type: 'tracking-deliver'; thread: number; targetId: number; trackerId: number; trackerThread: number; value: Uint8Array }
+  | { type: 'tracking-broken'; thread: number; trackerId: number }
   /** A thread's subscriptions changed (rid: the confirmation it waits for). */
   | { type: 'pubsub-subscribe'; rid: number; kind: SubscriptionKind; names: string[]; delta: number }
   /** This thread applied another thread's subscription change (PubsubHub.applied). */
@@ -89,5 +98,7 @@ export type RpcRequest =
   | { kind: 'client-list'; filter: ClientFilter }
   | { kind: 'client-kill'; filter: ClientFilter }
   | { kind: 'client-unblock'; id: number; error: boolean }
+  /** Whether this worker serves the client: its index, or -1. */
+  | { kind: 'client-locate'; id: number }
   | { kind: 'reset-stats' }
   | { kind: 'collect-garbage' };

@@ -26,6 +26,7 @@ import { parseBufferLimits, type BufferLimit } from './output-buffer-limits.js';
 import { MonitorFeed } from './monitor-feed.js';
 import { LocalSubscriptions } from './pubsub-local.js';
 import { PubsubRing } from './pubsub-ring.js';
+import { KeyTracking } from './key-tracking.js';
 import { ACTIVE_EXPIRE_WORD, WATCHED_KEYS_WORD } from './shared-flags.js';
 import { Config } from './config.js';
 import { StatField, StatsTable } from './worker-stats.js';
@@ -65,6 +66,8 @@ export class WorkerRuntime {
     netInput: 0, netOutput: 0, connectionsReceived: 0, expireCycles: 0, clientsTimedOut: 0,
   };
   readonly connections = new Set<Connection>();
+  /** The same connections by client id (redirect clients of client-side caching, CLIENT TRACKING's lookup). */
+  private readonly connectionsById = new Map<number, Connection>();
   readonly hooks: DispatchHooks;
   /** Clients of this thread blocked on keys (BLPOP...). */
   readonly blocked: BlockedClients;
@@ -96,6 +99,8 @@ export class WorkerRuntime {
   readonly pause: ClientPause;
   /** MONITOR clients: this thread's, and the feed of every command to all of them. */
   readonly monitors: MonitorFeed;
+  /** Client-side caching: the keys this thread's tracking clients read, and their invalidations. */
+  readonly tracking: KeyTracking;
   /** Pub/sub subscriptions of this thread's connections. */
   readonly subscriptions: LocalSubscriptions;
   private readonly ownedShards: number[] = [];
@@ -132,6 +137,18 @@ export class WorkerRuntime {
     this.subscriptions = new LocalSubscriptions(this.index, this.workers, new PubsubRing(init.pubsubRing, this.workers, this.index),
       (kind, names, delta) => this.request((rid) => ({ type: 'pubsub-subscribe', rid, kind, names, delta })),
       init.slotTable === null ? null : (channel) => this.slotTable!.owner[keyHashSlotOfString(channel)]);
+    this.tracking = new KeyTracking(new PubsubRing(init.trackingRing, this.workers, this.index), this.index, this.flags,
+      (id) => this.connectionsById.get(id),
+      {
+        deliver: (thread, targetId, trackerId, trackerThread, value) =>
+          this.post({ type: 'tracking-deliver', thread, targetId, trackerId, trackerThread, value: new Uint8Array(value) }),
+        broken: (thread, trackerId) => this.post({ type: 'tracking-broken', thread, trackerId }),
+      },
+      async (id) => {
+        if (this.connectionsById.has(id)) return this.index;
+        const parts = (await this.rpc({ kind: 'client-locate', id })) as number[];
+        return parts.find((w) => w >= 0) ?? -1;
+      });
     for (let i = this.index; i < this.ks.shards.length; i += this.workers) this.ownedShards.push(i);
     this.slotTable = init.slotTable ? new SlotTable(init.slotTable) : null;
     this.parserLimits = { protoMaxBulkLen: this.config.number('proto-max-bulk-len'), authRequired: false };
@@ -143,6 +160,7 @@ export class WorkerRuntime {
         if (this.replicationLog.active) this.propagateRemoval(shard.index, physicalDb, e);
         if (this.watches.any) signalRemovedEntry(shard, this.watches, physicalDb, e);
         if (this.keyspaceEvents !== 0) this.notifyRemoval(shard, physicalDb, e, evicted);
+        if (this.tracking.active) this.tracking.invalidateRemoved(shard.u8, shard.keyStart(e), shard.u32[(e + E_KEYLEN) >>> 2]);
       };
       shard.expiryHeld = expiryHeld;
     }
@@ -204,6 +222,7 @@ export class WorkerRuntime {
     this.queryBufferLimit = this.config.number('client-query-buffer-limit');
     this.bufferLimits = parseBufferLimits(this.config.get('client-output-buffer-limit')!);
     this.keyspaceEvents = parseEventClasses(this.config.get('notify-keyspace-events')!);
+    this.tracking.maxKeys = this.config.number('tracking-table-max-keys');
     // Undefined only while the constructor runs applyConfig before building the services.
     if (this.services !== undefined) this.services.keyspaceEvents = this.keyspaceEvents;
     const policy = this.config.get('maxmemory-policy')!;
@@ -230,6 +249,12 @@ export class WorkerRuntime {
         break;
       case 'monitor-line':
         this.monitors.deliver(m.line);
+        break;
+      case 'tracking-deliver':
+        this.tracking.delivered(m.targetId, m.trackerId, m.trackerThread, m.value);
+        break;
+      case 'tracking-broken':
+        this.tracking.brokenRedirect(m.trackerId);
         break;
       case 'pubsub-blob':
         this.subscriptions.blobArrived(m.id, m.message);
@@ -277,6 +302,7 @@ export class WorkerRuntime {
 
   connectionOpened(c: Connection): void {
     this.connections.add(c);
+    this.connectionsById.set(c.id, c);
     this.stats.connectionsReceived++;
   }
 
@@ -291,6 +317,8 @@ export class WorkerRuntime {
     unwatchAllKeys(this.ks, c, this.watches, 0);
     this.monitors.remove(c.id);
     this.subscriptions.dropClient(c);
+    this.tracking.disable(c);
+    this.connectionsById.delete(c.id);
     if (this.connections.delete(c)) Atomics.sub(this.connectionCounts, this.index, 1);
     if (this.replicaConnections.delete(c.id)) this.post({ type: 'replica-closed', clientId: c.id });
   }
@@ -392,6 +420,8 @@ export class WorkerRuntime {
       }
       case 'client-unblock':
         return this.blocked.unblock(request.id, request.error);
+      case 'client-locate':
+        return this.connectionsById.has(request.id) ? this.index : -1;
       case 'client-kill': {
         let n = 0;
         for (const c of [...this.connections]) {

@@ -30,6 +30,7 @@ export function workerServices(rt: WorkerRuntime): ServerServices {
     stats: rt.stats,
     limits: rt.limits,
     blocking: rt.blocked,
+    tracking: rt.tracking,
     watches: rt.watches,
     keyspaceEvents: rt.keyspaceEvents,
     startedAt: rt.init.startedAt,
