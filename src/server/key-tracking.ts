@@ -107,8 +107,11 @@ export class KeyTracking implements TrackingService {
   /** Per prefix, the keys changed this turn and the client that last changed each (0: none, an expiry). */
   private readonly bcastKeys = new Map<string, Map<string, number>>();
   private bcastScheduled = false;
-  /** Invalidations due to the client running a command, sent behind its reply. */
-  private readonly pendingSelf: Buffer[] = [];
+  /**
+   * Invalidations due to a client's own command, sent behind its reply (a
+   * command that waits on other threads lets others run before it answers).
+   */
+  private readonly pendingSelf = new Map<ClientState, Buffer[]>();
   /** Ring entries a full ring refused, appended in order once it has room. */
   private readonly backlog: Buffer[][] = [];
   private items = 0;
@@ -194,6 +197,7 @@ export class KeyTracking implements TrackingService {
     }
     client.tracking = null;
     this.clients.delete(client.id);
+    this.pendingSelf.delete(client);
     Atomics.sub(this.words, TRACKING_CLIENTS_WORD, 1);
     if (this.clients.size === 0) this.stopReading();
   }
@@ -302,13 +306,19 @@ export class KeyTracking implements TrackingService {
   }
 
   afterCommand(c: CommandContext): void {
+    if (this.pendingSelf.size === 0) return;
+    const values = this.pendingSelf.get(c.client);
+    if (values === undefined) return;
+    this.pendingSelf.delete(c.client);
     const t = c.client.tracking ?? null;
-    if (this.pendingSelf.length > 0) {
-      const client = c.client as TrackingTarget;
-      const values = this.pendingSelf.splice(0);
-      // Still tracking (the command may have been CLIENT TRACKING OFF or RESET): Redis sends only to tracking clients.
-      if (t !== null) for (const v of values) this.deliver(client, t, v, (b) => c.out.raw(b));
-    }
+    // Still tracking (the command may have been CLIENT TRACKING OFF or RESET): only tracking clients are told.
+    if (t !== null) for (const v of values) this.deliver(c.client as TrackingTarget, t, v, (b) => c.out.raw(b));
+  }
+
+  private postpone(client: ClientState, value: Buffer): void {
+    const values = this.pendingSelf.get(client);
+    if (values === undefined) this.pendingSelf.set(client, [value]);
+    else values.push(value);
   }
 
   /** trackingInvalidateKey for one key name: its readers on this thread, and the BCAST prefixes it falls under. */
@@ -323,7 +333,7 @@ export class KeyTracking implements TrackingService {
         const t = target?.tracking ?? null;
         if (t === null || t.bcast || (t.noloop && id === origin)) continue;
         value ??= keysValue([name]);
-        if (target === running) this.pendingSelf.push(value);
+        if (target === running) this.postpone(target, value);
         else this.deliver(target!, t, value, null);
       }
     }
@@ -382,7 +392,7 @@ export class KeyTracking implements TrackingService {
     for (const [, target] of this.clients) {
       const t = target.tracking!;
       const value = NULL_VALUE[target.resp === 3 ? 1 : 0];
-      if (target === running) this.pendingSelf.push(value);
+      if (target === running) this.postpone(target, value);
       else this.deliver(target, t, value, null);
     }
     if (this.table.size > 0) {

@@ -54,8 +54,13 @@ export class LocalSubscriptions {
   /** The read loop waiting for the bytes of a message carried apart. */
   private blobWaiter: (() => void) | null = null;
   private readonly names = new ChannelNames();
-  /** What one read sends each subscriber. */
-  private readonly pending = new Map<Subscriber, Buffer[]>();
+  /**
+   * What one read sends each subscriber: ranges [start, end) of `out`, as
+   * its marks (which stay valid when it grows), adjoining ones merged. A
+   * message is encoded once per protocol and pattern, so subscribers of the
+   * same channels share one run of bytes, handed to each socket uncopied.
+   */
+  private readonly pending = new Map<Subscriber, number[]>();
   private readonly deliverEntry = (entry: RingEntry) => (entry.shard ? this.deliverShard(entry) : this.deliverOne(entry));
   /** Each pattern's bytes, for matching channels without a conversion per message. */
   private readonly patternBytes = new Map<string, Buffer>();
@@ -238,16 +243,26 @@ export class LocalSubscriptions {
     const complete = this.ring.read(this.deliverEntry);
     const pending = this.pending;
     if (pending.size > 0) {
-      for (const [s, parts] of pending) s.send(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+      const encoded = this.out.take();
+      for (const [s, ranges] of pending) {
+        if (ranges.length === 2) {
+          s.send(encoded.subarray(ranges[0], ranges[1]));
+          continue;
+        }
+        const parts: Buffer[] = [];
+        for (let i = 0; i < ranges.length; i += 2) parts.push(encoded.subarray(ranges[i], ranges[i + 1]));
+        s.send(Buffer.concat(parts));
+      }
       pending.clear();
     }
     return complete;
   }
 
-  private add(s: Subscriber, bytes: Buffer): void {
-    const list = this.pending.get(s);
-    if (list === undefined) this.pending.set(s, [bytes]);
-    else list.push(bytes);
+  private add(s: Subscriber, start: number, end: number): void {
+    const ranges = this.pending.get(s);
+    if (ranges === undefined) this.pending.set(s, [start, end]);
+    else if (ranges[ranges.length - 1] === start) ranges[ranges.length - 1] = end;
+    else ranges.push(start, end);
   }
 
   /** SPUBLISH: [smessage, channel, payload] to the shard channel's subscribers (no patterns). */
@@ -270,11 +285,26 @@ export class LocalSubscriptions {
 
   /** One encoding per protocol, shared by every subscriber using it. */
   private deliverTo(subscribers: Set<Subscriber>, pattern: Uint8Array | null, e: RingEntry, kind: Buffer): void {
-    let resp2: Buffer | null = null;
-    let resp3: Buffer | null = null;
+    let resp2 = -1;
+    let resp2End = 0;
+    let resp3 = -1;
+    let resp3End = 0;
     for (const s of subscribers) {
-      if (s.resp === 2) this.add(s, (resp2 ??= this.encode(2, pattern, e, kind)));
-      else this.add(s, (resp3 ??= this.encode(3, pattern, e, kind)));
+      if (s.resp === 2) {
+        if (resp2 < 0) {
+          resp2 = this.out.mark();
+          this.encode(2, pattern, e, kind);
+          resp2End = this.out.mark();
+        }
+        this.add(s, resp2, resp2End);
+      } else {
+        if (resp3 < 0) {
+          resp3 = this.out.mark();
+          this.encode(3, pattern, e, kind);
+          resp3End = this.out.mark();
+        }
+        this.add(s, resp3, resp3End);
+      }
     }
   }
 
@@ -301,8 +331,8 @@ export class LocalSubscriptions {
     return kind === SubscriptionKind.Shard ? h[2].size : h[0].size + h[1].size;
   }
 
-  /** [message|smessage, channel, payload] or [pmessage, pattern, channel, payload], as a push in RESP3. */
-  private encode(resp: number, pattern: Uint8Array | null, e: RingEntry, kind: Buffer): Buffer {
+  /** [message|smessage, channel, payload] or [pmessage, pattern, channel, payload], as a push in RESP3: written to `out`. */
+  private encode(resp: number, pattern: Uint8Array | null, e: RingEntry, kind: Buffer): void {
     const out = this.out;
     out.resp = resp;
     out.pushHeader(pattern === null ? 3 : 4);
@@ -310,7 +340,6 @@ export class LocalSubscriptions {
     if (pattern !== null) out.bulkBytes(pattern, 0, pattern.length);
     out.bulkBytes(e.bytes, e.channelStart, e.channelLength);
     out.bulkBytes(e.message, e.messageStart, e.messageLength);
-    return out.take();
   }
 }
 
