@@ -36,6 +36,18 @@ function hasUnknownKeys(spec: CommandSpec): boolean {
 }
 
 const INITIAL_QUEUE_BYTES = 256;
+/** Queue buffers and position arrays up to these sizes are reused by the next MULTI. */
+const KEPT_QUEUE_BYTES = 64 << 10;
+const KEPT_POSITIONS = 4096;
+/** Finished transactions kept per thread for reuse: a MULTI then allocates nothing. */
+const SPARE_STATES = 64;
+const spareStates: MultiState[] = [];
+
+function release(state: MultiState): void {
+  if (spareStates.length >= SPARE_STATES) return;
+  state.reset();
+  spareStates.push(state);
+}
 
 /**
  * A client's transaction between MULTI and EXEC (Redis's multiState). The
@@ -65,6 +77,21 @@ export class MultiState {
 
   get count(): number {
     return this.specs.length;
+  }
+
+  /** Empty again, for the next MULTI (a queue buffer grown large is let go). */
+  reset(): void {
+    this.specs.length = 0;
+    this.entries.length = 0;
+    if (this.buf.length > KEPT_QUEUE_BYTES) this.buf = Buffer.allocUnsafe(INITIAL_QUEUE_BYTES);
+    if (this.positions.length > KEPT_POSITIONS) this.positions = new Int32Array(64);
+    this.bytes = 0;
+    this.positionsUsed = 0;
+    this.aborted = false;
+    this.isWrite = false;
+    this.denyOom = false;
+    this.shardMask = 0;
+    this.lockAll = false;
   }
 
   /** Copies the context's current command in. */
@@ -170,7 +197,9 @@ const positions: number[] = [];
 
 /** discardTransaction: leaves MULTI and ends every watch. */
 export function discardTransaction(c: CommandContext): void {
+  const state = c.client.multi ?? null;
   c.client.multi = null;
+  if (state !== null) release(state);
   c.client.asking = false;
   unwatchAllKeys(c.ks, c.client, c.server.watches, c.lockedShards);
 }
@@ -180,7 +209,7 @@ function multi(c: CommandContext): void {
     c.out.error('MULTI calls can not be nested');
     return;
   }
-  c.client.multi = new MultiState();
+  c.client.multi = spareStates.pop() ?? new MultiState();
   c.out.ok();
 }
 
@@ -207,15 +236,6 @@ function unwatch(c: CommandContext): void {
   c.out.ok();
 }
 
-/** What EXEC restores after running the queue: the EXEC request itself. */
-interface SavedRequest {
-  buf: Uint8Array;
-  argc: number;
-  argStart: Int32Array;
-  argLen: Int32Array;
-  spec: CommandSpec;
-}
-
 function exec(c: CommandContext): void | Promise<ReplyFunction> {
   const client = c.client;
   const state = client.multi ?? null;
@@ -239,20 +259,28 @@ function exec(c: CommandContext): void | Promise<ReplyFunction> {
   // execCommand unwatches before running the queue: the transaction's own writes do not dirty it.
   // The client stays in MULTI while the queue runs (CLIENT LIST shows flag x).
   unwatchAllKeys(c.ks, client, c.server.watches, c.lockedShards);
+  let result: void | Promise<ReplyFunction>;
   try {
-    return runQueue(c, state);
+    result = runQueue(c, state);
   } finally {
     client.multi = null;
     // resetClient after EXEC: an ASKING kept through MULTI ends here.
     client.asking = false;
   }
+  // A queue some of whose commands are still answering keeps its buffer until it is collected.
+  if (result === undefined) release(state);
+  return result;
 }
 
 /** Where EXEC loads each queued command's argument positions (the thread's one EXEC runs synchronously). */
 const loaded = queuePositions();
 
 function runQueue(c: CommandContext, queue: MultiState): void | Promise<ReplyFunction> {
-  const saved: SavedRequest = { buf: c.buf, argc: c.argc, argStart: c.argStart, argLen: c.argLen, spec: c.spec };
+  const savedBuf = c.buf;
+  const savedArgc = c.argc;
+  const savedArgStart = c.argStart;
+  const savedArgLen = c.argLen;
+  const savedSpec = c.spec;
   const writes = c.hooks.writes;
   writes?.beginTransaction();
   c.inTransaction = true;
@@ -272,11 +300,11 @@ function runQueue(c: CommandContext, queue: MultiState): void | Promise<ReplyFun
     }
   } finally {
     c.inTransaction = false;
-    c.buf = saved.buf;
-    c.argc = saved.argc;
-    c.argStart = saved.argStart;
-    c.argLen = saved.argLen;
-    c.spec = saved.spec;
+    c.buf = savedBuf;
+    c.argc = savedArgc;
+    c.argStart = savedArgStart;
+    c.argLen = savedArgLen;
+    c.spec = savedSpec;
     c.dirty = dirty;
     writes?.endTransaction(c);
   }
