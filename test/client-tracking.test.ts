@@ -8,11 +8,13 @@
  * databases, expiry, and every error of CLIENT TRACKING / CACHING. weft runs
  * two worker threads, so the tracking client, the writer and the redirect
  * client are served by different threads. Then on weft alone:
- * tracking-table-max-keys, INFO's counts, and node-redis's client-side cache.
+ * tracking-table-max-keys, INFO's counts, a replica applying its master's
+ * writes, and node-redis's client-side cache.
  */
 import t, { type Test } from 'tap';
 import { createClient, BasicClientSideCache } from 'redis';
-import { RawClient, encodeCommand, replyLength, requireRedisTools } from './helpers/servers.js';
+import { RawClient, encodeCommand, replyLength, requireRedisTools, startWeft } from './helpers/servers.js';
+import { replicationInfo } from './helpers/replication.js';
 import { startPair } from './helpers/differential.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -233,6 +235,34 @@ if (requireRedisTools(t)) {
     c.write(encodeCommand(['CLIENT', 'TRACKING', 'off']));
     await until(() => pushes.endsWith('+OK\r\n'), 'tracking off');
     t.same(await info(), { clients: 0, keys: 0, items: 0, prefixes: 0 }, 'the last tracking client gone, nothing is kept');
+  });
+
+  t.test('weft: a replica invalidates what its clients read when the master changes it', async (t) => {
+    const replica = await startWeft([], { threads: 2 });
+    t.teardown(() => replica.stop());
+    const [reader, control, writer] = await Promise.all([RawClient.connect(replica.port), RawClient.connect(replica.port),
+      RawClient.connect(pair.weft.port)]);
+    t.teardown(() => [reader, control, writer].forEach((c) => c.close()));
+    await writer.command('FLUSHALL');
+    await writer.command('SET', 'k', 'v1');
+    await control.command('REPLICAOF', '127.0.0.1', String(pair.weft.port));
+    await until(async () => (await replicationInfo(control)).master_link_status === 'up', 'the replica linked');
+    await until(async () => (await control.command('GET', 'k')).toString() === '$2\r\nv1\r\n', 'k replicated');
+    let got = '';
+    reader.socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    reader.write(encodeCommand(['HELLO', '3']));
+    reader.write(encodeCommand(['CLIENT', 'TRACKING', 'on']));
+    reader.write(encodeCommand(['GET', 'k']));
+    await until(() => got.endsWith('$2\r\nv1\r\n'), 'the tracked read');
+    got = '';
+    await writer.command('SET', 'k', 'v2');
+    await until(() => got.includes('invalidate'), 'the invalidation from the master\'s write');
+    t.equal(got, '>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n');
+    got = '';
+    await writer.command('FLUSHALL');
+    await until(() => got.length > 0, 'the flush invalidation');
+    t.equal(got, '>2\r\n$10\r\ninvalidate\r\n_\r\n');
+    await control.command('REPLICAOF', 'NO', 'ONE');
   });
 
   t.test("node-redis's client-side cache stays exact across worker threads", async (t) => {
