@@ -70,15 +70,20 @@ async function main() {
   const weftArgs = (threads, from = dist) => (port) => [nodeBin, path.join(from, 'server', 'main.js'),
     '--port', String(port), '--bind', '127.0.0.1', '--threads', String(threads), '--save', ''];
   const startAll = async () => {
-    const list = [
-      await start('redis', (port) => ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']),
-      await start('weft-1t', weftArgs(1)),
-    ];
-    if (allThreads > 1) list.push(await start(`weft-${allThreads}t`, weftArgs(allThreads)));
-    // --baseline DIR[,DIR...]: other builds' dist/ (one thread each) in the same rounds, to measure a change.
-    const bases = baseline ? baseline.split(',') : [];
-    for (let i = 0; i < bases.length; i++) {
-      list.push(await start(bases.length === 1 ? 'base-1t' : `base${i + 1}-1t`, weftArgs(1, path.resolve(bases[i]))));
+    const list = [];
+    try {
+      list.push(await start('redis', (port) => ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']));
+      list.push(await start('weft-1t', weftArgs(1)));
+      if (allThreads > 1) list.push(await start(`weft-${allThreads}t`, weftArgs(allThreads)));
+      // --baseline DIR[,DIR...]: other builds' dist/ (one thread each) in the same rounds, to measure a change.
+      const bases = baseline ? baseline.split(',') : [];
+      for (let i = 0; i < bases.length; i++) {
+        list.push(await start(bases.length === 1 ? 'base-1t' : `base${i + 1}-1t`, weftArgs(1, path.resolve(bases[i]))));
+      }
+    } catch (err) {
+      // A server that did not start (a wrong --baseline, say): the ones already running are stopped.
+      for (const s of list) s.proc.kill('SIGTERM');
+      throw err;
     }
     return list;
   };

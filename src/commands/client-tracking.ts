@@ -66,8 +66,10 @@ function parseOptions(c: CommandContext): ParsedTracking {
 /** CLIENT TRACKING (ON|OFF) [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]. */
 function clientTracking(c: CommandContext): void | Promise<ReplyFunction> {
   const { options, error } = parseOptions(c);
+  // Read now: the reply function runs later, when the context holds another request.
+  const mode = c.argIs(2, 'on') ? 'on' : c.argIs(2, 'off') ? 'off' : null;
   if (options.redirect === 0) {
-    apply(c, options, error);
+    apply(c, mode, options, error);
     return;
   }
   if (options.redirect === -1) {
@@ -80,23 +82,23 @@ function clientTracking(c: CommandContext): void | Promise<ReplyFunction> {
       return;
     }
     options.redirectThread = thread;
-    apply(cc, options, error);
+    apply(cc, mode, options, error);
   });
 }
 
-function apply(c: CommandContext, o: TrackingOptions, error: string | null): void {
+function apply(c: CommandContext, mode: 'on' | 'off' | null, o: TrackingOptions, error: string | null): void {
   if (error !== null) {
     c.out.error(error);
     return;
   }
   const client = c.client;
   const t = client.tracking ?? null;
-  if (c.argIs(2, 'off')) {
+  if (mode === 'off') {
     c.server.tracking.disable(client);
     c.out.ok();
     return;
   }
-  if (!c.argIs(2, 'on')) {
+  if (mode !== 'on') {
     c.out.error(SYNTAX);
     return;
   }

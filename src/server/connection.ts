@@ -134,6 +134,9 @@ export class Connection implements ClientState {
     limits.authRequired = !this.authenticated;
     // One clock reading per read, like Redis's per-event-loop command time snapshot.
     const now = Date.now();
+    // Pipelined commands: their keys' memory is touched together first (hints only), unless the read
+    // continues a command begun in an earlier one.
+    if (this.parser.partialStart < 0) rt.prefetch.run(buf, pos, end, rt.ks.dbMap[this.db], limits);
     while (!this.closeAfterReply) {
       const r = this.parser.parse(buf, pos, end, limits);
       pos = r.pos;

@@ -27,6 +27,8 @@ import { MonitorFeed } from './monitor-feed.js';
 import { LocalSubscriptions } from './pubsub-local.js';
 import { PubsubRing } from './pubsub-ring.js';
 import { KeyTracking } from './key-tracking.js';
+import { BatchPrefetch } from './batch-prefetch.js';
+import { commandTable } from '../commands/command-table.js';
 import { ACTIVE_EXPIRE_WORD, WATCHED_KEYS_WORD } from './shared-flags.js';
 import { Config } from './config.js';
 import { StatField, StatsTable } from './worker-stats.js';
@@ -99,6 +101,8 @@ export class WorkerRuntime {
   readonly pause: ClientPause;
   /** MONITOR clients: this thread's, and the feed of every command to all of them. */
   readonly monitors: MonitorFeed;
+  /** Touches the keys of a read's pipelined commands before they run (batch-prefetch.ts). */
+  readonly prefetch: BatchPrefetch;
   /** Client-side caching: the keys this thread's tracking clients read, and their invalidations. */
   readonly tracking: KeyTracking;
   /** Pub/sub subscriptions of this thread's connections. */
@@ -149,6 +153,7 @@ export class WorkerRuntime {
         const parts = (await this.rpc({ kind: 'client-locate', id })) as number[];
         return parts.find((w) => w >= 0) ?? -1;
       });
+    this.prefetch = new BatchPrefetch(this.ks, commandTable());
     for (let i = this.index; i < this.ks.shards.length; i += this.workers) this.ownedShards.push(i);
     this.slotTable = init.slotTable ? new SlotTable(init.slotTable) : null;
     this.parserLimits = { protoMaxBulkLen: this.config.number('proto-max-bulk-len'), authRequired: false };

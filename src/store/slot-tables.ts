@@ -200,6 +200,22 @@ export class SlotTables extends ShardArena {
   }
 
   /**
+   * A prefetch hint, read without the lock (server/batch-prefetch.ts): the
+   * address of the bucket a key of this slot and hash would sit in (its first
+   * table), or 0. Concurrent writers may make it stale or garbage: it only
+   * ever decides which memory to touch early, never what a command reads.
+   */
+  bucketHint(db: number, slotIndex: number, hash: number): number {
+    const u32 = this.u32;
+    const b = u32[this.dbDir + db] | 0;
+    if (b === 0) return 0;
+    const sh = b + D_SLOTS + slotIndex * SLOT_HEADER_BYTES;
+    const table = u32[(sh + S_TABLE0) >>> 2] | 0;
+    if (table === 0) return 0;
+    return table + (hash & u32[(sh + S_MASK0) >>> 2]) * 4;
+  }
+
+  /**
    * Finds a key; returns its entry or 0 and sets `link` and `slotHeader`.
    * Expired keys are returned too: see `find`.
    */
