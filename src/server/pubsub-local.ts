@@ -5,7 +5,9 @@
  * and the delivery of published messages to them.
  *
  * Messages come from the node's ring (pubsub-ring.ts), read while this
- * thread has subscribers: what one read finds is written to each subscriber
+ * thread has subscribers, or straight from a command of this thread when
+ * no other thread has any (after what the ring still holds, so that the
+ * order stays the ring's): what one read finds is written to each subscriber
  * at once, in order, as Redis fills its output buffer: `message` for a
  * channel subscription, and one `pmessage` per matching pattern
  * subscription (a connection holding both gets the message twice). RESP3
@@ -15,7 +17,7 @@
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { globMatch } from '../commands/glob.js';
 import { ChannelNames, PubsubRegistry } from './pubsub-registry.js';
-import type { PubsubRing, RingEntry } from './pubsub-ring.js';
+import { RingEntry, type PubsubRing } from './pubsub-ring.js';
 import { SubscriptionKind, type ClientState, type PubsubService, type SubscriptionChange } from '../commands/client-state.js';
 
 /** A subscribed connection: where messages go, in its protocol. */
@@ -62,6 +64,8 @@ export class LocalSubscriptions {
    */
   private readonly pending = new Map<Subscriber, number[]>();
   private readonly deliverEntry = (entry: RingEntry) => (entry.shard ? this.deliverShard(entry) : this.deliverOne(entry));
+  /** A message published here, delivered without the ring (deliverHere). */
+  private readonly direct = new RingEntry();
   /** Each pattern's bytes, for matching channels without a conversion per message. */
   private readonly patternBytes = new Map<string, Buffer>();
 
@@ -178,6 +182,32 @@ export class LocalSubscriptions {
     if (names.length === 0) return Promise.resolve();
     this.counts.apply(this.worker, kind, names, delta);
     return this.confirm(kind, names, delta);
+  }
+
+  /**
+   * Whether a message published on this thread reaches every subscriber of
+   * the node without the ring: only this thread has subscribers.
+   */
+  get alone(): boolean {
+    return this.reading && !this.ring.othersInterested();
+  }
+
+  /**
+   * A message published on this thread while it is `alone`: its subscribers
+   * get it as if read from the ring, after whatever the ring still holds for
+   * them (a message another thread published before stays before it).
+   */
+  deliverHere(channel: Uint8Array, message: Uint8Array, shard: boolean): void {
+    if (this.ring.pending()) this.ring.read(this.deliverEntry);
+    const e = this.direct;
+    e.bytes = channel;
+    e.channelStart = 0;
+    e.channelLength = channel.length;
+    e.message = message;
+    e.messageStart = 0;
+    e.messageLength = message.length;
+    e.shard = shard;
+    this.deliverEntry(e);
   }
 
   /** A message too large for the ring arrived: its entry can be read now (if this thread still reads). */
@@ -376,6 +406,10 @@ export function pubsubService(local: LocalSubscriptions, carryApart: (id: number
     unsubscribe: (client, kind, names) => local.unsubscribe(subscriber(client), kind, names),
     publish: (client, channel, message, shard) => {
       const receivers = local.counts.receiverCount(channel, shard);
+      if (receivers > 0 && local.alone) {
+        local.deliverHere(channel, message, shard);
+        return published(client, channel, message, receivers, shard);
+      }
       if (receivers === 0 || append(channel, message, shard)) return published(client, channel, message, receivers, shard);
       // The ring is full: the bytes are the request's, copied to outlive it.
       const channelCopy = new Uint8Array(channel);
@@ -390,6 +424,11 @@ export function pubsubService(local: LocalSubscriptions, carryApart: (id: number
     },
     notify: (channel, message) => {
       if (local.counts.receiverCount(channel, false) === 0) return;
+      if (local.alone) {
+        local.deliverHere(channel, message, false);
+        local.published(false);
+        return;
+      }
       if (append(channel, message, false)) {
         local.published(false);
         return;
