@@ -1,6 +1,7 @@
 /**
  * The batch prefetch (src/server/batch-prefetch.ts) and the store's bucket
- * hint it reads: the hint names the bucket a lookup walks, the pass touches
+ * hint it reads: the hint names the bucket a lookup walks, the commands it
+ * parses ahead are the ones a parser finds one by one, the pass touches
  * the entries of a pipelined read's keys, and neither throws on reads it
  * cannot make sense of (one command, partial commands, garbage, a store
  * overwritten with noise), since it runs without locks beside other writers.
@@ -12,6 +13,7 @@ import { commandTable } from '../src/commands/command-table.js';
 import { BatchPrefetch } from '../src/server/batch-prefetch.js';
 import { TestStore } from './helpers/store.js';
 import { encodeCommand } from './helpers/servers.js';
+import { ParseStatus, RespParser } from '../src/protocol/resp-parser.js';
 import { prngInt } from './helpers/prng.js';
 import { E_NEXT } from '../src/store/layout.js';
 
@@ -76,4 +78,40 @@ t.test('a store full of noise (a concurrent writer mid-change) only gives useles
   const pipeline = Buffer.concat(names.map((n) => encodeCommand(['GET', n])));
   for (let db = 0; db < 4; db++) prefetch.run(pipeline, 0, pipeline.length, db, limits);
   t.pass('no throw');
+});
+
+t.test('commands parsed ahead are what the parser finds one by one (seeded random pipelines)', async (t) => {
+  const { ks } = filled(10);
+  const prefetch = new BatchPrefetch(ks, commandTable());
+  const random = prngInt(11);
+  const words = ['GET', 'SET', 'PING', 'PUBLISH', 'MGET', 'HSET', 'incr', 'x', '', 'key:1', 'a b', 'é'];
+  for (let round = 0; round < 300; round++) {
+    const parts: Buffer[] = [];
+    const count = 1 + random(100);
+    for (let i = 0; i < count; i++) {
+      const roll = random(20);
+      if (roll === 0) parts.push(Buffer.from('*0\r\n'));
+      else if (roll === 1) parts.push(Buffer.from('PING\r\n'));
+      else parts.push(encodeCommand(Array.from({ length: 1 + random(5) }, () => words[random(words.length)])));
+    }
+    const whole = Buffer.concat(parts);
+    // Cut anywhere: the last command may be partial.
+    const end = random(3) === 0 ? random(whole.length + 1) : whole.length;
+    const parsed = prefetch.run(whole, 0, end, 0, limits);
+    const expected = new RespParser();
+    const loaded = new RespParser();
+    let pos = 0;
+    for (let i = 0; i < parsed; i++) {
+      let r = expected.parse(whole, pos, end, limits);
+      while (r.status === ParseStatus.Empty) r = expected.parse(whole, r.pos, end, limits);
+      const at = prefetch.load(i, loaded);
+      const args = (p: RespParser) => Array.from({ length: p.argc }, (_, k) => whole.subarray(p.argStart[k], p.argStart[k] + p.argLen[k]).toString('latin1'));
+      if (r.status !== ParseStatus.Command || at !== r.pos || args(loaded).join('|') !== args(expected).join('|')) {
+        t.fail(`round ${round}, command ${i}: ${JSON.stringify(args(loaded))} ending at ${at}, parser: ${JSON.stringify(args(expected))} at ${r.pos}`);
+        return;
+      }
+      pos = r.pos;
+    }
+  }
+  t.pass('300 pipelines agree');
 });

@@ -338,10 +338,13 @@ function reject(c: CommandContext, spec: CommandSpec | null, error: string | nul
 
 /** Runs a write held by a client pause (or the snapshot gate) once it ends, as Redis unblocks paused clients. */
 function processAfterPause(c: CommandContext, hooks: DispatchHooks, table: CommandTable, pause: Promise<void>, asking: boolean): Promise<void> {
-  const { client, buf, argc } = c;
-  // The positions are copied: the connection rebases its parser's arrays when it keeps the bytes after
-  // this command for later (the buffer itself stays as it is, held here).
-  const argStart = c.argStart.slice(0, argc);
+  const { client, argc } = c;
+  // The request is copied: its bytes may lie in the worker's receive buffer, which the next read
+  // overwrites, and the connection rebases its parser's arrays when it keeps the bytes after it.
+  const first = c.argStart[0];
+  const buf = Buffer.from(c.buf.subarray(first, c.argStart[argc - 1] + c.argLen[argc - 1]));
+  const argStart = new Int32Array(argc);
+  for (let i = 0; i < argc; i++) argStart[i] = c.argStart[i] - first;
   const argLen = c.argLen.slice(0, argc);
   return pause.then(() => {
     c.client = client;

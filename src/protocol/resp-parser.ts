@@ -145,6 +145,14 @@ export class RespParser {
     return this.done(ParseStatus.ProtocolError, pos);
   }
 
+  /** Takes a command parsed elsewhere (server/batch-prefetch.ts): its positions, as a parse would leave them. */
+  loadArgs(starts: Int32Array, lengths: Int32Array, from: number, argc: number): void {
+    if (argc > this.argStart.length) this.growArgs(argc);
+    this.argStart.set(starts.subarray(from, from + argc));
+    this.argLen.set(lengths.subarray(from, from + argc));
+    this.argc = argc;
+  }
+
   private growArgs(n: number): void {
     const s = new Int32Array(n);
     const l = new Int32Array(n);

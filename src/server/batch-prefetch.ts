@@ -1,5 +1,6 @@
 /**
- * Overlapping the store's cache misses across the commands of one read.
+ * Overlapping the store's cache misses across the commands of one read,
+ * and parsing them once.
  *
  * With pipelining a read holds many commands on random keys, and each
  * command's lookup stalls on three dependent loads from memory: the slot
@@ -15,7 +16,9 @@
  * lock and their values are only hints (a concurrent writer may make them
  * stale); execution takes the shard lock and looks the key up again. Only
  * commands whose first key is their first argument are hinted, and only
- * when the read holds more than one command.
+ * when the read holds more than one command. The commands are parsed with
+ * the parser limits of the read's start: the connection stops taking them
+ * from here when a command changes those limits (AUTH, CONFIG SET).
  */
 import { ParseStatus, RespParser, type ParserLimits } from '../protocol/resp-parser.js';
 import type { CommandTable } from '../commands/command-table.js';
@@ -23,53 +26,109 @@ import type { Keyspace } from '../store/keyspace.js';
 import { keyHash, slotAndHash } from '../store/key-hash.js';
 import { E_HASH } from '../store/layout.js';
 
-/** Commands hinted per read: enough for a deep pipeline, few enough that the first ones' lines are still cached. */
-const MAX_HINTED = 64;
+/** Commands parsed ahead per read: enough for a deep pipeline, few enough that the first ones' lines are still cached. */
+const MAX_BATCH = 64;
+const MULTIBULK = 42; // '*'
 
+/**
+ * A read's commands parsed ahead, once: the connection runs them from here
+ * (load) instead of parsing them again. Only multibulk commands are parsed
+ * ahead: the inline form is unescaped in place, and parsing it twice would
+ * unescape it twice.
+ */
 export class BatchPrefetch {
   private readonly parser = new RespParser();
-  private readonly shards = new Int32Array(MAX_HINTED);
-  private readonly slotIndexes = new Int32Array(MAX_HINTED);
-  private readonly hashes = new Int32Array(MAX_HINTED);
-  private readonly addresses = new Int32Array(MAX_HINTED);
+  /** Per command: where it ends, its argc and where its positions begin in `starts`/`lengths`. */
+  private readonly ends = new Int32Array(MAX_BATCH);
+  private readonly argcs = new Int32Array(MAX_BATCH);
+  private readonly bases = new Int32Array(MAX_BATCH);
+  private starts = new Int32Array(MAX_BATCH * 4);
+  private lengths = new Int32Array(MAX_BATCH * 4);
+  private readonly shards = new Int32Array(MAX_BATCH);
+  private readonly slotIndexes = new Int32Array(MAX_BATCH);
+  private readonly hashes = new Int32Array(MAX_BATCH);
+  private readonly addresses = new Int32Array(MAX_BATCH);
   /** What the loads read, kept so that the compiler cannot drop them. */
   sink = 0;
 
   constructor(private readonly ks: Keyspace, private readonly table: CommandTable) {}
 
-  /** Touches the memory of the keys of the commands in buf[pos, end), for physical database `db`. */
-  run(buf: Uint8Array, pos: number, end: number, db: number, limits: ParserLimits): void {
+  /**
+   * Parses the commands of buf[pos, end) (more than one, all multibulk, up
+   * to the first that is incomplete or malformed), touches the memory of
+   * their first keys in physical database `db`, and returns how many were
+   * parsed: the connection then takes them with load().
+   */
+  run(buf: Uint8Array, pos: number, end: number, db: number, limits: ParserLimits): number {
     const p = this.parser;
     p.reset();
+    if (buf[pos] !== MULTIBULK) return 0;
     const first = p.parse(buf, pos, end, limits);
-    // One command (no pipelining): nothing to overlap.
-    if (first.status !== ParseStatus.Command || first.pos >= end) return;
-    const ks = this.ks;
+    // One command (no pipelining): nothing to overlap, and the connection's own parser takes it.
+    if (first.status !== ParseStatus.Command || first.pos >= end) return 0;
     let n = 0;
-    let at = pos;
-    for (let r = first; n < MAX_HINTED; r = p.parse(buf, at, end, limits)) {
-      if (r.status !== ParseStatus.Command) break;
-      at = r.pos;
-      if (p.argc < 2) continue;
-      const spec = this.table.top.find(buf, p.argStart[0], p.argLen[0]);
-      if (spec === undefined || spec.firstKey !== 1) continue;
-      const slot = slotAndHash(buf, p.argStart[1], p.argLen[1]);
-      this.shards[n] = slot & ks.shardMask;
-      this.slotIndexes[n] = slot >> ks.shardBits;
-      this.hashes[n] = keyHash.value;
-      n++;
+    let keys = 0;
+    let used = 0;
+    for (let r = first; n < MAX_BATCH;) {
+      if (r.status === ParseStatus.Command) {
+        const argc = p.argc;
+        if (used + argc > this.starts.length) this.grow(used + argc);
+        this.starts.set(p.argStart.subarray(0, argc), used);
+        this.lengths.set(p.argLen.subarray(0, argc), used);
+        this.bases[n] = used;
+        this.argcs[n] = argc;
+        this.ends[n] = r.pos;
+        used += argc;
+        n++;
+        if (argc >= 2) keys = this.hashKey(buf, p, keys);
+      } else if (r.status !== ParseStatus.Empty) {
+        break;
+      }
+      if (r.pos >= end || buf[r.pos] !== MULTIBULK) break;
+      r = p.parse(buf, r.pos, end, limits);
     }
-    if (n < 2) return;
-    const shards = ks.shards;
+    if (keys >= 2) this.touch(keys, db);
+    return n;
+  }
+
+  /** Points `into` (the connection's parser arrays) at parsed command i; returns where it ends. */
+  load(i: number, into: RespParser): number {
+    const argc = this.argcs[i];
+    into.loadArgs(this.starts, this.lengths, this.bases[i], argc);
+    return this.ends[i];
+  }
+
+  private grow(need: number): void {
+    const size = Math.max(need, this.starts.length * 2);
+    const starts = new Int32Array(size);
+    const lengths = new Int32Array(size);
+    starts.set(this.starts);
+    lengths.set(this.lengths);
+    this.starts = starts;
+    this.lengths = lengths;
+  }
+
+  /** Records the slot and hash of a command's first key when it is its first argument. */
+  private hashKey(buf: Uint8Array, p: RespParser, keys: number): number {
+    const spec = this.table.top.find(buf, p.argStart[0], p.argLen[0]);
+    if (spec === undefined || spec.firstKey !== 1) return keys;
+    const ks = this.ks;
+    const slot = slotAndHash(buf, p.argStart[1], p.argLen[1]);
+    this.shards[keys] = slot & ks.shardMask;
+    this.slotIndexes[keys] = slot >> ks.shardBits;
+    this.hashes[keys] = keyHash.value;
+    return keys + 1;
+  }
+
+  /** Loads, level by level across the batch, the slot headers, the buckets and the entries of the keys. */
+  private touch(n: number, db: number): void {
+    const shards = this.ks.shards;
     const addresses = this.addresses;
-    // Level 1: the slot headers, giving the buckets.
     for (let i = 0; i < n; i++) addresses[i] = shards[this.shards[i]].bucketHint(db, this.slotIndexes[i], this.hashes[i]);
-    // Level 2: the buckets, giving the first entries.
     for (let i = 0; i < n; i++) {
       const link = addresses[i];
       addresses[i] = link === 0 ? 0 : shards[this.shards[i]].u32[link >>> 2] | 0;
     }
-    // Level 3: the entries' headers (hash, key length, then the key).
     let sink = 0;
     for (let i = 0; i < n; i++) {
       const e = addresses[i];

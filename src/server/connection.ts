@@ -1,8 +1,15 @@
 /**
- * One client connection on a worker thread: buffers what the socket sends,
- * parses every complete command of a read, runs them, and writes all their
- * replies in one socket write. A command that waits on other threads
- * suspends the connection (later commands keep their order).
+ * One client connection on a worker thread: parses every complete command
+ * of a read, runs them, and writes all their replies in one socket write. A
+ * command that waits on other threads suspends the connection (later
+ * commands keep their order).
+ *
+ * Reads land in the worker's one receive buffer (net's `onread`, see
+ * worker.ts): no buffer is allocated per read, and commands run from it in
+ * place. Anything that outlives the read is copied out of it: the unparsed
+ * tail into this connection's own buffer, a command suspended by a pause
+ * (processAfterPause), and every key or value a command keeps (blocked
+ * clients' keys, queued MULTI commands, WATCHed keys...).
  */
 import type { Socket } from 'node:net';
 import { ParseStatus, RespParser } from '../protocol/resp-parser.js';
@@ -68,38 +75,43 @@ export class Connection implements ClientState {
     socket.setNoDelay(true);
     const keepAlive = rt.config.number('tcp-keepalive');
     if (keepAlive > 0) socket.setKeepAlive(true, keepAlive * 1000);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
     socket.on('drain', () => this.resumeInput());
   }
 
-  private onData(chunk: Buffer): void {
-    this.rt.stats.netInput += chunk.length;
+  /**
+   * A read: `length` bytes at the start of the thread's receive buffer,
+   * which the next read on this thread overwrites. Commands run from it
+   * directly; what must outlive the read (the unparsed tail, a suspended
+   * command's request) is copied out by keepTail and processAfterPause.
+   */
+  onRead(buffer: Buffer, length: number): void {
+    this.rt.stats.netInput += length;
     this.lastInteraction = Date.now();
     if (this.closed || this.closeAfterReply) return;
     if (this.pending === null && !this.suspended) {
-      this.process(chunk, 0, chunk.length);
+      this.process(buffer, 0, length);
       return;
     }
-    this.append(chunk);
+    this.append(buffer, length);
     if (!this.suspended) this.process(this.pending!, this.resumeAt, this.pendingLen);
   }
 
-  private append(chunk: Buffer): void {
+  private append(chunk: Buffer, length: number): void {
     if (this.pending === null) {
-      this.pending = Buffer.allocUnsafe(Math.max(chunk.length, 16384));
+      this.pending = Buffer.allocUnsafe(Math.max(length, 16384));
       this.pendingLen = 0;
       this.resumeAt = 0;
     }
-    const need = this.pendingLen + chunk.length;
+    const need = this.pendingLen + length;
     if (need > this.pending.length) {
       const cap = Math.max(need, this.pending.length * 2, this.pendingLen + this.parser.pendingBulkBytes);
       const grown = Buffer.allocUnsafe(cap);
       this.pending.copy(grown, 0, 0, this.pendingLen);
       this.pending = grown;
     }
-    chunk.copy(this.pending, this.pendingLen);
+    chunk.copy(this.pending, this.pendingLen, 0, length);
     this.pendingLen = need;
   }
 
@@ -134,21 +146,28 @@ export class Connection implements ClientState {
     limits.authRequired = !this.authenticated;
     // One clock reading per read, like Redis's per-event-loop command time snapshot.
     const now = Date.now();
-    // Pipelined commands: their keys' memory is touched together first (hints only), unless the read
-    // continues a command begun in an earlier one.
-    if (this.parser.partialStart < 0) rt.prefetch.run(buf, pos, end, rt.ks.dbMap[this.db], limits);
+    // Pipelined commands are parsed ahead and their keys' memory touched together (batch-prefetch.ts),
+    // unless the read continues a command begun in an earlier one.
+    const batch = rt.prefetch;
+    let batched = this.parser.partialStart < 0 ? batch.run(buf, pos, end, rt.ks.dbMap[this.db], limits) : 0;
+    let next = 0;
+    const bulkLimit = limits.protoMaxBulkLen;
     while (!this.closeAfterReply) {
-      const r = this.parser.parse(buf, pos, end, limits);
-      pos = r.pos;
-      if (r.status === ParseStatus.Incomplete) break;
-      if (r.status === ParseStatus.Empty) continue;
-      if (r.status === ParseStatus.ProtocolError) {
-        out.resp = this.resp;
-        out.error(this.parser.error);
-        log('verbose', `Protocol error (${this.parser.error}) from client: id=${this.id} addr=${this.address}`);
-        this.closeAfterReply = true;
-        pos = end;
-        break;
+      if (next < batched) {
+        pos = batch.load(next++, this.parser);
+      } else {
+        const r = this.parser.parse(buf, pos, end, limits);
+        pos = r.pos;
+        if (r.status === ParseStatus.Incomplete) break;
+        if (r.status === ParseStatus.Empty) continue;
+        if (r.status === ParseStatus.ProtocolError) {
+          out.resp = this.resp;
+          out.error(this.parser.error);
+          log('verbose', `Protocol error (${this.parser.error}) from client: id=${this.id} addr=${this.address}`);
+          this.closeAfterReply = true;
+          pos = end;
+          break;
+        }
       }
       out.resp = this.resp;
       ctx.buf = buf;
@@ -159,6 +178,8 @@ export class Connection implements ClientState {
       ctx.now = now;
       ctx.dirty = 0;
       const pending = processCommand(ctx, rt.hooks);
+      // The rest of the batch was parsed under the limits it changed (AUTH, RESET, CONFIG SET): parsed again.
+      if (limits.authRequired !== !this.authenticated || limits.protoMaxBulkLen !== bulkLimit) batched = next;
       limits.authRequired = !this.authenticated;
       if (pending !== undefined) {
         this.suspend(buf, pos, end, pending);
