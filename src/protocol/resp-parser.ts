@@ -148,8 +148,12 @@ export class RespParser {
   /** Takes a command parsed elsewhere (server/batch-prefetch.ts): its positions, as a parse would leave them. */
   loadArgs(starts: Int32Array, lengths: Int32Array, from: number, argc: number): void {
     if (argc > this.argStart.length) this.growArgs(argc);
-    this.argStart.set(starts.subarray(from, from + argc));
-    this.argLen.set(lengths.subarray(from, from + argc));
+    const argStart = this.argStart;
+    const argLen = this.argLen;
+    for (let i = 0; i < argc; i++) {
+      argStart[i] = starts[from + i];
+      argLen[i] = lengths[from + i];
+    }
     this.argc = argc;
   }
 

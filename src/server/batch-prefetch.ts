@@ -73,8 +73,12 @@ export class BatchPrefetch {
       if (r.status === ParseStatus.Command) {
         const argc = p.argc;
         if (used + argc > this.starts.length) this.grow(used + argc);
-        this.starts.set(p.argStart.subarray(0, argc), used);
-        this.lengths.set(p.argLen.subarray(0, argc), used);
+        const starts = this.starts;
+        const lengths = this.lengths;
+        for (let k = 0; k < argc; k++) {
+          starts[used + k] = p.argStart[k];
+          lengths[used + k] = p.argLen[k];
+        }
         this.bases[n] = used;
         this.argcs[n] = argc;
         this.ends[n] = r.pos;
