@@ -395,12 +395,16 @@ export class KeyTracking implements TrackingService {
       if (target === running) this.postpone(target, value);
       else this.deliver(target, t, value, null);
     }
-    if (this.table.size > 0) {
-      Atomics.sub(this.words, TRACKING_KEYS_WORD, this.table.size);
-      Atomics.sub(this.words, TRACKING_ITEMS_WORD, this.items);
-      this.items = 0;
-      this.table.clear();
-    }
+    this.clearTable();
+  }
+
+  /** Forgets every tracked key of this thread, and takes them out of the node's counts. */
+  private clearTable(): void {
+    if (this.table.size === 0) return;
+    Atomics.sub(this.words, TRACKING_KEYS_WORD, this.table.size);
+    Atomics.sub(this.words, TRACKING_ITEMS_WORD, this.items);
+    this.items = 0;
+    this.table.clear();
   }
 
   /**
@@ -507,12 +511,7 @@ export class KeyTracking implements TrackingService {
   private stopReading(): void {
     this.reading = false;
     this.ring.setInterested(false);
-    if (this.table.size > 0) {
-      Atomics.sub(this.words, TRACKING_KEYS_WORD, this.table.size);
-      Atomics.sub(this.words, TRACKING_ITEMS_WORD, this.items);
-      this.items = 0;
-      this.table.clear();
-    }
+    this.clearTable();
     this.bcastKeys.clear();
   }
 
