@@ -115,3 +115,14 @@ t.test('commands parsed ahead are what the parser finds one by one (seeded rando
   }
   t.pass('300 pipelines agree');
 });
+
+t.test('inline commands are left to the connection: parsing them ahead would unescape them twice', async (t) => {
+  const { ks } = filled(10);
+  const prefetch = new BatchPrefetch(ks, commandTable());
+  const inline = Buffer.from('SET k "a\\x41\\"b"\r\n');
+  const read = Buffer.concat([encodeCommand(['GET', 'key:1']), encodeCommand(['GET', 'key:2']), inline, encodeCommand(['GET', 'key:3'])]);
+  const before = Buffer.from(read);
+  t.equal(prefetch.run(read, 0, read.length, 0, limits), 2, 'the two commands before the inline one');
+  t.same(read, before, 'the inline command untouched');
+  t.equal(prefetch.run(inline, 0, inline.length, 0, limits), 0, 'a read starting inline is not parsed ahead');
+});
