@@ -50,6 +50,9 @@ export class BatchPrefetch {
   private readonly addresses = new Int32Array(MAX_BATCH);
   /** What the loads read, kept so that the compiler cannot drop them. */
   sink = 0;
+  /** The last key recorded in this read. */
+  private lastKeyStart = 0;
+  private lastKeyLength = -1;
 
   constructor(private readonly ks: Keyspace, private readonly table: CommandTable) {}
 
@@ -112,12 +115,21 @@ export class BatchPrefetch {
     this.lengths = lengths;
   }
 
-  /** Records the slot and hash of a command's first key when it is its first argument. */
+  /**
+   * Records the slot and hash of a command's first key when it is its first
+   * argument, unless it is the key just recorded (a pipeline on one hot key,
+   * whose memory stays cached, costs no hashing here).
+   */
   private hashKey(buf: Uint8Array, p: RespParser, keys: number): number {
     const spec = this.table.top.find(buf, p.argStart[0], p.argLen[0]);
     if (spec === undefined || spec.firstKey !== 1) return keys;
+    const start = p.argStart[1];
+    const length = p.argLen[1];
+    if (keys > 0 && length === this.lastKeyLength && sameBytes(buf, start, this.lastKeyStart, length)) return keys;
+    this.lastKeyStart = start;
+    this.lastKeyLength = length;
     const ks = this.ks;
-    const slot = slotAndHash(buf, p.argStart[1], p.argLen[1]);
+    const slot = slotAndHash(buf, start, length);
     this.shards[keys] = slot & ks.shardMask;
     this.slotIndexes[keys] = slot >> ks.shardBits;
     this.hashes[keys] = keyHash.value;
@@ -140,4 +152,9 @@ export class BatchPrefetch {
     }
     this.sink ^= sink;
   }
+}
+
+function sameBytes(buf: Uint8Array, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
 }
