@@ -28,7 +28,7 @@ async function until(check: () => Promise<boolean> | boolean, what: string): Pro
 }
 
 /** How long a step waits for what other threads send after its reply (invalidations from another thread). */
-const SETTLE_MS = 40;
+const SETTLE_MS = 50;
 
 /** A step: which connection (1-based) sends what; `{n}` stands for connection n's client id. A number: pause (ms). */
 type Step = [number, string[]] | ['close', number] | ['sleep', number];
@@ -227,10 +227,18 @@ if (requireRedisTools(t)) {
     await c.command('MGET', 'a', 'b', 'c');
     t.same(await info(), { clients: 1, keys: 3, items: 3, prefixes: 0 });
     await admin.command('CONFIG', 'SET', 'tracking-table-max-keys', '2');
+    t.teardown(() => admin.command('CONFIG', 'SET', 'tracking-table-max-keys', '1000000').then(() => undefined));
+    // The tracking connection's thread learns of the new limit from the coordinator.
+    await until(async () => (await c.command('CONFIG', 'GET', 'tracking-table-max-keys')).toString().includes('$1\r\n2\r\n'),
+      'the limit on the tracking connection\'s thread');
     c.socket.on('data', (d: Buffer) => (pushes += d.toString('latin1')));
     c.write(encodeCommand(['MGET', 'd', 'e']));
     await until(async () => (await info()).keys <= 2, 'the table back under its limit');
     t.equal((pushes.match(/invalidate/g) ?? []).length, 3, 'one invalidation per key evicted from the table');
+    // A lowered limit is enforced by the cron, without another read.
+    await admin.command('CONFIG', 'SET', 'tracking-table-max-keys', '1');
+    await until(async () => (await info()).keys <= 1, 'the table under a lowered limit');
+    t.equal((pushes.match(/invalidate/g) ?? []).length, 4, 'the key evicted by the cron invalidated');
     await admin.command('CONFIG', 'SET', 'tracking-table-max-keys', '1000000');
     c.write(encodeCommand(['CLIENT', 'TRACKING', 'off']));
     await until(() => pushes.endsWith('+OK\r\n'), 'tracking off');

@@ -229,10 +229,18 @@ export class KeyTracking implements TrackingService {
     }
     if (added === 0) return;
     const total = Atomics.add(this.words, TRACKING_KEYS_WORD, added) + added;
-    if (this.maxKeys > 0 && total > this.maxKeys && !this.evictionScheduled) {
-      this.evictionScheduled = true;
-      setImmediate(this.evictOverLimit);
-    }
+    if (this.maxKeys > 0 && total > this.maxKeys) this.scheduleEviction();
+  }
+
+  /** serverCron's trackingLimitUsedSlots: a limit lowered by CONFIG SET is enforced without waiting for reads. */
+  cron(): void {
+    if (this.maxKeys > 0 && this.table.size > 0 && Atomics.load(this.words, TRACKING_KEYS_WORD) > this.maxKeys) this.scheduleEviction();
+  }
+
+  private scheduleEviction(): void {
+    if (this.evictionScheduled) return;
+    this.evictionScheduled = true;
+    setImmediate(this.evictOverLimit);
   }
 
   /** trackingLimitUsedSlots: keys over tracking-table-max-keys are invalidated, oldest first. */
@@ -244,10 +252,7 @@ export class KeyTracking implements TrackingService {
       if (budget-- === 0) break;
       this.invalidateName(name, 0, null);
     }
-    if (this.maxKeys > 0 && this.table.size > 0 && Atomics.load(this.words, TRACKING_KEYS_WORD) > this.maxKeys) {
-      this.evictionScheduled = true;
-      setImmediate(this.evictOverLimit);
-    }
+    if (budget < 0) this.scheduleEviction();
   };
 
   // ---- writes ----

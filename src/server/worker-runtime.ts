@@ -511,6 +511,7 @@ export class WorkerRuntime {
     this.freeLazily();
     if (this.slotTable !== null && this.blocked.count > 0) this.blocked.redirectIfNeeded(this.slotTable);
     this.subscriptions.dropMovedShardChannels();
+    this.tracking.cron();
     const timeout = this.config.number('timeout');
     if (timeout > 0) {
       for (const c of [...this.connections]) {
