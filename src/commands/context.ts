@@ -24,6 +24,12 @@ export class CommandContext {
   argLen: Int32Array = new Int32Array(0);
   now = 0;
   spec!: CommandSpec;
+  /**
+   * The command table's entry for this request's name, when the connection
+   * looked it up already (a batch parsed ahead): resolveCommand takes it
+   * instead of looking again, once.
+   */
+  resolvedName: CommandSpec | undefined = undefined;
   client!: ClientState;
   server!: ServerServices;
 

@@ -94,7 +94,8 @@ function unknownCommand(c: CommandContext): void {
 
 /** Resolves the command (and subcommand) of the request, replying an error if there is none. */
 export function resolveCommand(c: CommandContext, table: CommandTable = commandTable()): CommandSpec | undefined {
-  let spec = table.top.find(c.buf, c.argStart[0], c.argLen[0]);
+  let spec = c.resolvedName ?? table.top.find(c.buf, c.argStart[0], c.argLen[0]);
+  c.resolvedName = undefined;
   if (spec === undefined) {
     unknownCommand(c);
     return undefined;

@@ -22,6 +22,7 @@
  */
 import { ParseStatus, RespParser, type ParserLimits } from '../protocol/resp-parser.js';
 import type { CommandTable } from '../commands/command-table.js';
+import type { CommandSpec } from '../commands/command-spec.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { keyHash, slotAndHash } from '../store/key-hash.js';
 import { E_HASH } from '../store/layout.js';
@@ -32,7 +33,7 @@ const MULTIBULK = 42; // '*'
 
 /**
  * A read's commands parsed ahead, once: the connection runs them from here
- * (load) instead of parsing them again. Only multibulk commands are parsed
+ * (load, specOf) instead of parsing them and looking their names up again. Only multibulk commands are parsed
  * ahead: the inline form is unescaped in place, and parsing it twice would
  * unescape it twice.
  */
@@ -40,6 +41,7 @@ export class BatchPrefetch {
   private readonly parser = new RespParser();
   /** Per command: where it ends, its argc and where its positions begin in `starts`/`lengths`. */
   private readonly ends = new Int32Array(MAX_BATCH);
+  private readonly specs: (CommandSpec | undefined)[] = new Array<CommandSpec | undefined>(MAX_BATCH).fill(undefined);
   private readonly argcs = new Int32Array(MAX_BATCH);
   private readonly bases = new Int32Array(MAX_BATCH);
   private starts = new Int32Array(MAX_BATCH * 4);
@@ -85,9 +87,11 @@ export class BatchPrefetch {
         this.bases[n] = used;
         this.argcs[n] = argc;
         this.ends[n] = r.pos;
+        const spec = this.table.top.find(buf, p.argStart[0], p.argLen[0]);
+        this.specs[n] = spec;
         used += argc;
         n++;
-        if (argc >= 2) keys = this.hashKey(buf, p, keys);
+        if (argc >= 2 && spec !== undefined && spec.firstKey === 1) keys = this.hashKey(buf, p, keys);
       } else if (r.status !== ParseStatus.Empty) {
         break;
       }
@@ -105,6 +109,11 @@ export class BatchPrefetch {
     return this.ends[i];
   }
 
+  /** The command table's entry for parsed command i's name (undefined: no such command). */
+  specOf(i: number): CommandSpec | undefined {
+    return this.specs[i];
+  }
+
   private grow(need: number): void {
     const size = Math.max(need, this.starts.length * 2);
     const starts = new Int32Array(size);
@@ -116,13 +125,11 @@ export class BatchPrefetch {
   }
 
   /**
-   * Records the slot and hash of a command's first key when it is its first
-   * argument, unless it is the key just recorded (a pipeline on one hot key,
-   * whose memory stays cached, costs no hashing here).
+   * Records the slot and hash of a command's first key (its first
+   * argument), unless it is the key just recorded (a pipeline on one hot
+   * key, whose memory stays cached, costs no hashing here).
    */
   private hashKey(buf: Uint8Array, p: RespParser, keys: number): number {
-    const spec = this.table.top.find(buf, p.argStart[0], p.argLen[0]);
-    if (spec === undefined || spec.firstKey !== 1) return keys;
     const start = p.argStart[1];
     const length = p.argLen[1];
     if (keys > 0 && length === this.lastKeyLength && sameBytes(buf, start, this.lastKeyStart, length)) return keys;

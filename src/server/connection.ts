@@ -154,6 +154,7 @@ export class Connection implements ClientState {
     const bulkLimit = limits.protoMaxBulkLen;
     while (!this.closeAfterReply) {
       if (next < batched) {
+        ctx.resolvedName = batch.specOf(next);
         pos = batch.load(next++, this.parser);
       } else {
         const r = this.parser.parse(buf, pos, end, limits);
