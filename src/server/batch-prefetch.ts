@@ -33,9 +33,9 @@ const MULTIBULK = 42; // '*'
 
 /**
  * A read's commands parsed ahead, once: the connection runs them from here
- * (load, specOf) instead of parsing them and looking their names up again. Only multibulk commands are parsed
- * ahead: the inline form is unescaped in place, and parsing it twice would
- * unescape it twice.
+ * (load, specOf) instead of parsing them and looking their names up again.
+ * Only multibulk commands are parsed ahead: the inline form is unescaped in
+ * place, and parsing it twice would unescape it twice.
  */
 export class BatchPrefetch {
   private readonly parser = new RespParser();
