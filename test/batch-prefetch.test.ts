@@ -1,14 +1,16 @@
 /**
  * The batch prefetch (src/server/batch-prefetch.ts) and the store's bucket
  * hint it reads: the hint names the bucket a lookup walks, the commands it
- * parses ahead are the ones a parser finds one by one, the pass touches
+ * parses ahead (names and first keys' hashes included) are what a parser and
+ * keyAt find one by one, the pass touches
  * the entries of a pipelined read's keys, and neither throws on reads it
  * cannot make sense of (one command, partial commands, garbage, a store
  * overwritten with noise), since it runs without locks beside other writers.
  */
 import t from 'tap';
 import { allocateKeyspace, Keyspace } from '../src/store/keyspace.js';
-import { hashBytes, keyHashSlot } from '../src/store/key-hash.js';
+import { hashBytes, keyHash, keyHashSlot, slotAndHash } from '../src/store/key-hash.js';
+import type { PresetKey } from '../src/commands/context.js';
 import { commandTable } from '../src/commands/command-table.js';
 import { BatchPrefetch } from '../src/server/batch-prefetch.js';
 import { TestStore } from './helpers/store.js';
@@ -85,6 +87,8 @@ t.test('commands parsed ahead are what the parser finds one by one (seeded rando
   const prefetch = new BatchPrefetch(ks, commandTable());
   const random = prngInt(11);
   const words = ['GET', 'SET', 'PING', 'PUBLISH', 'MGET', 'HSET', 'incr', 'x', '', 'key:1', 'a b', 'é'];
+  const preset: PresetKey = { buf: null, start: 0, length: 0, slot: 0, hash: 0 };
+  let presets = 0;
   for (let round = 0; round < 300; round++) {
     const parts: Buffer[] = [];
     const count = 1 + random(100);
@@ -110,9 +114,19 @@ t.test('commands parsed ahead are what the parser finds one by one (seeded rando
         t.fail(`round ${round}, command ${i}: ${JSON.stringify(args(loaded))} ending at ${at}, parser: ${JSON.stringify(args(expected))} at ${r.pos}`);
         return;
       }
+      prefetch.presetKey(i, whole, preset);
+      if (preset.buf !== null) {
+        const slot = slotAndHash(whole, preset.start, preset.length);
+        if (preset.start !== loaded.argStart[1] || preset.length !== loaded.argLen[1] || slot !== preset.slot || keyHash.value !== preset.hash) {
+          t.fail(`round ${round}, command ${i}: the key hashed ahead is not argument 1's hash`);
+          return;
+        }
+        presets++;
+      }
       pos = r.pos;
     }
   }
+  t.ok(presets > 1000, `keys hashed ahead checked (${presets})`);
   t.pass('300 pipelines agree');
 });
 

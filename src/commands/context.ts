@@ -17,6 +17,15 @@ import type { DeferredServe, ReadyKey } from './blocking.js';
 import type { DispatchHooks } from './dispatch.js';
 import { EventClass, notifyKeyspaceEvent, type RecordedEvent } from './keyspace-events.js';
 
+/** A key's slot and hash computed ahead, and the bytes they belong to. */
+export interface PresetKey {
+  buf: Uint8Array | null;
+  start: number;
+  length: number;
+  slot: number;
+  hash: number;
+}
+
 export class CommandContext {
   buf: Uint8Array = new Uint8Array(0);
   argc = 0;
@@ -30,6 +39,14 @@ export class CommandContext {
    * instead of looking again, once.
    */
   resolvedName: CommandSpec | undefined = undefined;
+  /**
+   * The slot and hash of argument 1, computed when the request was parsed
+   * ahead (server/batch-prefetch.ts). keyAt(1) takes them only while they
+   * describe the very bytes it is given (same buffer, offset and length):
+   * a context pointed at another request (EXEC's queue, a held command's
+   * copy) computes its own.
+   */
+  readonly presetKey: PresetKey = { buf: null, start: 0, length: 0, slot: 0, hash: 0 };
   client!: ClientState;
   server!: ServerServices;
 
@@ -153,8 +170,14 @@ export class CommandContext {
   keyAt(i: number): void {
     const s = this.argStart[i];
     const n = this.argLen[i];
-    this.slot = slotAndHash(this.buf, s, n);
-    this.hash = keyHash.value;
+    const preset = this.presetKey;
+    if (i === 1 && preset.buf === this.buf && preset.start === s && preset.length === n) {
+      this.slot = preset.slot;
+      this.hash = preset.hash;
+    } else {
+      this.slot = slotAndHash(this.buf, s, n);
+      this.hash = keyHash.value;
+    }
     this.shard = this.ks.shards[this.slot & this.ks.shardMask];
     this.slotIndex = this.slot >> this.ks.shardBits;
   }

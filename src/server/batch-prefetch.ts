@@ -23,6 +23,7 @@
 import { ParseStatus, RespParser, type ParserLimits } from '../protocol/resp-parser.js';
 import type { CommandTable } from '../commands/command-table.js';
 import type { CommandSpec } from '../commands/command-spec.js';
+import type { PresetKey } from '../commands/context.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { keyHash, slotAndHash } from '../store/key-hash.js';
 import { E_HASH } from '../store/layout.js';
@@ -33,7 +34,8 @@ const MULTIBULK = 42; // '*'
 
 /**
  * A read's commands parsed ahead, once: the connection runs them from here
- * (load, specOf) instead of parsing them and looking their names up again.
+ * (load, specOf, presetKey) instead of parsing them, looking their names up
+ * and hashing their first keys again.
  * Only multibulk commands are parsed ahead: the inline form is unescaped in
  * place, and parsing it twice would unescape it twice.
  */
@@ -48,13 +50,17 @@ export class BatchPrefetch {
   private lengths = new Int32Array(MAX_BATCH * 4);
   private readonly shards = new Int32Array(MAX_BATCH);
   private readonly slotIndexes = new Int32Array(MAX_BATCH);
-  private readonly hashes = new Int32Array(MAX_BATCH);
+  private readonly hashes = new Uint32Array(MAX_BATCH);
   private readonly addresses = new Int32Array(MAX_BATCH);
+  /** Per command: the slot of its argument 1 when hashed ahead (-1: not), and its hash. */
+  private readonly commandSlots = new Int32Array(MAX_BATCH);
+  private readonly commandHashes = new Uint32Array(MAX_BATCH);
   /** What the loads read, kept so that the compiler cannot drop them. */
   sink = 0;
   /** The last key recorded in this read. */
   private lastKeyStart = 0;
   private lastKeyLength = -1;
+  private lastSlot = 0;
 
   constructor(private readonly ks: Keyspace, private readonly table: CommandTable) {}
 
@@ -91,7 +97,8 @@ export class BatchPrefetch {
         this.specs[n] = spec;
         used += argc;
         n++;
-        if (argc >= 2 && spec !== undefined && spec.firstKey === 1) keys = this.hashKey(buf, p, keys);
+        this.commandSlots[n - 1] = -1;
+        if (argc >= 2 && spec !== undefined && spec.firstKey === 1) keys = this.hashKey(buf, p, keys, n - 1);
       } else if (r.status !== ParseStatus.Empty) {
         break;
       }
@@ -129,18 +136,43 @@ export class BatchPrefetch {
    * argument), unless it is the key just recorded (a pipeline on one hot
    * key, whose memory stays cached, costs no hashing here).
    */
-  private hashKey(buf: Uint8Array, p: RespParser, keys: number): number {
+  private hashKey(buf: Uint8Array, p: RespParser, keys: number, command: number): number {
     const start = p.argStart[1];
     const length = p.argLen[1];
-    if (keys > 0 && length === this.lastKeyLength && sameBytes(buf, start, this.lastKeyStart, length)) return keys;
+    if (keys > 0 && length === this.lastKeyLength && sameBytes(buf, start, this.lastKeyStart, length)) {
+      this.commandSlots[command] = this.lastSlot;
+      this.commandHashes[command] = this.hashes[keys - 1];
+      return keys;
+    }
     this.lastKeyStart = start;
     this.lastKeyLength = length;
     const ks = this.ks;
     const slot = slotAndHash(buf, start, length);
+    this.lastSlot = slot;
+    this.commandSlots[command] = slot;
+    this.commandHashes[command] = keyHash.value;
     this.shards[keys] = slot & ks.shardMask;
     this.slotIndexes[keys] = slot >> ks.shardBits;
     this.hashes[keys] = keyHash.value;
     return keys + 1;
+  }
+
+  /**
+   * Parsed command i's argument 1 as keyAt would hash it, for the context
+   * to take (its bytes named by buffer, offset and length), or none.
+   */
+  presetKey(i: number, buf: Uint8Array, into: PresetKey): void {
+    const slot = this.commandSlots[i];
+    if (slot < 0) {
+      into.buf = null;
+      return;
+    }
+    const base = this.bases[i];
+    into.buf = buf;
+    into.start = this.starts[base + 1];
+    into.length = this.lengths[base + 1];
+    into.slot = slot;
+    into.hash = this.commandHashes[i];
   }
 
   /** Loads, level by level across the batch, the slot headers, the buckets and the entries of the keys. */

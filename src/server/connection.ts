@@ -155,8 +155,10 @@ export class Connection implements ClientState {
     while (!this.closeAfterReply) {
       if (next < batched) {
         ctx.resolvedName = batch.specOf(next);
+        batch.presetKey(next, buf, ctx.presetKey);
         pos = batch.load(next++, this.parser);
       } else {
+        ctx.presetKey.buf = null;
         const r = this.parser.parse(buf, pos, end, limits);
         pos = r.pos;
         if (r.status === ParseStatus.Incomplete) break;
