@@ -171,8 +171,8 @@ function clientTrackinginfo(c: CommandContext): void {
   out.bulkString('redirect');
   out.integer(t === null ? -1 : t.redirect);
   out.bulkString('prefixes');
-  // In Redis's order: the client's prefixes live in a radix tree, sorted by their bytes.
-  const prefixes = [...(t?.prefixes ?? [])].sort((a, b) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')));
+  // In Redis's order: the client's prefixes live in a radix tree, sorted by their bytes (a latin1 string sorts by them).
+  const prefixes = [...(t?.prefixes ?? [])].sort();
   out.arrayHeader(prefixes.length);
   for (const p of prefixes) out.bulkBytes(Buffer.from(p, 'latin1'), 0, p.length);
 }

@@ -27,6 +27,7 @@ import type { PresetKey } from '../commands/context.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { keyHash, slotAndHash } from '../store/key-hash.js';
 import { E_HASH } from '../store/layout.js';
+import { bytesEqual } from '../store/packed.js';
 
 /** Commands parsed ahead per read: enough for a deep pipeline, few enough that the first ones' lines are still cached. */
 const MAX_BATCH = 64;
@@ -48,19 +49,14 @@ export class BatchPrefetch {
   private readonly bases = new Int32Array(MAX_BATCH);
   private starts = new Int32Array(MAX_BATCH * 4);
   private lengths = new Int32Array(MAX_BATCH * 4);
-  private readonly shards = new Int32Array(MAX_BATCH);
-  private readonly slotIndexes = new Int32Array(MAX_BATCH);
-  private readonly hashes = new Uint32Array(MAX_BATCH);
-  private readonly addresses = new Int32Array(MAX_BATCH);
   /** Per command: the slot of its argument 1 when hashed ahead (-1: not), and its hash. */
   private readonly commandSlots = new Int32Array(MAX_BATCH);
   private readonly commandHashes = new Uint32Array(MAX_BATCH);
+  /** The commands whose keys are touched (a key repeated by the next command is touched once). */
+  private readonly touched = new Int32Array(MAX_BATCH);
+  private readonly addresses = new Int32Array(MAX_BATCH);
   /** What the loads read, kept so that the compiler cannot drop them. */
   sink = 0;
-  /** The last key recorded in this read. */
-  private lastKeyStart = 0;
-  private lastKeyLength = -1;
-  private lastSlot = 0;
 
   constructor(private readonly ks: Keyspace, private readonly table: CommandTable) {}
 
@@ -98,7 +94,7 @@ export class BatchPrefetch {
         used += argc;
         n++;
         this.commandSlots[n - 1] = -1;
-        if (argc >= 2 && spec !== undefined && spec.firstKey === 1) keys = this.hashKey(buf, p, keys, n - 1);
+        if (argc >= 2 && spec !== undefined && spec.firstKey === 1) keys = this.hashKey(buf, n - 1, keys);
       } else if (r.status !== ParseStatus.Empty) {
         break;
       }
@@ -132,29 +128,26 @@ export class BatchPrefetch {
   }
 
   /**
-   * Records the slot and hash of a command's first key (its first
-   * argument), unless it is the key just recorded (a pipeline on one hot
-   * key, whose memory stays cached, costs no hashing here).
+   * Records the slot and hash of command i's first key (its argument 1).
+   * The same key as the last one touched (a pipeline on one hot key, whose
+   * memory stays cached) takes that one's slot and hash without hashing.
    */
-  private hashKey(buf: Uint8Array, p: RespParser, keys: number, command: number): number {
-    const start = p.argStart[1];
-    const length = p.argLen[1];
-    if (keys > 0 && length === this.lastKeyLength && sameBytes(buf, start, this.lastKeyStart, length)) {
-      this.commandSlots[command] = this.lastSlot;
-      this.commandHashes[command] = this.hashes[keys - 1];
-      return keys;
+  private hashKey(buf: Uint8Array, i: number, touched: number): number {
+    const start = this.starts[this.bases[i] + 1];
+    const length = this.lengths[this.bases[i] + 1];
+    if (touched > 0) {
+      const last = this.touched[touched - 1];
+      const lastStart = this.starts[this.bases[last] + 1];
+      if (this.lengths[this.bases[last] + 1] === length && bytesEqual(buf, start, buf, lastStart, length)) {
+        this.commandSlots[i] = this.commandSlots[last];
+        this.commandHashes[i] = this.commandHashes[last];
+        return touched;
+      }
     }
-    this.lastKeyStart = start;
-    this.lastKeyLength = length;
-    const ks = this.ks;
-    const slot = slotAndHash(buf, start, length);
-    this.lastSlot = slot;
-    this.commandSlots[command] = slot;
-    this.commandHashes[command] = keyHash.value;
-    this.shards[keys] = slot & ks.shardMask;
-    this.slotIndexes[keys] = slot >> ks.shardBits;
-    this.hashes[keys] = keyHash.value;
-    return keys + 1;
+    this.commandSlots[i] = slotAndHash(buf, start, length);
+    this.commandHashes[i] = keyHash.value;
+    this.touched[touched] = i;
+    return touched + 1;
   }
 
   /**
@@ -175,25 +168,24 @@ export class BatchPrefetch {
     into.hash = this.commandHashes[i];
   }
 
-  /** Loads, level by level across the batch, the slot headers, the buckets and the entries of the keys. */
+  /** Loads, level by level across the batch, the slot headers, the buckets and the entries of the touched keys. */
   private touch(n: number, db: number): void {
-    const shards = this.ks.shards;
+    const ks = this.ks;
     const addresses = this.addresses;
-    for (let i = 0; i < n; i++) addresses[i] = shards[this.shards[i]].bucketHint(db, this.slotIndexes[i], this.hashes[i]);
+    for (let i = 0; i < n; i++) {
+      const c = this.touched[i];
+      const slot = this.commandSlots[c];
+      addresses[i] = ks.shards[slot & ks.shardMask].bucketHint(db, slot >> ks.shardBits, this.commandHashes[c]);
+    }
     for (let i = 0; i < n; i++) {
       const link = addresses[i];
-      addresses[i] = link === 0 ? 0 : shards[this.shards[i]].u32[link >>> 2] | 0;
+      addresses[i] = link === 0 ? 0 : ks.shards[this.commandSlots[this.touched[i]] & ks.shardMask].u32[link >>> 2] | 0;
     }
     let sink = 0;
     for (let i = 0; i < n; i++) {
       const e = addresses[i];
-      if (e !== 0) sink ^= shards[this.shards[i]].u32[(e + E_HASH) >>> 2] | 0;
+      if (e !== 0) sink ^= ks.shards[this.commandSlots[this.touched[i]] & ks.shardMask].u32[(e + E_HASH) >>> 2] | 0;
     }
     this.sink ^= sink;
   }
-}
-
-function sameBytes(buf: Uint8Array, a: number, b: number, length: number): boolean {
-  for (let i = 0; i < length; i++) if (buf[a + i] !== buf[b + i]) return false;
-  return true;
 }

@@ -59,6 +59,7 @@ const FLUSHED = 3;
 /** Header: kind u8 · origin thread u8 · pad · full key length u32 (KEY_TRUNCATED) · origin client id f64. */
 const HEADER_BYTES = 16;
 const TRUNCATED_KEY_BYTES = 1 << 20;
+const ONLY_KEY = [0];
 /** Invalidation ring size: a power of two; entries up to a quarter of it. */
 export const TRACKING_RING_BYTES = 8 << 20;
 /** How long a writer waits before appending to a full ring again (ms). */
@@ -121,6 +122,9 @@ export class KeyTracking implements TrackingService {
   private readonly header = new Uint8Array(HEADER_BYTES);
   /** Where one command's keys are laid out for the ring. */
   private scratch = Buffer.allocUnsafe(4096);
+  /** A single key as toRing takes keys (at position 0). */
+  private readonly singleStart = [0];
+  private readonly singleLength = [0];
   private readonly headerView = new DataView(this.header.buffer);
   private readonly ringView: DataView;
   private readonly readEntry = (e: RingEntry) => this.fromRing(e);
@@ -258,8 +262,7 @@ export class KeyTracking implements TrackingService {
   // ---- writes ----
 
   invalidate(c: CommandContext, key: Uint8Array, start: number, length: number): void {
-    if (this.clients.size > 0) this.invalidateName(latin1(key, start, length), c.client.id, c.client);
-    if (this.ring.othersInterested()) this.toRing([key], [start], [length], 1, c.client.id);
+    this.oneChanged(key, start, length, c.client.id, c.client);
   }
 
   invalidateArguments(c: CommandContext, positions: ArrayLike<number>): void {
@@ -269,38 +272,46 @@ export class KeyTracking implements TrackingService {
         this.invalidateName(latin1(c.buf, c.argStart[positions[k]], c.argLen[positions[k]]), c.client.id, c.client);
       }
     }
-    if (!this.ring.othersInterested()) return;
-    const starts: number[] = [];
-    const lengths: number[] = [];
-    for (let k = 0; k < positions.length; k++) {
-      starts.push(c.argStart[positions[k]]);
-      lengths.push(c.argLen[positions[k]]);
-    }
-    this.toRing(Array(positions.length).fill(c.buf), starts, lengths, positions.length, c.client.id);
+    if (this.ring.othersInterested()) this.toRing(c.buf, c.argStart, c.argLen, positions, c.client.id);
   }
 
   /** An entry expired or evicted (no client caused it): the same as a change. */
   invalidateRemoved(key: Uint8Array, start: number, length: number): void {
-    if (this.clients.size > 0) this.invalidateName(latin1(key, start, length), 0, null);
-    if (this.ring.othersInterested()) this.toRing([key], [start], [length], 1, 0);
+    this.oneChanged(key, start, length, 0, null);
   }
 
-  /** One ring entry for the keys (of one command); a key too long to travel whole gets an entry of its own, cut. */
-  private toRing(keys: Uint8Array[], starts: number[], lengths: number[], n: number, origin: number): void {
+  private oneChanged(key: Uint8Array, start: number, length: number, origin: number, running: ClientState | null): void {
+    if (this.clients.size > 0) this.invalidateName(latin1(key, start, length), origin, running);
+    if (!this.ring.othersInterested()) return;
+    this.singleStart[0] = start;
+    this.singleLength[0] = length;
+    this.toRing(key, this.singleStart, this.singleLength, ONLY_KEY, origin);
+  }
+
+  /**
+   * One ring entry for the keys of one command: key k is
+   * buf[starts[positions[k]], + lengths[positions[k]]). A key too long to
+   * travel whole gets an entry of its own, cut.
+   */
+  private toRing(buf: Uint8Array, starts: ArrayLike<number>, lengths: ArrayLike<number>, positions: ArrayLike<number>, origin: number): void {
     let total = 0;
-    for (let k = 0; k < n; k++) {
-      if (lengths[k] > TRUNCATED_KEY_BYTES) this.append(KEY_TRUNCATED, keys[k].subarray(starts[k], starts[k] + TRUNCATED_KEY_BYTES), lengths[k], origin);
-      else total += 4 + lengths[k];
+    for (let k = 0; k < positions.length; k++) {
+      const start = starts[positions[k]];
+      const length = lengths[positions[k]];
+      if (length > TRUNCATED_KEY_BYTES) this.append(KEY_TRUNCATED, buf.subarray(start, start + TRUNCATED_KEY_BYTES), length, origin);
+      else total += 4 + length;
     }
     if (total === 0) return;
     if (this.scratch.length < total) this.scratch = Buffer.allocUnsafe(Math.max(total, this.scratch.length * 2));
     const out = this.scratch;
     let at = 0;
-    for (let k = 0; k < n; k++) {
-      if (lengths[k] > TRUNCATED_KEY_BYTES) continue;
-      out.writeUInt32LE(lengths[k], at);
-      out.set(keys[k].subarray(starts[k], starts[k] + lengths[k]), at + 4);
-      at += 4 + lengths[k];
+    for (let k = 0; k < positions.length; k++) {
+      const start = starts[positions[k]];
+      const length = lengths[positions[k]];
+      if (length > TRUNCATED_KEY_BYTES) continue;
+      out.writeUInt32LE(length, at);
+      out.set(buf.subarray(start, start + length), at + 4);
+      at += 4 + length;
     }
     this.append(KEYS_CHANGED, out.subarray(0, total), 0, origin);
   }
@@ -370,12 +381,13 @@ export class KeyTracking implements TrackingService {
   /** trackingBroadcastInvalidationMessages, once per turn: one message per prefix and client, keys sorted. */
   private readonly broadcast = () => {
     this.bcastScheduled = false;
-    const prefixes = [...this.bcastKeys.keys()].sort(compareLatin1);
+    // Latin1 strings sort by code unit, which is byte order: Redis's radix tree order.
+    const prefixes = [...this.bcastKeys.keys()].sort();
     for (const prefix of prefixes) {
       const changed = this.bcastKeys.get(prefix)!;
       const ids = this.prefixes.get(prefix);
       if (ids === undefined) continue;
-      const names = [...changed.keys()].sort(compareLatin1);
+      const names = [...changed.keys()].sort();
       let all: Buffer | null = null;
       for (const id of ids) {
         const target = this.clients.get(id);
@@ -544,6 +556,4 @@ function latin1(bytes: Uint8Array, start: number, length: number): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, length).toString('latin1');
 }
 
-function compareLatin1(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
-}
+

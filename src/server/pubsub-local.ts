@@ -64,6 +64,8 @@ export class LocalSubscriptions {
    */
   private readonly pending = new Map<Subscriber, number[]>();
   private readonly deliverEntry = (entry: RingEntry) => (entry.shard ? this.deliverShard(entry) : this.deliverOne(entry));
+  private readonly encodedStarts = [-1, -1];
+  private readonly encodedEnds = [0, 0];
   /** A message published here, delivered without the ring (deliverHere). */
   private readonly direct = new RingEntry();
   /** Each pattern's bytes, for matching channels without a conversion per message. */
@@ -315,26 +317,18 @@ export class LocalSubscriptions {
 
   /** One encoding per protocol, shared by every subscriber using it. */
   private deliverTo(subscribers: Set<Subscriber>, pattern: Uint8Array | null, e: RingEntry, kind: Buffer): void {
-    let resp2 = -1;
-    let resp2End = 0;
-    let resp3 = -1;
-    let resp3End = 0;
+    // Where the message lies in `out`, by protocol (index 0: RESP2, 1: RESP3); -1 until encoded.
+    const starts = this.encodedStarts;
+    const ends = this.encodedEnds;
+    starts[0] = starts[1] = -1;
     for (const s of subscribers) {
-      if (s.resp === 2) {
-        if (resp2 < 0) {
-          resp2 = this.out.mark();
-          this.encode(2, pattern, e, kind);
-          resp2End = this.out.mark();
-        }
-        this.add(s, resp2, resp2End);
-      } else {
-        if (resp3 < 0) {
-          resp3 = this.out.mark();
-          this.encode(3, pattern, e, kind);
-          resp3End = this.out.mark();
-        }
-        this.add(s, resp3, resp3End);
+      const p = s.resp === 2 ? 0 : 1;
+      if (starts[p] < 0) {
+        starts[p] = this.out.mark();
+        this.encode(s.resp, pattern, e, kind);
+        ends[p] = this.out.mark();
       }
+      this.add(s, starts[p], ends[p]);
     }
   }
 

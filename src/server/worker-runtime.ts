@@ -67,9 +67,8 @@ export class WorkerRuntime {
     commands: 0, keyspaceHits: 0, keyspaceMisses: 0, rejectedCalls: 0, failedCalls: 0,
     netInput: 0, netOutput: 0, connectionsReceived: 0, expireCycles: 0, clientsTimedOut: 0,
   };
-  readonly connections = new Set<Connection>();
-  /** The same connections by client id (redirect clients of client-side caching, CLIENT TRACKING's lookup). */
-  private readonly connectionsById = new Map<number, Connection>();
+  /** This thread's connections by client id (also how client-side caching finds a redirect client). */
+  private readonly connections = new Map<number, Connection>();
   readonly hooks: DispatchHooks;
   /** Clients of this thread blocked on keys (BLPOP...). */
   readonly blocked: BlockedClients;
@@ -142,14 +141,14 @@ export class WorkerRuntime {
       (kind, names, delta) => this.request((rid) => ({ type: 'pubsub-subscribe', rid, kind, names, delta })),
       init.slotTable === null ? null : (channel) => this.slotTable!.owner[keyHashSlotOfString(channel)]);
     this.tracking = new KeyTracking(new PubsubRing(init.trackingRing, this.workers, this.index), this.index, this.flags,
-      (id) => this.connectionsById.get(id),
+      (id) => this.connections.get(id),
       {
         deliver: (thread, targetId, trackerId, trackerThread, value) =>
           this.post({ type: 'tracking-deliver', thread, targetId, trackerId, trackerThread, value: new Uint8Array(value) }),
         broken: (thread, trackerId) => this.post({ type: 'tracking-broken', thread, trackerId }),
       },
       async (id) => {
-        if (this.connectionsById.has(id)) return this.index;
+        if (this.connections.has(id)) return this.index;
         const parts = (await this.rpc({ kind: 'client-locate', id })) as number[];
         return parts.find((w) => w >= 0) ?? -1;
       });
@@ -200,7 +199,7 @@ export class WorkerRuntime {
 
   stop(): void {
     if (this.cronTimer) clearInterval(this.cronTimer);
-    for (const c of this.connections) c.close();
+    for (const c of [...this.connections.values()]) c.close();
   }
 
   /** Applies configuration values that live in hot objects. */
@@ -306,8 +305,7 @@ export class WorkerRuntime {
   }
 
   connectionOpened(c: Connection): void {
-    this.connections.add(c);
-    this.connectionsById.set(c.id, c);
+    this.connections.set(c.id, c);
     this.stats.connectionsReceived++;
   }
 
@@ -323,8 +321,7 @@ export class WorkerRuntime {
     this.monitors.remove(c.id);
     this.subscriptions.dropClient(c);
     this.tracking.disable(c);
-    this.connectionsById.delete(c.id);
-    if (this.connections.delete(c)) Atomics.sub(this.connectionCounts, this.index, 1);
+    if (this.connections.delete(c.id)) Atomics.sub(this.connectionCounts, this.index, 1);
     if (this.replicaConnections.delete(c.id)) this.post({ type: 'replica-closed', clientId: c.id });
   }
 
@@ -420,16 +417,16 @@ export class WorkerRuntime {
     switch (request.kind) {
       case 'client-list': {
         const lines: [number, string][] = [];
-        for (const c of this.connections) if (matchesFilter(c, request.filter)) lines.push([c.id, clientInfoLine(c, Date.now(), this.clientListState(c))]);
+        for (const c of this.connections.values()) if (matchesFilter(c, request.filter)) lines.push([c.id, clientInfoLine(c, Date.now(), this.clientListState(c))]);
         return lines;
       }
       case 'client-unblock':
         return this.blocked.unblock(request.id, request.error);
       case 'client-locate':
-        return this.connectionsById.has(request.id) ? this.index : -1;
+        return this.connections.has(request.id) ? this.index : -1;
       case 'client-kill': {
         let n = 0;
-        for (const c of [...this.connections]) {
+        for (const c of [...this.connections.values()]) {
           if (matchesFilter(c, request.filter)) {
             n++;
             // Like Redis, the killer's own connection is closed after its reply.
@@ -514,7 +511,7 @@ export class WorkerRuntime {
     this.tracking.cron();
     const timeout = this.config.number('timeout');
     if (timeout > 0) {
-      for (const c of [...this.connections]) {
+      for (const c of [...this.connections.values()]) {
         if (now - c.lastInteraction > timeout * 1000) {
           log('verbose', `Closing idle client id=${c.id}`);
           this.stats.clientsTimedOut++;
