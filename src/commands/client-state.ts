@@ -159,36 +159,30 @@ export interface PubsubService {
   readonly notify: (channel: Uint8Array, message: Uint8Array) => void;
 }
 
-/**
- * A tracking client's mode (Redis's CLIENT_TRACKING_* flags and
- * client_tracking_redirection), kept on the connection.
- */
-export interface ClientTracking {
-  bcast: boolean;
-  optin: boolean;
-  optout: boolean;
-  noloop: boolean;
-  /** CLIENT CACHING yes (OPTIN) or no (OPTOUT) given for the next command or transaction. */
-  caching: boolean;
-  /** The redirect client was gone when an invalidation was due (flag R). */
-  brokenRedirect: boolean;
-  /** The client invalidations go to (0: this one). */
-  redirect: number;
-  /** The worker thread serving the redirect client (-1 without one). */
-  redirectThread: number;
-  /** BCAST: the key prefixes this client is told about (latin1), in the order given. */
-  prefixes: string[];
-}
-
 /** What CLIENT TRACKING ON asks for (validated by the command). */
 export interface TrackingOptions {
   bcast: boolean;
   optin: boolean;
   optout: boolean;
   noloop: boolean;
+  /** The client invalidations go to (0: this one). */
   redirect: number;
+  /** The worker thread serving the redirect client (-1 without one). */
   redirectThread: number;
+  /** BCAST: the key prefixes (latin1), in the order given. */
   prefixes: string[];
+}
+
+/**
+ * A tracking client's mode (Redis's CLIENT_TRACKING_* flags and
+ * client_tracking_redirection), kept on the connection: the options it
+ * enabled (prefixes: all it holds) and two flags of its own.
+ */
+export interface ClientTracking extends TrackingOptions {
+  /** CLIENT CACHING yes (OPTIN) or no (OPTOUT) given for the next command or transaction. */
+  caching: boolean;
+  /** The redirect client was gone when an invalidation was due (flag R). */
+  brokenRedirect: boolean;
 }
 
 /**
