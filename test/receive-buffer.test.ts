@@ -62,3 +62,36 @@ t.test('blocked pops, queued transactions and watches keep their keys and values
   await queuer.command('PING');
   t.equal(text(await queuer.command('EXEC')), '*-1\r\n');
 });
+
+t.test('pipelines split anywhere across reads, a big value among them, keep every byte', async (t) => {
+  const [loader, other] = [await connect(), await connect()];
+  let seed = 20261208;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const values: string[] = [];
+  const cmds: string[][] = [];
+  for (let i = 0; i < 3000; i++) {
+    // Mostly short values, one of 1 MiB (a tail buffer grown for it, then let go) and a few of 100 KiB.
+    const size = i === 1500 ? 1 << 20 : i % 500 === 7 ? 100 * 1024 : 1 + random(300);
+    values.push(`${i}:`.padEnd(size, String.fromCharCode(97 + (i % 26))));
+    cmds.push(['SET', `split-key-${i}`, values[i]]);
+  }
+  const bytes = Buffer.concat(cmds.map((c) => encodeCommand(c)));
+  // Written in pieces of random size with other connections' reads in between: reads end inside
+  // commands, inside lengths and inside values, and the tail is carried from read to read.
+  for (let at = 0; at < bytes.length;) {
+    const piece = 1 + random(at < 100000 ? 3000 : 200000);
+    loader.write(bytes.subarray(at, at + piece));
+    at += piece;
+    if (random(4) === 0) await noise(other, 1);
+    else await sleep(0);
+  }
+  let ok = 0;
+  for (let i = 0; i < cmds.length; i++) if (text(await loader.reply(20000)) === '+OK\r\n') ok++;
+  t.equal(ok, cmds.length, 'every SET answered +OK');
+  const replies = await other.pipeline(values.map((_, i) => ['GET', `split-key-${i}`]), 20000);
+  const wrong = replies.filter((r, i) => text(r) !== `$${values[i].length}\r\n${values[i]}\r\n`).length;
+  t.equal(wrong, 0, 'every value reads back whole');
+});

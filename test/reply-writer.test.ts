@@ -180,6 +180,43 @@ t.test('take() hands out views that later replies never overwrite; marks survive
   t.equal(w.pending, 0);
 });
 
+t.test('written(): a buffer is reused from its start only once every take of it was written', async (t) => {
+  const w = new ReplyWriter();
+  w.simple('one');
+  const first = w.take();
+  w.written(first);
+  w.simple('two');
+  const second = w.take();
+  t.equal(second.buffer, first.buffer, 'the same buffer');
+  t.equal(second.byteOffset, first.byteOffset, 'rewound to its start');
+  t.equal(second.toString(), '+two\r\n');
+
+  // A take still held by a socket (never confirmed): later takes never overwrite it.
+  w.written(second);
+  w.simple('held');
+  const held = w.take();
+  w.simple('next');
+  const next = w.take();
+  w.written(next);
+  w.simple('after');
+  const after = w.take();
+  t.equal(held.toString(), '+held\r\n', 'the unconfirmed take keeps its bytes');
+  t.ok(after.byteOffset > held.byteOffset, 'no rewind while a take is unconfirmed');
+
+  // A confirmation for a buffer the writer has since replaced is ignored.
+  const w2 = new ReplyWriter();
+  w2.simple('old');
+  const old = w2.take();
+  w2.bulkBytes(Buffer.alloc(200 * 1024, 0x62), 0, 200 * 1024);
+  const big = w2.take();
+  w2.written(old);
+  w2.simple('new');
+  const fresh = w2.take();
+  t.ok(fresh.buffer !== big.buffer || fresh.byteOffset >= big.byteOffset + big.length, 'the big reply is not overwritten');
+  t.equal(big.length, 200 * 1024 + '$204800\r\n\r\n'.length);
+  t.equal(old.toString(), '+old\r\n');
+});
+
 t.test('bulkBytes copies word by word from a DataView the same bytes as byte by byte', async (t) => {
   const src = new Uint8Array(new SharedArrayBuffer(4096));
   for (let i = 0; i < src.length; i++) src[i] = (i * 131 + 7) & 0xff;

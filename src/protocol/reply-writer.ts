@@ -28,11 +28,13 @@ export class ReplyWriter {
   private view = viewOf(this.buf);
   /**
    * Bytes [start, len) are the replies not taken yet. What take() handed
-   * out, before `start`, is never written again: the sockets may still hold
-   * it. A full buffer is replaced, not reused.
+   * out, before `start`, is never written again while a socket may still
+   * hold it (see written()); a full buffer is replaced.
    */
   private start = 0;
   len = 0;
+  /** take()s of this buffer not confirmed written(): while any is, the buffer is never rewound. */
+  private unconfirmedTakes = 0;
   /** 2 or 3: RESP version of the connection being served. */
   resp = 2;
 
@@ -52,9 +54,22 @@ export class ReplyWriter {
   take(): Buffer {
     const out = this.buf.subarray(this.start, this.len);
     this.start = this.len;
+    this.unconfirmedTakes++;
     // Little room left, or a buffer grown for one big reply: the next replies go to a fresh one.
     if (this.buf.length - this.len < MIN_ROOM || this.buf.length > MAX_KEPT_CAPACITY) this.renew(0);
     return out;
+  }
+
+  /**
+   * The socket wrote `taken` (what take() handed out) whole, synchronously:
+   * nothing holds those bytes any more. Once every take of the buffer is
+   * confirmed so and nothing is pending, the buffer is reused from its start
+   * instead of being replaced: a connection answering pipelines allocates
+   * nothing, and no dead reply buffers wait for the garbage collector.
+   */
+  written(taken: Buffer): void {
+    if (taken.buffer !== this.buf.buffer) return;
+    if (--this.unconfirmedTakes === 0 && this.start === this.len) this.start = this.len = 0;
   }
 
   ensure(extra: number): void {
@@ -72,6 +87,7 @@ export class ReplyWriter {
     this.view = viewOf(nb);
     this.start = 0;
     this.len = pending;
+    this.unconfirmedTakes = 0;
   }
 
   private byte(b: number): void {

@@ -22,6 +22,15 @@ import type { WorkerRuntime } from './worker-runtime.js';
 import { log } from './log.js';
 import { ClientClass, className, OutputBufferWatch } from './output-buffer-limits.js';
 
+/** The smallest buffer a connection keeps an unparsed tail in. */
+const MIN_PENDING_BYTES = 16 * 1024;
+/** A kept buffer past this size, more than twice what its tail needs, is replaced by a fitting one. */
+const MAX_KEPT_PENDING_BYTES = 1024 * 1024;
+/** An emptied tail buffer up to this size is kept as the spare (a tail plus a read or two). */
+const MAX_SPARE_BYTES = 256 * 1024;
+/** Redis frees the query buffer of a client idle this long. */
+const SPARE_IDLE_MS = 2000;
+
 export class Connection implements ClientState {
   name = '';
   libName = '';
@@ -57,6 +66,8 @@ export class Connection implements ClientState {
   private readonly parser = new RespParser();
   /** Bytes kept between reads: the unparsed tail. */
   private pending: Buffer | null = null;
+  /** The last tail's buffer, emptied, kept for the next tail until the client idles. */
+  private spare: Buffer | null = null;
   private pendingLen = 0;
   /** Where parsing resumes in `pending` (the parser may be inside a multibulk). */
   private resumeAt = 0;
@@ -100,7 +111,7 @@ export class Connection implements ClientState {
 
   private append(chunk: Buffer, length: number): void {
     if (this.pending === null) {
-      this.pending = Buffer.allocUnsafe(Math.max(length, 16384));
+      this.pending = this.freshPending(Math.max(length, MIN_PENDING_BYTES));
       this.pendingLen = 0;
       this.resumeAt = 0;
     }
@@ -115,7 +126,24 @@ export class Connection implements ClientState {
     this.pendingLen = need;
   }
 
-  /** Runs every complete command in buf[pos, end), then keeps the tail and flushes. */
+  /** A buffer of at least `cap` bytes for a tail: the spare one when it is big enough. */
+  private freshPending(cap: number): Buffer {
+    const spare = this.spare;
+    this.spare = null;
+    return spare !== null && spare.length >= cap ? spare : Buffer.allocUnsafe(cap);
+  }
+
+  /**
+   * Lets go of the spare tail buffer once the client has been idle for
+   * SPARE_IDLE_MS, as Redis frees an idle client's query buffer
+   * (clientsCronResizeQueryBuffer). True once nothing is left to let go.
+   */
+  releaseIdleSpare(now: number): boolean {
+    if (this.spare !== null && !this.closed && now - this.lastInteraction < SPARE_IDLE_MS) return false;
+    this.spare = null;
+    return true;
+  }
+
   /**
    * Runs the commands of a read. Handlers' own errors are answered by
    * dispatch; anything else that throws here (eviction, routing, buffer
@@ -220,6 +248,11 @@ export class Connection implements ClientState {
     const partial = this.parser.partialStart;
     const from = partial >= 0 ? partial : pos;
     if (from >= end && partial < 0) {
+      // The buffer is kept for the next read that ends inside a command (a pipelined load does so every read).
+      if (this.pending !== null && this.pending.length <= MAX_SPARE_BYTES) {
+        this.spare = this.pending;
+        this.rt.spareHolders.add(this);
+      }
       this.pending = null;
       this.pendingLen = 0;
       this.resumeAt = 0;
@@ -235,8 +268,12 @@ export class Connection implements ClientState {
       this.resumeAt = pos;
       return;
     }
-    const cap = Math.max(len + this.parser.pendingBulkBytes, 16384);
-    const next = this.pending !== null && buf !== this.pending && this.pending.length >= cap ? this.pending : Buffer.allocUnsafe(cap);
+    const cap = Math.max(len + this.parser.pendingBulkBytes, MIN_PENDING_BYTES);
+    // The connection's buffer is reused, the tail moved to its front (copy handles the overlap):
+    // a load pipelined across reads allocates nothing per read. A buffer grown for one big request
+    // is let go, as Redis trims a client's query buffer.
+    let next = this.pending ?? this.freshPending(cap);
+    if (next.length < cap || (next.length > MAX_KEPT_PENDING_BYTES && next.length > 2 * cap)) next = Buffer.allocUnsafe(cap);
     buf.copy(next, 0, from, end);
     this.pending = next;
     this.pendingLen = len;
@@ -255,7 +292,10 @@ export class Connection implements ClientState {
       return;
     }
     this.rt.stats.netOutput += out.pending;
-    const ok = this.socket.write(out.take());
+    const bytes = out.take();
+    const ok = this.socket.write(bytes);
+    // Nothing left queued: the write went to the kernel whole, and Node holds no reference to the bytes.
+    if (this.socket.writableLength === 0) out.written(bytes);
     if (this.closeAfterReply) {
       this.endAfterReplies();
     } else if (!ok) {

@@ -69,6 +69,8 @@ export class WorkerRuntime {
   };
   /** This thread's connections by client id (also how client-side caching finds a redirect client). */
   private readonly connections = new Map<number, Connection>();
+  /** Connections that keep a spare tail buffer, which the cron lets go of once they idle. */
+  readonly spareHolders = new Set<Connection>();
   readonly hooks: DispatchHooks;
   /** Clients of this thread blocked on keys (BLPOP...). */
   readonly blocked: BlockedClients;
@@ -509,6 +511,7 @@ export class WorkerRuntime {
     if (this.slotTable !== null && this.blocked.count > 0) this.blocked.redirectIfNeeded(this.slotTable);
     this.subscriptions.dropMovedShardChannels();
     this.tracking.cron();
+    for (const c of this.spareHolders) if (c.releaseIdleSpare(now)) this.spareHolders.delete(c);
     const timeout = this.config.number('timeout');
     if (timeout > 0) {
       for (const c of [...this.connections.values()]) {
