@@ -67,7 +67,7 @@ export class ReplyWriter {
    * instead of being replaced: a connection answering pipelines allocates
    * nothing, and no dead reply buffers wait for the garbage collector.
    */
-  written(taken: Buffer): void {
+  written(taken: Uint8Array): void {
     if (taken.buffer !== this.buf.buffer) return;
     if (--this.unconfirmedTakes === 0 && this.start === this.len) this.start = this.len = 0;
   }

@@ -66,6 +66,11 @@ export class Connection implements ClientState {
   private readonly parser = new RespParser();
   /** Bytes kept between reads: the unparsed tail. */
   private pending: Buffer | null = null;
+  /** Output queued for the end of this turn of the event loop, in order (deferred-writes.ts). */
+  private readonly outbox: Uint8Array[] = [];
+  private outboxBytes = 0;
+  /** The outbox's chunks that are takes of the worker's reply writer, confirmed to it once written. */
+  private readonly replyTakes: Uint8Array[] = [];
   /** The last tail's buffer, emptied, kept for the next tail until the client idles. */
   private spare: Buffer | null = null;
   private pendingLen = 0;
@@ -281,30 +286,64 @@ export class Connection implements ClientState {
     this.parser.rebase(from);
   }
 
+  /** Queues this read's replies for the end of the event loop's turn (deferred-writes.ts). */
   flush(): void {
     const out = this.rt.out;
-    if (out.pending === 0) {
-      if (this.closeAfterReply && !this.closed) this.endAfterReplies();
+    if (out.pending !== 0) {
+      if (this.closed) {
+        out.reset();
+        return;
+      }
+      this.rt.stats.netOutput += out.pending;
+      const taken = out.take();
+      this.replyTakes.push(taken);
+      this.enqueue(taken);
+    } else if (this.closeAfterReply && !this.closed && this.outbox.length === 0) {
+      this.endAfterReplies();
+    }
+  }
+
+  private enqueue(bytes: Uint8Array): void {
+    if (this.outbox.length === 0) this.rt.deferredWrites.add(this);
+    this.outbox.push(bytes);
+    this.outboxBytes += bytes.length;
+  }
+
+  writeOutbox(): void {
+    const box = this.outbox;
+    const takes = this.replyTakes;
+    if (this.closed || box.length === 0) {
+      box.length = 0;
+      takes.length = 0;
+      this.outboxBytes = 0;
       return;
     }
-    if (this.closed) {
-      out.reset();
-      return;
+    const socket = this.socket;
+    let ok: boolean;
+    if (box.length === 1) {
+      ok = socket.write(box[0]);
+    } else {
+      // One writev for the turn's chunks.
+      socket.cork();
+      ok = true;
+      for (let i = 0; i < box.length; i++) ok = socket.write(box[i]);
+      socket.uncork();
+      ok &&= socket.writableLength < socket.writableHighWaterMark;
     }
-    this.rt.stats.netOutput += out.pending;
-    const bytes = out.take();
-    const ok = this.socket.write(bytes);
-    // Nothing left queued: the write went to the kernel whole, and Node holds no reference to the bytes.
-    if (this.socket.writableLength === 0) out.written(bytes);
+    // Nothing left queued: the kernel took every byte, and Node holds no reference to the reply buffer.
+    if (socket.writableLength === 0) for (let i = 0; i < takes.length; i++) this.rt.out.written(takes[i]);
+    box.length = 0;
+    takes.length = 0;
+    this.outboxBytes = 0;
     if (this.closeAfterReply) {
       this.endAfterReplies();
-    } else if (!ok) {
-      this.checkOutputLimits();
-      if (!this.inputPaused && !this.closed) {
-        // The client is not reading its replies: stop reading its commands until it does.
-        this.inputPaused = true;
-        this.socket.pause();
-      }
+      return;
+    }
+    if (socket.writableLength > 0) this.checkOutputLimits();
+    if (!ok && !this.inputPaused && !this.closed) {
+      // The client is not reading its replies: stop reading its commands until it does.
+      this.inputPaused = true;
+      socket.pause();
     }
   }
 
@@ -314,9 +353,9 @@ export class Connection implements ClientState {
     return this.pubsubCount > 0 ? ClientClass.Pubsub : ClientClass.Normal;
   }
 
-  /** Unsent output (CLIENT LIST omem): what the socket holds beyond the kernel. */
+  /** Unsent output (CLIENT LIST omem): what waits for the turn's end and what the socket holds beyond the kernel. */
   get outputBytes(): number {
-    return this.socket.writableLength;
+    return this.outboxBytes + this.socket.writableLength;
   }
 
   /** Unparsed input (CLIENT LIST qbuf). */
@@ -358,11 +397,15 @@ export class Connection implements ClientState {
     }
   }
 
-  /** A line for a MONITOR client, written at once (it arrives between this connection's own replies). */
+  /**
+   * Output that is not a reply to this connection's own commands (MONITOR lines, pub/sub messages,
+   * invalidations, the replication stream), queued behind the replies before it. The bytes must
+   * stay unchanged until the turn's end.
+   */
   send(line: Uint8Array): void {
     if (this.closed || this.ending) return;
     this.rt.stats.netOutput += line.length;
-    if (!this.socket.write(line)) this.checkOutputLimits();
+    this.enqueue(line);
   }
 
   close(): void {

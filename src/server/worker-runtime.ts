@@ -42,6 +42,7 @@ import type { ReplyValue } from '../protocol/reply-value.js';
 import { ReplicationLog } from '../replication/replication-log.js';
 import { shardTag, WritePropagator } from '../replication/write-propagation.js';
 import { StreamApplier } from './stream-applier.js';
+import { DeferredWrites } from './deferred-writes.js';
 import { workerServices } from './worker-services.js';
 import type { WriteHooks } from '../commands/dispatch.js';
 
@@ -69,6 +70,8 @@ export class WorkerRuntime {
   };
   /** This thread's connections by client id (also how client-side caching finds a redirect client). */
   private readonly connections = new Map<number, Connection>();
+  /** Replies and other output, written once per turn of the event loop. */
+  readonly deferredWrites = new DeferredWrites();
   /** Connections that keep a spare tail buffer, which the cron lets go of once they idle. */
   readonly spareHolders = new Set<Connection>();
   readonly hooks: DispatchHooks;
@@ -376,12 +379,9 @@ export class WorkerRuntime {
     this.propagator.deletion(shardIndex, db, shard.u8, shard.keyStart(e), shard.u32[(e + E_KEYLEN) >>> 2]);
   }
 
+  /** client-output-buffer-limit replica applies once it is written: a replica that cannot keep up is dropped, as Redis does. */
   private sendToReplica(conn: Connection, data: Uint8Array): void {
-    if (conn.closed) return;
-    this.stats.netOutput += data.length;
-    conn.socket.write(data);
-    // client-output-buffer-limit replica: a replica that cannot keep up is dropped, as Redis does.
-    conn.checkOutputLimits();
+    conn.send(data);
   }
 
   private runApply(id: number, op: 'flush' | 'load' | 'apply', data: Uint8Array | null): void {
