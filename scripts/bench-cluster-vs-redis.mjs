@@ -1,8 +1,11 @@
 // Compares a 3-master weft cluster with a 3-master Redis cluster on this
 // machine, in one run, alternating between them: redis-benchmark --cluster
-// -t set,get -c 50 -r 1000000 -d 32 at -P 1 and -P 16, reporting ops/s and
-// the servers' CPU time per operation (all nodes' utime + stime over the run,
-// from /proc, divided by operations). Servers are pinned to core 0 and the
+// -t set,get -c 50 -r 1000000 -d 32 at -P 1 and -P 16, then the same
+// workload memtier's way (memtier_benchmark --cluster-mode when it is
+// installed, weft-bench otherwise: 50 connections over 2 threads, requests
+// kept in flight), reporting ops/s, the servers' CPU time per operation (all
+// nodes' utime + stime over the run, from /proc, divided by operations) and
+// the client's p50 and p99 latency. Servers are pinned to core 0 and the
 // client to core 1 when the machine has two cores.
 //
 // Usage: scripts/bench-cluster-vs-redis [--requests N] [--rounds R] [--threads T] [--masters M]
@@ -12,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  dist, fmt, freePort, median, nodeBin, opt, pin, redisCli, requireTools, runBenchmark, serverPin, sleep, startServer,
+  dist, fmt, freePort, median, memtierTool, nodeBin, opt, pin, redisCli, requireTools, runBenchmark, runMemtier, serverPin, sleep, startServer,
 } from './bench-lib.mjs';
 
 const requests = Number(opt('requests', '200000'));
@@ -21,6 +24,9 @@ const threads = Number(opt('threads', '1'));
 const masters = Number(opt('masters', '3'));
 requireTools();
 
+
+/** The medians of a server's rounds. */
+const summary = (s) => ({ rps: median(s, (x) => x.rps), cpu: median(s, (x) => x.cpuPerOpUs), p50: median(s, (x) => x.p50), p99: median(s, (x) => x.p99) });
 
 async function waitOk(ports, what) {
   const deadline = Date.now() + 60000;
@@ -92,16 +98,39 @@ async function main() {
             process.stderr.write(`  ${test.toUpperCase()} -P ${pipeline} ${c.name}: ${fmt(m.rps, 0)} ops/s, ${fmt(m.cpuPerOpUs)} us/op\n`);
           });
         }
-        rows.push({ test: test.toUpperCase(), pipeline, m: samples.map((s) => ({ rps: median(s, (x) => x.rps), cpu: median(s, (x) => x.cpuPerOpUs) })) });
+        rows.push({ test: test.toUpperCase(), pipeline, m: samples.map((s) => summary(s)) });
+      }
+    }
+    // memtier's way: --cluster-mode, requests kept in flight per connection (memtier_benchmark, or weft-bench).
+    const tool = memtierTool();
+    const memtierRows = [];
+    for (const pipeline of [1, 16]) {
+      for (const test of ['set', 'get']) {
+        const samples = clusters.map(() => []);
+        for (let r = 0; r < rounds; r++) {
+          clusters.forEach((c, i) => {
+            const m = runMemtier({ tool, port: c.port, pids: c.pids, test, pipeline, requests: pipeline > 1 ? requests * 5 : requests, extra: ['--cluster-mode'] });
+            samples[i].push(m);
+            process.stderr.write(`  ${tool.name} ${test.toUpperCase()} --pipeline ${pipeline} ${c.name}: ${fmt(m.rps, 0)} ops/s, ${fmt(m.cpuPerOpUs)} us/op\n`);
+          });
+        }
+        memtierRows.push({ test: test.toUpperCase(), pipeline, m: samples.map((s) => summary(s)) });
       }
     }
     const [redis, weft] = clusters;
-    console.log(`\n| test | -P | ${redis.name} ops/s | ${redis.name} CPU us/op | ${weft.name} ops/s | ${weft.name} CPU us/op | CPU ratio | ops ratio |`);
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-    for (const row of rows) {
-      const [r, w] = row.m;
-      console.log(`| ${row.test} | ${row.pipeline} | ${fmt(r.rps, 0)} | ${fmt(r.cpu)} | ${fmt(w.rps, 0)} | ${fmt(w.cpu)} | ${fmt(w.cpu / r.cpu)}x | ${fmt(w.rps / r.rps)}x |`);
-    }
+    const table = (title, pipelineName, rowsOf) => {
+      console.log(`\n${title}`);
+      console.log(`| test | ${pipelineName} | ${redis.name} ops/s | ${redis.name} CPU us/op | ${weft.name} ops/s | ${weft.name} CPU us/op | CPU ratio | ops ratio | ` +
+        `${redis.name} p50 / p99 ms | ${weft.name} p50 / p99 ms |`);
+      console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+      for (const row of rowsOf) {
+        const [r, w] = row.m;
+        console.log(`| ${row.test} | ${row.pipeline} | ${fmt(r.rps, 0)} | ${fmt(r.cpu)} | ${fmt(w.rps, 0)} | ${fmt(w.cpu)} | ${fmt(w.cpu / r.cpu)}x | ${fmt(w.rps / r.rps)}x | ` +
+          `${fmt(r.p50, 3)} / ${fmt(r.p99, 3)} | ${fmt(w.p50, 3)} / ${fmt(w.p99, 3)} |`);
+      }
+    };
+    table('redis-benchmark --cluster -c 50 -r 1000000 -d 32:', '-P', rows);
+    table(`${tool.name} --cluster-mode -t 2 -c 25 --key-maximum 999999 -d 32 --distinct-client-seed (--ratio 1:0 for SET, 0:1 for GET):`, '--pipeline', memtierRows);
   } finally {
     stopAll();
     fs.rmSync(tmp, { recursive: true, force: true });

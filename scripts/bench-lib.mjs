@@ -25,7 +25,7 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Servers on core 0, the client on core 1, when the machine has two cores (--no-pin: let the OS place them).
 export const pin = !flag('no-pin') && os.availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 export const serverPin = pin ? ['taskset', '-c', '0'] : [];
-const clientPin = pin ? ['taskset', '-c', '1'] : [];
+export const clientPin = pin ? ['taskset', '-c', '1'] : [];
 const TICK = 100; // USER_HZ: /proc reports CPU time in 1/100 s
 
 export function requireTools() {
@@ -92,7 +92,8 @@ export function rssBytes(pid) {
 
 /**
  * One redis-benchmark run (pinned to the client core) against `port`; the
- * CPU time of every process in `pids` over the run, per operation.
+ * CPU time of every process in `pids` over the run, per operation, and
+ * redis-benchmark's p50 and p99 latency (ms).
  */
 export function runBenchmark({ name, port, pids, test, pipeline, requests: baseRequests, extra = [] }) {
   // Pipelined runs are ~10x faster: give them more operations, so that the
@@ -106,7 +107,9 @@ export function runBenchmark({ name, port, pids, test, pipeline, requests: baseR
   const ticks = pids.reduce((n, pid) => n + cpuTicks(pid), 0) - before;
   const line = r.stdout.split('\n').find((l) => l.startsWith('"') && !l.startsWith('"test"'));
   if (r.status !== 0 || !line) throw new Error(`redis-benchmark failed against ${name}: ${r.stderr}${r.stdout}`);
-  return { rps: Number(JSON.parse(`[${line}]`)[1]), cpuPerOpUs: ((ticks / TICK) * 1e6) / requests };
+  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  const cells = JSON.parse(`[${line}]`).map(Number);
+  return { rps: cells[1], cpuPerOpUs: ((ticks / TICK) * 1e6) / requests, p50: cells[4], p99: cells[6] };
 }
 
 export function redisCli(port, ...cmd) {
@@ -117,3 +120,37 @@ export const fmt = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
 /** The median of f over xs. */
 export const median = (xs, f) => xs.map(f).sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+/**
+ * memtier_benchmark when it is on the PATH, weft-bench (memtier's flags and
+ * JSON report, native-free-bench/) otherwise.
+ */
+export function memtierTool() {
+  if (spawnSync('memtier_benchmark', ['--version']).status === 0) return { name: 'memtier_benchmark', argv: ['memtier_benchmark'] };
+  return { name: 'weft-bench', argv: [nodeBin, path.join(root, 'native-free-bench', 'dist', 'cli.js')] };
+}
+
+/**
+ * One memtier-shaped run (pinned to the client core): --ratio 1:0 (set) or
+ * 0:1 (get), `clients` connections over 2 threads, 32-byte values over
+ * 1,000,000 keys, `pipeline` requests in flight per connection; ops/s, the
+ * CPU time of every process in `pids` per operation, p50 and p99 (ms).
+ */
+export function runMemtier({ tool, port, pids, test, pipeline, requests, clients = 50, extra = [] }) {
+  const threads = 2;
+  const out = path.join(os.tmpdir(), `weft-memtier-${process.pid}.json`);
+  const before = pids.reduce((n, pid) => n + cpuTicks(pid), 0);
+  const r = spawnSync(clientPin[0] ?? tool.argv[0], [...clientPin.slice(1), ...(pin ? tool.argv : tool.argv.slice(1)),
+    '-s', '127.0.0.1', '-p', String(port), ...extra, '-t', String(threads), '-c', String(clients / threads), '--pipeline', String(pipeline),
+    '--ratio', test === 'set' ? '1:0' : '0:1', '--key-minimum', '0', '--key-maximum', '999999', '-d', '32', '--distinct-client-seed',
+    '-n', String(Math.ceil(requests / clients)), '--hide-histogram', '--print-percentiles', '50,99', '--json-out-file', out],
+  { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 600000 });
+  const ticks = pids.reduce((n, pid) => n + cpuTicks(pid), 0) - before;
+  if (r.status !== 0) throw new Error(`${tool.name} failed: ${r.stderr}${r.stdout}`);
+  const stats = JSON.parse(fs.readFileSync(out, 'utf8'))['ALL STATS'];
+  fs.rmSync(out, { force: true });
+  if (stats.Totals.Errors > 0) throw new Error(`${tool.name} counted ${stats.Totals.Errors} errors`);
+  const row = stats[test === 'set' ? 'Sets' : 'Gets'];
+  const done = Math.ceil(requests / clients) * clients;
+  return { rps: row['Ops/sec'], cpuPerOpUs: ((ticks / TICK) * 1e6) / done, p50: row['Percentile Latencies']['p50.00'], p99: row['Percentile Latencies']['p99.00'] };
+}

@@ -3,7 +3,8 @@
 //
 // For each redis-benchmark test (-c 50 -r 1000000 -d 32) at -P 1 and -P 16 (5x the requests)
 // it prints ops/s and the server's CPU time per operation (utime + stime of
-// the whole server process over the run, from /proc, divided by operations),
+// the whole server process over the run, from /proc, divided by operations)
+// and redis-benchmark's p50 and p99 latency,
 // then loads 1,000,000 memtier-shaped keys (memtier-<n> -> 32 random bytes)
 // into each server and prints used memory and RSS per key. Servers are pinned
 // to core 0 and the client to core 1 (taskset) when the machine has 2+ cores.
@@ -109,7 +110,10 @@ async function main() {
         }
         // The median of the rounds for each server.
         const row = { test: test.toUpperCase(), pipeline };
-        for (const s of servers) row[s.name] = { rps: median(samples[s.name], (m) => m.rps), cpu: median(samples[s.name], (m) => m.cpuPerOpUs) };
+        for (const s of servers) {
+          const ms = samples[s.name];
+          row[s.name] = { rps: median(ms, (m) => m.rps), cpu: median(ms, (m) => m.cpuPerOpUs), p50: median(ms, (m) => m.p50), p99: median(ms, (m) => m.p99) };
+        }
         results.push(row);
       }
     }
@@ -120,6 +124,13 @@ async function main() {
       const r = row.redis;
       const cells = weftNames.map((n) => `${fmt(row[n].rps, 0)} | ${fmt(row[n].cpu)} | ${fmt(row[n].cpu / r.cpu)}x | ${fmt(row[n].rps / r.rps)}x`);
       console.log(`| ${row.test} | ${row.pipeline} | ${fmt(r.rps, 0)} | ${fmt(r.cpu)} | ${cells.join(' | ')} |`);
+    }
+    console.log('\nLatency (redis-benchmark, ms; medians of the rounds):');
+    console.log('| test | -P | redis p50 | redis p99 | ' + weftNames.map((n) => `${n} p50 | ${n} p99`).join(' | ') + ' |');
+    console.log('|' + ' --- |'.repeat(4 + weftNames.length * 2));
+    for (const row of results) {
+      const cells = weftNames.map((n) => `${fmt(row[n].p50, 3)} | ${fmt(row[n].p99, 3)}`);
+      console.log(`| ${row.test} | ${row.pipeline} | ${fmt(row.redis.p50, 3)} | ${fmt(row.redis.p99, 3)} | ${cells.join(' | ')} |`);
     }
     if (!skipMemory) {
       // Fresh servers: pages the benchmark touched would hide the dataset's real RSS.
