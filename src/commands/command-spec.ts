@@ -342,5 +342,11 @@ export function defineCommand(o: DefineOptions): CommandSpec {
     subcommands: o.subcommands,
     getKeys: o.getKeys,
     getKeysAndFlags: o.getKeysAndFlags,
+    // Every spec gets every field now, in one order, though the table and a few commands set them
+    // later: specs of one shape keep the dispatcher's property loads monomorphic.
+    fullName: o.name.toLowerCase(),
+    keyspaceEvent: undefined,
+    forcePropagation: false,
+    parent: undefined,
   };
 }
