@@ -44,25 +44,44 @@ function equalsLower(buf: Uint8Array, start: number, len: number, name: string):
   return true;
 }
 
+/**
+ * Command names by their case-folded hash, in an open-addressing table of
+ * typed arrays (linear probing, at most a quarter full): a lookup is one
+ * hash over the name's bytes and, nearly always, one probe and one compare.
+ */
 export class CommandIndex {
-  private readonly buckets = new Map<number, CommandSpec[]>();
   readonly specs: CommandSpec[];
+  private readonly mask: number;
+  private readonly hashes: Uint32Array;
+  /** Index into `specs` plus one; 0 is an empty slot. */
+  private readonly entries: Uint16Array;
 
   constructor(specs: CommandSpec[]) {
     this.specs = specs;
-    for (const s of specs) {
+    let size = 16;
+    while (size < specs.length * 4) size *= 2;
+    this.mask = size - 1;
+    this.hashes = new Uint32Array(size);
+    this.entries = new Uint16Array(size);
+    specs.forEach((s, index) => {
       const b = Buffer.from(s.name);
       const h = lowerHash(b, 0, b.length);
-      const list = this.buckets.get(h);
-      if (list) list.push(s);
-      else this.buckets.set(h, [s]);
-    }
+      let i = h & this.mask;
+      while (this.entries[i] !== 0) i = (i + 1) & this.mask;
+      this.hashes[i] = h;
+      this.entries[i] = index + 1;
+    });
   }
 
   find(buf: Uint8Array, start: number, len: number): CommandSpec | undefined {
-    const list = this.buckets.get(lowerHash(buf, start, len));
-    if (list === undefined) return undefined;
-    for (let i = 0; i < list.length; i++) if (equalsLower(buf, start, len, list[i].name)) return list[i];
+    const h = lowerHash(buf, start, len);
+    const entries = this.entries;
+    for (let i = h & this.mask; entries[i] !== 0; i = (i + 1) & this.mask) {
+      if (this.hashes[i] === h) {
+        const spec = this.specs[entries[i] - 1];
+        if (equalsLower(buf, start, len, spec.name)) return spec;
+      }
+    }
     return undefined;
   }
 
