@@ -87,36 +87,30 @@ async function main() {
     clusters.push(await startWeftCluster(path.join(tmp, 'weft')));
     console.log(`bench-cluster-vs-redis: ${masters} masters each, ${requests} requests per run (${requests * 5} at -P 16), ${rounds} round(s), ` +
       `redis-benchmark --cluster -c 50 -r 1000000 -d 32; ${pin ? 'servers on core 0, client on core 1' : 'no pinning'}`);
-    const rows = [];
-    for (const pipeline of [1, 16]) {
-      for (const test of ['set', 'get']) {
-        const samples = clusters.map(() => []);
-        for (let r = 0; r < rounds; r++) {
-          clusters.forEach((c, i) => {
-            const m = runBenchmark({ name: c.name, port: c.port, pids: c.pids, test, pipeline, requests, extra: ['--cluster'] });
-            samples[i].push(m);
-            process.stderr.write(`  ${test.toUpperCase()} -P ${pipeline} ${c.name}: ${fmt(m.rps, 0)} ops/s, ${fmt(m.cpuPerOpUs)} us/op\n`);
-          });
+    /** Each test at -P 1 and 16, rounds alternating between the clusters: the medians per cluster. */
+    const measure = (label, run) => {
+      const rows = [];
+      for (const pipeline of [1, 16]) {
+        for (const test of ['set', 'get']) {
+          const samples = clusters.map(() => []);
+          for (let r = 0; r < rounds; r++) {
+            clusters.forEach((c, i) => {
+              const m = run(c, test, pipeline);
+              samples[i].push(m);
+              process.stderr.write(`  ${label} ${test.toUpperCase()} -P ${pipeline} ${c.name}: ${fmt(m.rps, 0)} ops/s, ${fmt(m.cpuPerOpUs)} us/op\n`);
+            });
+          }
+          rows.push({ test: test.toUpperCase(), pipeline, m: samples.map((s) => summary(s)) });
         }
-        rows.push({ test: test.toUpperCase(), pipeline, m: samples.map((s) => summary(s)) });
       }
-    }
+      return rows;
+    };
+    const rows = measure('redis-benchmark', (c, test, pipeline) =>
+      runBenchmark({ name: c.name, port: c.port, pids: c.pids, test, pipeline, requests, extra: ['--cluster'] }));
     // memtier's way: --cluster-mode, requests kept in flight per connection (memtier_benchmark, or weft-bench).
     const tool = memtierTool();
-    const memtierRows = [];
-    for (const pipeline of [1, 16]) {
-      for (const test of ['set', 'get']) {
-        const samples = clusters.map(() => []);
-        for (let r = 0; r < rounds; r++) {
-          clusters.forEach((c, i) => {
-            const m = runMemtier({ tool, port: c.port, pids: c.pids, test, pipeline, requests: pipeline > 1 ? requests * 5 : requests, extra: ['--cluster-mode'] });
-            samples[i].push(m);
-            process.stderr.write(`  ${tool.name} ${test.toUpperCase()} --pipeline ${pipeline} ${c.name}: ${fmt(m.rps, 0)} ops/s, ${fmt(m.cpuPerOpUs)} us/op\n`);
-          });
-        }
-        memtierRows.push({ test: test.toUpperCase(), pipeline, m: samples.map((s) => summary(s)) });
-      }
-    }
+    const memtierRows = measure(tool.name, (c, test, pipeline) =>
+      runMemtier({ tool, port: c.port, pids: c.pids, test, pipeline, requests: pipeline > 1 ? requests * 5 : requests, extra: ['--cluster-mode'] }));
     const [redis, weft] = clusters;
     const table = (title, pipelineName, rowsOf) => {
       console.log(`\n${title}`);

@@ -323,12 +323,12 @@ export class Connection implements ClientState {
     if (box.length === 1) {
       ok = socket.write(box[0]);
     } else {
-      // One writev for the turn's chunks.
+      // One writev for the turn's chunks. What the kernel did not take decides: a write() refused
+      // while corked has already set the 'drain' that resumes input.
       socket.cork();
-      ok = true;
-      for (let i = 0; i < box.length; i++) ok = socket.write(box[i]);
+      for (let i = 0; i < box.length; i++) socket.write(box[i]);
       socket.uncork();
-      ok &&= socket.writableLength < socket.writableHighWaterMark;
+      ok = socket.writableLength < socket.writableHighWaterMark;
     }
     // Nothing left queued: the kernel took every byte, and Node holds no reference to the reply buffer.
     if (socket.writableLength === 0) for (let i = 0; i < takes.length; i++) this.rt.out.written(takes[i]);

@@ -70,7 +70,7 @@ export const keyHash = { value: 0 };
 const MURMUR_C1 = 0xcc9e2d51;
 const MURMUR_C2 = 0x1b873593;
 
-/** One four-byte block (or the tail, with `last`) mixed into h. */
+/** One four-byte block (little-endian) mixed into h. */
 function murmurBlock(h: number, k: number): number {
   k = Math.imul(k, MURMUR_C1);
   k = (k << 15) | (k >>> 17);
@@ -80,6 +80,7 @@ function murmurBlock(h: number, k: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
+/** The last `left` (0-3) bytes, from buf[i], mixed into h. */
 function murmurTail(h: number, buf: Uint8Array, i: number, left: number): number {
   if (left === 0) return h;
   let k = buf[i];
@@ -90,6 +91,7 @@ function murmurTail(h: number, buf: Uint8Array, i: number, left: number): number
   return h ^ Math.imul(k, MURMUR_C2);
 }
 
+/** The length and murmur3's finaliser, which spreads every input bit over the low bits that pick a bucket. */
 function murmurFinish(h: number, len: number): number {
   h ^= len;
   h ^= h >>> 16;
