@@ -126,3 +126,37 @@ t.test('the soft limit closes a client that stays above it; CLIENT LIST shows it
   await waitFor('closed after its soft seconds', 10000, async () => (!(await connected()) ? true : 'still connected'));
   t.match(server.output(), /class=pubsub scheduled to be closed ASAP for overcoming of output buffer limits\./);
 });
+
+t.test('replies leave once per turn, big output at once: order kept, a client that stops reading stops being read', async (t) => {
+  const server = await startWeft([], { threads: 1 });
+  t.teardown(() => server.stop());
+  const control = await RawClient.connect(server.port);
+  t.teardown(() => control.close());
+  const big = 'v'.repeat(100 * 1024);
+  await control.command('SET', 'big', big);
+  // One pipeline of small and big replies (several MB within one turn of the server's loop).
+  const cmds: string[][] = [];
+  for (let i = 0; i < 200; i++) cmds.push(i % 3 === 0 ? ['GET', 'big'] : ['ECHO', `small-${i}`]);
+  const replies = await control.pipeline(cmds, 20000);
+  const wrong = replies.filter((r, i) => r.toString() !== (i % 3 === 0 ? `$${big.length}\r\n${big}\r\n` : `$${`small-${i}`.length}\r\nsmall-${i}\r\n`));
+  t.equal(wrong.length, 0, 'every reply whole and in order');
+
+  // A client that sends a pipeline of many reads' worth and reads nothing: once the socket holds more
+  // than it takes, the client's input is paused (deferred writes keep that backpressure: big output is
+  // written within the turn), so the server holds about a read's replies, not all of them.
+  const value = 'w'.repeat(1024);
+  await control.command('SET', 'kb', value);
+  const stalled = net.connect(server.port, '127.0.0.1');
+  await new Promise((r) => stalled.once('connect', r));
+  stalled.on('error', () => {});
+  t.teardown(() => stalled.destroy());
+  stalled.pause();
+  const gets = 20000;
+  stalled.write(Buffer.concat(Array.from({ length: gets }, () => encodeCommand(['GET', 'kb']))));
+  await sleep(500);
+  const line = (await control.command('CLIENT', 'LIST')).toString().split('\n').find((l) => / cmd=get /.test(l) && / qbuf=[1-9]/.test(l));
+  t.ok(line, 'the stalled client is listed with unread input');
+  const omem = Number(/ omem=(\d+)/.exec(line!)![1]);
+  t.ok(omem < (gets * value.length) / 4, `its queued output is a read's worth (omem ${omem}), not all ${gets} replies`);
+  t.equal((await control.command('PING')).toString(), '+PONG\r\n', 'the server serves others meanwhile');
+});

@@ -30,6 +30,8 @@ const MAX_KEPT_PENDING_BYTES = 1024 * 1024;
 const MAX_SPARE_BYTES = 256 * 1024;
 /** Redis frees the query buffer of a client idle this long. */
 const SPARE_IDLE_MS = 2000;
+/** Output queued past this within one turn of the event loop is written at once. */
+const OUTBOX_WRITE_BYTES = 64 * 1024;
 
 export class Connection implements ClientState {
   name = '';
@@ -307,6 +309,9 @@ export class Connection implements ClientState {
     if (this.outbox.length === 0) this.rt.deferredWrites.add(this);
     this.outbox.push(bytes);
     this.outboxBytes += bytes.length;
+    // Big output is not held for the turn's end: libuv may read a socket up to 32 times in one turn,
+    // and the socket's backpressure (pausing input, output limits) must act between those reads.
+    if (this.outboxBytes >= OUTBOX_WRITE_BYTES) this.writeOutbox();
   }
 
   writeOutbox(): void {

@@ -25,7 +25,7 @@ export class DeferredWrites {
   private readonly owners: OutboxOwner[] = [];
   private scheduled = false;
 
-  /** Called once per connection per turn, by its first queued write. */
+  /** Called by a connection's first queued write of the turn (again after it wrote big output early). */
   add(owner: OutboxOwner): void {
     this.owners.push(owner);
     if (!this.scheduled) {
