@@ -262,6 +262,34 @@ if (requireRedisTools(t)) {
       t.equal(masked(w, fs.readFileSync(path.join(w.dir, 'nodes.conf'), 'latin1')),
         masked(r, fs.readFileSync(path.join(r.dir, 'nodes.conf'), 'latin1')), 'nodes.conf');
     });
+
+    t.test('pipelined commands are routed by their own keys\' slots', async (t) => {
+      // Half the slots served, without full coverage: a key's slot decides between its reply and
+      // "Hash slot not served", for each command of a pipeline the batch parsed and hashed ahead.
+      for (const n of [w, r]) {
+        await n.client.command('CONFIG', 'SET', 'cluster-require-full-coverage', 'no');
+        await n.client.command('CLUSTER', 'ADDSLOTSRANGE', '0', '8191');
+      }
+      await Promise.all([w, r].map((n) => waitInfo(n, /cluster_state:ok/)));
+      let seed = 1208;
+      const next = (k: number) => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return (seed >>> 8) % k;
+      };
+      const cmds: string[][] = [];
+      for (let i = 0; i < 400; i++) {
+        const key = next(4) === 0 ? `{tag${next(50)}}k${next(1000)}` : `key:${next(100000)}`;
+        const kind = next(5);
+        if (kind === 0) cmds.push(['MSET', key, 'v', `key:${next(100000)}`, 'w']);
+        else if (kind === 1) cmds.push(['GET', key]);
+        else if (kind === 2) cmds.push(['INCR', key]);
+        else cmds.push(['SET', key, `v${i}`]);
+      }
+      const [a, b] = await Promise.all([w, r].map(async (n) => (await n.client.pipeline(cmds)).map((reply) => normalise(n, parseResp(reply.toString('latin1'))))));
+      const differ = cmds.map((cmd, i) => ({ cmd: cmd.join(' '), weft: a[i], redis: b[i] })).filter((d) => d.weft !== d.redis);
+      t.same(differ, []);
+      for (const n of [w, r]) await n.client.command('CLUSTER', 'FLUSHSLOTS');
+    });
   });
 
   t.test('with cluster mode off, CLUSTER, ASKING, READONLY and READWRITE say so', async (t) => {

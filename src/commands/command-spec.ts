@@ -215,6 +215,8 @@ export interface CommandSpec {
   noAuth: boolean;
   denyOom: boolean;
   isWrite: boolean;
+  /** Flagged pubsub (routing treats SSUBSCRIBE, SUNSUBSCRIBE and SPUBLISH's channels as keys of their own kind). */
+  isPubsub: boolean;
   /** A write that may lock several shards (keyless, like FLUSHALL, or with several keys): the snapshot gate applies. */
   spansShards: boolean;
   movableKeys: boolean;
@@ -337,6 +339,7 @@ export function defineCommand(o: DefineOptions): CommandSpec {
     noAuth: flags.includes('no_auth'),
     denyOom: flags.includes('denyoom'),
     isWrite: flags.includes('write'),
+    isPubsub: flags.includes('pubsub'),
     spansShards: flags.includes('write') && (firstKey === 0 || lastKey !== firstKey),
     movableKeys: flags.includes('movablekeys'),
     subcommands: o.subcommands,

@@ -110,7 +110,11 @@ export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTa
   else addKeys(c, spec, keys);
   const n = keys.count;
   if (n === 0) return true;
-  const slot = keys.slot(0);
+  // The batch hashed a pipelined command's first key already (batch-prefetch.ts): its slot is taken
+  // while it names these very bytes, as keyAt takes it.
+  const preset = c.presetKey;
+  const slot = preset.buf !== null && preset.buf === keys.bufs[0] && preset.start === keys.starts[0] && preset.length === keys.lens[0]
+    ? preset.slot : keys.slot(0);
   const owner = table.owner[slot];
   // getNodeByQuery looks at the first key's slot before it compares the
   // others: an unserved first slot wins over CROSSSLOT.
@@ -130,7 +134,7 @@ export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTa
   // Sharded pub/sub (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH): channels are routed as keys, but a channel
   // is never missing from a migrating slot, replicas serve them without READONLY, and they may go on
   // while the cluster is down (cluster-allow-pubsubshard-when-down).
-  const shardPubsub = queue === null && spec.flags.includes('pubsub');
+  const shardPubsub = queue === null && spec.isPubsub;
   if (!table.stateOk) {
     // This thread's own configuration, not the coordinator's copy in the slot
     // table: a CONFIG SET applies to the very next command of its connection,

@@ -214,7 +214,7 @@ export class KeyTracking implements TrackingService {
     // OPTIN tracks only after CACHING yes, OPTOUT all but after CACHING no.
     if ((t.optin && !t.caching) || (t.optout && t.caching)) return;
     // Shard channels are keys to COMMAND, not data a client caches.
-    if (spec.flags.includes('pubsub')) return;
+    if (spec.isPubsub) return;
     const keys = findKeys(spec, c);
     if (keys === null) return;
     let added = 0;
