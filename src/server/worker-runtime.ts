@@ -48,6 +48,8 @@ import type { WriteHooks } from '../commands/dispatch.js';
 
 /** Time per cron tick a worker spends freeing unlinked collections. */
 const LAZYFREE_BUDGET_MS = 20;
+/** Time per cron tick a worker spends rehashing its shards' tables in the background. */
+const REHASH_BUDGET_MS = 1;
 
 export interface LocalStats extends WorkerStats {
   netInput: number;
@@ -115,6 +117,8 @@ export class WorkerRuntime {
   private rpcSeq = 0;
   private readonly rpcWaiting = new Map<number, (parts: unknown[]) => void>();
   private cronTimer: NodeJS.Timeout | undefined;
+  /** Where the next tick's background rehashing starts among the owned shards. */
+  private rehashNext = 0;
   private readonly cpuStart = process.cpuUsage();
   readonly replicationLog: ReplicationLog;
   private readonly propagator: WritePropagator;
@@ -488,6 +492,31 @@ export class WorkerRuntime {
     }
   }
 
+  /**
+   * Incremental rehashing also advances in the background (Redis's
+   * activerehashing), for at most REHASH_BUDGET_MS per cron tick as Redis's
+   * databasesCron rehashes for a millisecond: a growing keyspace does not
+   * stall the thread's clients every tick. The next tick starts at the shard
+   * after the last one served.
+   */
+  private rehashInBackground(): void {
+    const shards = this.ownedShards;
+    const deadline = performance.now() + REHASH_BUDGET_MS;
+    for (let k = 0; k < shards.length; k++) {
+      const shard = this.ks.shards[shards[(this.rehashNext + k) % shards.length]];
+      shard.lock();
+      try {
+        for (let d = 0; d < this.ks.databases; d++) shard.rehashSome(d, 1000);
+      } finally {
+        shard.unlock();
+      }
+      if (performance.now() >= deadline) {
+        this.rehashNext = (this.rehashNext + k + 1) % shards.length;
+        return;
+      }
+    }
+  }
+
   private cron(): void {
     const now = Date.now();
     // checkClientPauseTimeoutAndReturnIfPaused: the dataset holds still while clients are paused.
@@ -497,16 +526,7 @@ export class WorkerRuntime {
       const budget = 250 / this.config.number('hz');
       activeExpireCycle(this.ks, this.ownedShards, now, budget, this.config.number('active-expire-effort'));
     }
-    // Incremental rehashing also advances in the background (Redis's activerehashing).
-    for (const si of this.ownedShards) {
-      const shard = this.ks.shards[si];
-      shard.lock();
-      try {
-        for (let d = 0; d < this.ks.databases; d++) shard.rehashSome(d, 1000);
-      } finally {
-        shard.unlock();
-      }
-    }
+    this.rehashInBackground();
     this.freeLazily();
     if (this.slotTable !== null && this.blocked.count > 0) this.blocked.redirectIfNeeded(this.slotTable);
     this.subscriptions.dropMovedShardChannels();
