@@ -3,12 +3,14 @@
 // -t set,get -c 50 -r 1000000 -d 32 at -P 1 and -P 16, then the same
 // workload memtier's way (memtier_benchmark --cluster-mode when it is
 // installed, weft-bench otherwise: 50 connections over 2 threads, requests
-// kept in flight), reporting ops/s, the servers' CPU time per operation (all
-// nodes' utime + stime over the run, from /proc, divided by operations) and
-// the client's p50 and p99 latency. Servers are pinned to core 0 and the
-// client to core 1 when the machine has two cores.
+// kept in flight; SET, GET and memtier's SET:GET 1:10), reporting ops/s, the
+// servers' CPU time per operation (all nodes' utime + stime over the run, from
+// /proc, divided by operations) and the client's p50 and p99 latency; then
+// p50/p99 at equal load: the same offered ops/s (--rate-limiting) for both.
+// Servers are pinned to core 0 and the client to core 1 when the machine has
+// two cores.
 //
-// Usage: scripts/bench-cluster-vs-redis [--requests N] [--rounds R] [--threads T] [--masters M]
+// Usage: scripts/bench-cluster-vs-redis [--requests N] [--rounds R] [--threads T] [--masters M] [--equal-load OPS,OPS]
 //        (WEFT_DIST=dir: benchmark another build)
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +24,9 @@ const requests = Number(opt('requests', '200000'));
 const rounds = Number(opt('rounds', '2'));
 const threads = Number(opt('threads', '1'));
 const masters = Number(opt('masters', '3'));
+/** Offered loads (ops/s over all 50 connections) for the latency-at-equal-load runs, each EQUAL_LOAD_SECONDS long. */
+const EQUAL_LOAD_OPS = opt('equal-load', '20000,50000').split(',').map(Number);
+const EQUAL_LOAD_SECONDS = 5;
 requireTools();
 
 
@@ -88,10 +93,10 @@ async function main() {
     console.log(`bench-cluster-vs-redis: ${masters} masters each, ${requests} requests per run (${requests * 5} at -P 16), ${rounds} round(s), ` +
       `redis-benchmark --cluster -c 50 -r 1000000 -d 32; ${pin ? 'servers on core 0, client on core 1' : 'no pinning'}`);
     /** Each test at -P 1 and 16, rounds alternating between the clusters: the medians per cluster. */
-    const measure = (label, run) => {
+    const measure = (label, run, tests = ['set', 'get']) => {
       const rows = [];
       for (const pipeline of [1, 16]) {
-        for (const test of ['set', 'get']) {
+        for (const test of tests) {
           const samples = clusters.map(() => []);
           for (let r = 0; r < rounds; r++) {
             clusters.forEach((c, i) => {
@@ -110,7 +115,22 @@ async function main() {
     // memtier's way: --cluster-mode, requests kept in flight per connection (memtier_benchmark, or weft-bench).
     const tool = memtierTool();
     const memtierRows = measure(tool.name, (c, test, pipeline) =>
-      runMemtier({ tool, port: c.port, pids: c.pids, test, pipeline, requests: pipeline > 1 ? requests * 5 : requests, extra: ['--cluster-mode'] }));
+      runMemtier({ tool, port: c.port, pids: c.pids, test, pipeline, requests: pipeline > 1 ? requests * 5 : requests, extra: ['--cluster-mode'] }),
+    ['set', 'get', 'mixed']);
+    // Latency at equal load: both clusters offered the same ops/s (--rate-limiting per client), SET:GET 1:10.
+    const equalLoadRows = [];
+    for (const total of EQUAL_LOAD_OPS) {
+      const samples = clusters.map(() => []);
+      for (let r = 0; r < rounds; r++) {
+        clusters.forEach((c, i) => {
+          const m = runMemtier({ tool, port: c.port, pids: c.pids, test: 'mixed', pipeline: 1, requests: total * EQUAL_LOAD_SECONDS,
+            rate: total / 50, extra: ['--cluster-mode'] });
+          samples[i].push(m);
+          process.stderr.write(`  ${tool.name} ${total} ops/s offered, ${c.name}: p50 ${fmt(m.p50, 3)} p99 ${fmt(m.p99, 3)} ms, ${fmt(m.cpuPerOpUs)} us/op\n`);
+        });
+      }
+      equalLoadRows.push({ test: `${total} ops/s, SET:GET 1:10`, pipeline: 1, m: samples.map((s) => summary(s)) });
+    }
     const [redis, weft] = clusters;
     const table = (title, pipelineName, rowsOf) => {
       console.log(`\n${title}`);
@@ -124,7 +144,10 @@ async function main() {
       }
     };
     table('redis-benchmark --cluster -c 50 -r 1000000 -d 32:', '-P', rows);
-    table(`${tool.name} --cluster-mode -t 2 -c 25 --key-maximum 999999 -d 32 --distinct-client-seed (--ratio 1:0 for SET, 0:1 for GET):`, '--pipeline', memtierRows);
+    table(`${tool.name} --cluster-mode -t 2 -c 25 --key-maximum 999999 -d 32 --distinct-client-seed (--ratio 1:0 for SET, 0:1 for GET, 1:10 for MIXED):`,
+      '--pipeline', memtierRows);
+    table(`Latency at equal load: ${tool.name} as above, --ratio 1:10, --rate-limiting (the same offered ops/s for both), ${EQUAL_LOAD_SECONDS} s:`,
+      '--pipeline', equalLoadRows);
   } finally {
     stopAll();
     fs.rmSync(tmp, { recursive: true, force: true });

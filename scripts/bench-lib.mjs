@@ -131,18 +131,22 @@ export function memtierTool() {
 }
 
 /**
- * One memtier-shaped run (pinned to the client core): --ratio 1:0 (set) or
- * 0:1 (get), `clients` connections over 2 threads, 32-byte values over
- * 1,000,000 keys, `pipeline` requests in flight per connection; ops/s, the
- * CPU time of every process in `pids` per operation, p50 and p99 (ms).
+ * One memtier-shaped run (pinned to the client core): `test` 'set' (--ratio
+ * 1:0), 'get' (0:1) or 'mixed' (1:10, memtier's default), `clients`
+ * connections over 2 threads, 32-byte values over 1,000,000 keys, `pipeline`
+ * requests in flight per connection, at most `rate` requests per second per
+ * client when given (--rate-limiting); ops/s, the CPU time of every process in
+ * `pids` per operation, p50 and p99 (ms).
  */
-export function runMemtier({ tool, port, pids, test, pipeline, requests, clients = 50, extra = [] }) {
+export function runMemtier({ tool, port, pids, test, pipeline, requests, clients = 50, rate = 0, extra = [] }) {
   const threads = 2;
   const out = path.join(os.tmpdir(), `weft-memtier-${process.pid}.json`);
+  const ratio = { set: '1:0', get: '0:1', mixed: '1:10' }[test];
   const before = pids.reduce((n, pid) => n + cpuTicks(pid), 0);
   const r = spawnSync(clientPin[0] ?? tool.argv[0], [...clientPin.slice(1), ...(pin ? tool.argv : tool.argv.slice(1)),
     '-s', '127.0.0.1', '-p', String(port), ...extra, '-t', String(threads), '-c', String(clients / threads), '--pipeline', String(pipeline),
-    '--ratio', test === 'set' ? '1:0' : '0:1', '--key-minimum', '0', '--key-maximum', '999999', '-d', '32', '--distinct-client-seed',
+    '--ratio', ratio, '--key-minimum', '0', '--key-maximum', '999999', '-d', '32', '--distinct-client-seed',
+    ...(rate > 0 ? ['--rate-limiting', String(rate)] : []),
     '-n', String(Math.ceil(requests / clients)), '--hide-histogram', '--print-percentiles', '50,99', '--json-out-file', out],
   { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 600000 });
   const ticks = pids.reduce((n, pid) => n + cpuTicks(pid), 0) - before;
@@ -150,7 +154,7 @@ export function runMemtier({ tool, port, pids, test, pipeline, requests, clients
   const stats = JSON.parse(fs.readFileSync(out, 'utf8'))['ALL STATS'];
   fs.rmSync(out, { force: true });
   if (stats.Totals.Errors > 0) throw new Error(`${tool.name} counted ${stats.Totals.Errors} errors`);
-  const row = stats[test === 'set' ? 'Sets' : 'Gets'];
+  const row = stats[{ set: 'Sets', get: 'Gets', mixed: 'Totals' }[test]];
   const done = Math.ceil(requests / clients) * clients;
   return { rps: row['Ops/sec'], cpuPerOpUs: ((ticks / TICK) * 1e6) / done, p50: row['Percentile Latencies']['p50.00'], p99: row['Percentile Latencies']['p99.00'] };
 }

@@ -58,6 +58,18 @@ t.test('exact -n and --ratio against weft (DBSIZE, keyspace hits)', async (t) =>
   t.equal(s.Gets['Hits/sec'] > 0, true);
 });
 
+t.test('--rate-limiting paces each client (memtier\'s requests per second per client)', async (t) => {
+  const weft = await startWeft();
+  t.teardown(() => weft.stop());
+  // 4 clients at 100 requests/s, 50 requests each: about half a second, about 400 ops/s in all.
+  const started = Date.now();
+  const s = await bench(['-p', String(weft.port), '-t', '2', '-c', '2', '-n', '50', '--rate-limiting', '100', '--pipeline', '8']);
+  const seconds = (Date.now() - started) / 1000;
+  t.equal(s.Totals.Count, 200);
+  t.ok(seconds >= 0.45, `the run took at least the paced time (${seconds} s)`);
+  t.ok(s.Totals['Ops/sec'] <= 440, `ops/s at most the limit, with a tenth for rounding (${s.Totals['Ops/sec']})`);
+});
+
 t.test('cluster mode against 3 weft masters', async (t) => {
   const nodes: Node[] = [];
   for (let i = 0; i < 3; i++) nodes.push(await startNode(t, 'weft'));

@@ -82,6 +82,8 @@ export class BenchClient implements ConnOwner, ArgumentSource {
   private answeredSinceProgress = 0;
   private phase: 'setup' | 'run' | 'done' = 'setup';
   private deadline = Infinity;
+  /** When sending began: --rate-limiting spaces the requests from it. */
+  private startedAt = 0;
   private stopped = false;
   private pausedUntil = 0;
   private pumping = false;
@@ -144,6 +146,7 @@ export class BenchClient implements ConnOwner, ArgumentSource {
   start(deadline: number): void {
     this.phase = 'run';
     this.deadline = deadline;
+    this.startedAt = performance.now();
     this.pump();
   }
 
@@ -268,6 +271,15 @@ export class BenchClient implements ConnOwner, ArgumentSource {
         if (now < this.pausedUntil) {
           this.wake(this.pausedUntil);
           break;
+        }
+        // --rate-limiting: request n goes out no earlier than n / rate seconds after the start.
+        const rate = this.cfg.rateLimit;
+        if (rate > 0) {
+          const due = this.startedAt + (this.generated * 1000) / rate;
+          if (now < due) {
+            this.wake(due);
+            break;
+          }
         }
         if (!this.held) this.prepare();
         const conn = this.route();

@@ -32,6 +32,8 @@ export interface BenchConfig {
   pipeline: number;
   /** --pipeline-batch: send --pipeline requests, then wait for all their replies (redis-benchmark's -P), instead of keeping --pipeline in flight (memtier). */
   pipelineBatch: boolean;
+  /** --rate-limiting: requests per second each client sends at most (memtier's); 0 unlimited. */
+  rateLimit: number;
   /** Requests per client (memtier's -n); 0 when --test-time is used instead. */
   requests: number;
   /** Seconds; 0 when -n bounds the run. */
@@ -95,6 +97,7 @@ Test:
   -t, --threads N            worker threads (default 4)
   -c, --clients N            clients per thread (default 50)
       --pipeline N           requests in flight per connection (default 1)
+      --rate-limiting N      requests per second each client sends at most (default unlimited)
       --pipeline-batch       (weft-bench) pipeline as redis-benchmark -P does: send N
                              requests, wait for all N replies, send the next N
   -n, --requests N           requests per client (default 10000); errored requests count
@@ -194,6 +197,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
       'pipeline-batch': { type: 'boolean' },
       requests: { type: 'string', short: 'n' },
       'test-time': { type: 'string' },
+      'rate-limiting': { type: 'string' },
       ratio: { type: 'string' },
       'run-count': { type: 'string', short: 'x' },
       randomize: { type: 'boolean' },
@@ -275,6 +279,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
     clients: int('clients', values.clients, 50, 1),
     pipeline: int('pipeline', values.pipeline, 1, 1),
     pipelineBatch: values['pipeline-batch'] ?? false,
+    rateLimit: values['rate-limiting'] === undefined ? 0 : int('rate-limiting', values['rate-limiting'], 0, 1),
     requests,
     testTime: requests > 0 ? 0 : testTime,
     setRatio: Number(ratio[1]),
