@@ -170,16 +170,21 @@ export class CommandContext {
   keyAt(i: number): void {
     const s = this.argStart[i];
     const n = this.argLen[i];
-    const preset = this.presetKey;
-    if (i === 1 && preset.buf === this.buf && preset.start === s && preset.length === n) {
-      this.slot = preset.slot;
-      this.hash = preset.hash;
+    if (i === 1 && this.presetNames(this.buf, s, n)) {
+      this.slot = this.presetKey.slot;
+      this.hash = this.presetKey.hash;
     } else {
       this.slot = slotAndHash(this.buf, s, n);
       this.hash = keyHash.value;
     }
     this.shard = this.ks.shards[this.slot & this.ks.shardMask];
     this.slotIndex = this.slot >> this.ks.shardBits;
+  }
+
+  /** Whether the preset slot and hash are those of buf[start, start + length): the very bytes the batch hashed. */
+  presetNames(buf: Uint8Array, start: number, length: number): boolean {
+    const preset = this.presetKey;
+    return preset.buf === buf && preset.start === start && preset.length === length;
   }
 
   /** keyAt + lock its shard; also resolves the physical database under the lock. */

@@ -91,10 +91,10 @@ export class BatchPrefetch {
         this.ends[n] = r.pos;
         const spec = this.table.top.find(buf, p.argStart[0], p.argLen[0]);
         this.specs[n] = spec;
+        this.commandSlots[n] = -1;
+        if (argc >= 2 && spec !== undefined && spec.firstKey === 1) keys = this.hashKey(buf, n, keys);
         used += argc;
         n++;
-        this.commandSlots[n - 1] = -1;
-        if (argc >= 2 && spec !== undefined && spec.firstKey === 1) keys = this.hashKey(buf, n - 1, keys);
       } else if (r.status !== ParseStatus.Empty) {
         break;
       }

@@ -110,11 +110,8 @@ export function routeCommand(c: CommandContext, spec: CommandSpec, table: SlotTa
   else addKeys(c, spec, keys);
   const n = keys.count;
   if (n === 0) return true;
-  // The batch hashed a pipelined command's first key already (batch-prefetch.ts): its slot is taken
-  // while it names these very bytes, as keyAt takes it.
-  const preset = c.presetKey;
-  const slot = preset.buf !== null && preset.buf === keys.bufs[0] && preset.start === keys.starts[0] && preset.length === keys.lens[0]
-    ? preset.slot : keys.slot(0);
+  // The batch hashed a pipelined command's first key already (batch-prefetch.ts), as keyAt takes it.
+  const slot = c.presetNames(keys.bufs[0], keys.starts[0], keys.lens[0]) ? c.presetKey.slot : keys.slot(0);
   const owner = table.owner[slot];
   // getNodeByQuery looks at the first key's slot before it compares the
   // others: an unserved first slot wins over CROSSSLOT.

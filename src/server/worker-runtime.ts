@@ -282,8 +282,9 @@ export class WorkerRuntime {
           held.push(m.data);
           break;
         }
+        // Through the connection's outbox, in order; client-output-buffer-limit replica applies once it is written.
         const conn = this.replicaConnections.get(m.clientId);
-        if (conn) this.sendToReplica(conn, m.data);
+        if (conn) conn.send(m.data);
         break;
       }
       case 'replica-close':
@@ -381,11 +382,6 @@ export class WorkerRuntime {
     const shard = this.ks.shards[shardIndex];
     const db = this.ks.logicalDb(physicalDb);
     this.propagator.deletion(shardIndex, db, shard.u8, shard.keyStart(e), shard.u32[(e + E_KEYLEN) >>> 2]);
-  }
-
-  /** client-output-buffer-limit replica applies once it is written: a replica that cannot keep up is dropped, as Redis does. */
-  private sendToReplica(conn: Connection, data: Uint8Array): void {
-    conn.send(data);
   }
 
   private runApply(id: number, op: 'flush' | 'load' | 'apply', data: Uint8Array | null): void {
@@ -597,7 +593,7 @@ export class WorkerRuntime {
         setImmediate(() => {
           const held = this.replicaHeld.get(conn.id) ?? [];
           this.replicaHeld.delete(conn.id);
-          for (const data of held) this.sendToReplica(conn, data);
+          for (const data of held) conn.send(data);
         });
         return line;
       },
