@@ -1,4 +1,5 @@
 import type { ReplyValue } from '../protocol/reply-value.js';
+import type { ScriptRunner } from '../scripting/script-runner.js';
 
 /**
  * What a command handler may know about the connection it serves and about
@@ -261,6 +262,16 @@ export interface ServerServices {
   threadHeaps(): number[];
   /** Per-thread stats for INFO stats (this thread's counters). */
   stats: WorkerStats;
+  /** This thread's Lua scripting. */
+  readonly scripting: ScriptingAccess;
+}
+
+/** A worker thread's scripting engine, loaded on its first scripting command. */
+export interface ScriptingAccess {
+  /** The runner; null until start() has resolved. */
+  readonly runner: ScriptRunner | null;
+  /** Loads the engine (once); resolves when `runner` is set. */
+  start(): Promise<void>;
 }
 
 export interface WorkerStats {

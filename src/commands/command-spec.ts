@@ -220,6 +220,8 @@ export interface CommandSpec {
   /** A write that may lock several shards (keyless, like FLUSHALL, or with several keys): the snapshot gate applies. */
   spansShards: boolean;
   movableKeys: boolean;
+  /** Runs a script or manages the script cache (needs the Lua engine, may write across shards). */
+  runsScript: boolean;
   /** The keyspace event the command fires for the keys it changed (set by the table from keyspace-events.ts). */
   keyspaceEvent?: KeyEvent;
   /** Propagated to replicas although not a write (PUBLISH: Redis's forceCommandPropagation), when the handler sets c.dirty. */
@@ -245,6 +247,8 @@ export interface DefineOptions extends Omit<CommandDoc, 'since'> {
   subcommands?: CommandSpec[];
   getKeys?: (c: CommandContext) => number[];
   getKeysAndFlags?: (c: CommandContext) => KeyRef[];
+  /** Runs scripts (EVAL, SCRIPT LOAD...): processCommand holds it until the thread's Lua engine has loaded. */
+  runsScript?: boolean;
   /** Several key specs (e.g. SMOVE-like source and destination); overrides keys/keyFlags. */
   keySpecs?: KeySpec[];
 }
@@ -342,6 +346,7 @@ export function defineCommand(o: DefineOptions): CommandSpec {
     isPubsub: flags.includes('pubsub'),
     spansShards: flags.includes('write') && (firstKey === 0 || lastKey !== firstKey),
     movableKeys: flags.includes('movablekeys'),
+    runsScript: o.runsScript === true,
     subcommands: o.subcommands,
     getKeys: o.getKeys,
     getKeysAndFlags: o.getKeysAndFlags,

@@ -22,6 +22,7 @@ import { blockingSortedSetCommands } from './blocking-sorted-sets.js';
 import { sortCommands } from './sort.js';
 import { pubsubCommands } from './pubsub.js';
 import { transactionCommands } from './transactions.js';
+import { scriptingCommands } from './scripting.js';
 import { declaredEvent } from './keyspace-events.js';
 
 function lowerHash(buf: Uint8Array, start: number, len: number): number {
@@ -143,6 +144,7 @@ export function commandTable(): CommandTable {
     ...sortCommands,
     ...pubsubCommands,
     ...transactionCommands,
+    ...scriptingCommands,
   ]);
   return table;
 }

@@ -82,6 +82,8 @@ export class CommandContext {
   keyEvents: RecordedEvent[] | null = null;
   /** Set while EXEC runs its queue: blocking commands do not block (CLIENT_DENY_BLOCKING) and locks stay held. */
   inTransaction = false;
+  /** Set while a script runs under redis.set_repl without REPL_REPLICA: call() does not propagate. */
+  suppressPropagation = false;
   /** What processCommand runs this context's commands with (set once by its owner): call() for EXEC's queue. */
   hooks!: DispatchHooks;
 

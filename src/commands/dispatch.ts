@@ -168,6 +168,11 @@ function admit(c: CommandContext, hooks: DispatchHooks, table: CommandTable): vo
   }
   const isWrite = spec.isWrite || (exec?.isWrite ?? false);
   const writes = isWrite ? hooks.writes : undefined;
+  // A script may write to every shard: it goes through the snapshot gate and the write pause as a write does.
+  const scripted = spec.runsScript || (exec?.runsScript ?? false);
+  if (scripted && c.server.scripting.runner === null) {
+    return processAfterPause(c, hooks, table, c.server.scripting.start(), asking);
+  }
   const refused = refusal(c, spec, hooks, writes, queueing || (exec?.denyOom ?? false));
   if (refused !== null) return reject(c, spec, refused, replyMark);
   // processCommand's pause check, after the refusals above: replicas and the master's stream are never paused.
@@ -185,14 +190,16 @@ function admit(c: CommandContext, hooks: DispatchHooks, table: CommandTable): vo
   // so one shard: only keyless ones (FLUSHALL...) span shards. The master's stream applied on a
   // replica never waits there.
   let gate: WriteHooks | null = null;
-  if (writes !== undefined && !client.fromMaster) {
-    const pause = writes.paused();
+  const gated = writes ?? (scripted ? hooks.writes : undefined);
+  if (gated !== undefined && !client.fromMaster) {
+    const pause = gated.paused();
     if (pause !== null) return processAfterPause(c, hooks, table, pause, asking);
-    const spans = exec !== null ? transactionSpansShards(c, exec) : spec.spansShards && (c.server.cluster === null || spec.firstKey === 0);
-    if (spans && writes.propagating) {
-      const wait = writes.enterMultiShard();
+    const spans = scripted ? c.ks.shards.length > 1
+      : exec !== null ? transactionSpansShards(c, exec) : spec.spansShards && (c.server.cluster === null || spec.firstKey === 0);
+    if (spans && gated.propagating) {
+      const wait = gated.enterMultiShard();
       if (wait !== null) return processAfterPause(c, hooks, table, wait, asking);
-      gate = writes;
+      gate = gated;
     }
   }
   const result = call(c, spec, hooks, replyMark);
@@ -274,7 +281,7 @@ export function call(c: CommandContext, spec: CommandSpec, hooks: DispatchHooks,
     // forceCommandPropagation (PUBLISH): not a write, still sent to replicas, except by a replica's own clients.
     const stream = spec.isWrite ? hooks.writes
       : spec.forcePropagation === true && (client.fromMaster || hooks.writes?.replica === false) ? hooks.writes : undefined;
-    if (stream !== undefined && stream.propagating) stream.propagate(c);
+    if (stream !== undefined && stream.propagating && !c.suppressPropagation) stream.propagate(c);
     if (spec.isWrite) {
       const watching = c.server.watches.any;
       const notifying = c.server.keyspaceEvents !== 0;

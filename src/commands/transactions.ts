@@ -74,6 +74,8 @@ export class MultiState {
   shardMask = 0;
   /** A queued command may touch keys its arguments do not name (FLUSHALL, KEYS, SORT BY...): every shard is locked. */
   lockAll = false;
+  /** A queued command runs a script: EXEC waits for the thread's Lua engine and locks every shard. */
+  runsScript = false;
 
   get count(): number {
     return this.specs.length;
@@ -92,6 +94,7 @@ export class MultiState {
     this.denyOom = false;
     this.shardMask = 0;
     this.lockAll = false;
+    this.runsScript = false;
   }
 
   /** Copies the context's current command in. */
@@ -175,6 +178,10 @@ export function queueCommand(c: CommandContext, spec: CommandSpec, multi: MultiS
   multi.push(c, spec);
   if (spec.isWrite) multi.isWrite = true;
   if (spec.denyOom) multi.denyOom = true;
+  if (spec.runsScript) {
+    multi.runsScript = true;
+    multi.lockAll = true;
+  }
   if (!multi.lockAll) multi.shardMask |= keyShards(c, spec, multi);
 }
 

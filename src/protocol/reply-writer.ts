@@ -335,6 +335,28 @@ export class ReplyWriter {
     this.crlf();
   }
 
+  /** RESP3 verbatim string of raw bytes with a three-letter format, or a bulk string in RESP2. */
+  verbatimBytes(bytes: Uint8Array, format: string): void {
+    if (this.resp !== 3) {
+      this.bulkBytes(bytes, 0, bytes.length);
+      return;
+    }
+    this.header(61, bytes.length + 4);
+    this.ensure(bytes.length + 6);
+    this.len += this.buf.write(format + ':', this.len, 'latin1');
+    this.buf.set(bytes, this.len);
+    this.len += bytes.length;
+    this.crlf();
+  }
+
+  /** RESP3 big number (`(digits`) from its text. */
+  bigNumberText(text: string): void {
+    this.ensure(text.length + 3);
+    this.byte(40);
+    this.len += this.buf.write(text, this.len, 'latin1');
+    this.crlf();
+  }
+
   /** Raw bytes, already in RESP form. */
   raw(bytes: Uint8Array): void {
     this.ensure(bytes.length);
@@ -351,6 +373,11 @@ export class ReplyWriter {
   /** Marks a point to roll back to (e.g. when a handler throws half-way); kept relative, as ensure may move the bytes. */
   mark(): number {
     return this.len - this.start;
+  }
+
+  /** Where in `buf` what was written since the mark begins. */
+  markOffset(mark: number): number {
+    return this.start + mark;
   }
 
   /** A copy of what was written since the mark, which is then dropped. */

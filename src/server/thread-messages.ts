@@ -33,6 +33,8 @@ export interface WorkerInit {
   pubsubRing: SharedArrayBuffer;
   /** The node's ring of changed keys for client-side caching (key-tracking.ts). */
   trackingRing: SharedArrayBuffer;
+  /** The node's script cache (scripting/script-store.ts). */
+  scripts: SharedArrayBuffer;
 }
 
 export type ToWorker =

@@ -4,6 +4,7 @@
  * the server services commands call, and the periodic upkeep (active expiry,
  * idle timeouts, stats publication).
  */
+import { ThreadScripting } from '../scripting/thread-scripting.js';
 import { parentPort } from 'node:worker_threads';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { ParserLimits } from '../protocol/resp-parser.js';
@@ -111,6 +112,7 @@ export class WorkerRuntime {
   readonly prefetch: BatchPrefetch;
   /** Client-side caching: the keys this thread's tracking clients read, and their invalidations. */
   readonly tracking: KeyTracking;
+  readonly scripting: ThreadScripting;
   /** Pub/sub subscriptions of this thread's connections. */
   readonly subscriptions: LocalSubscriptions;
   private readonly ownedShards: number[] = [];
@@ -162,6 +164,7 @@ export class WorkerRuntime {
         return parts.find((w) => w >= 0) ?? -1;
       });
     this.prefetch = new BatchPrefetch(this.ks, commandTable());
+    this.scripting = new ThreadScripting(init.scripts);
     for (let i = this.index; i < this.ks.shards.length; i += this.workers) this.ownedShards.push(i);
     this.slotTable = init.slotTable ? new SlotTable(init.slotTable) : null;
     this.parserLimits = { protoMaxBulkLen: this.config.number('proto-max-bulk-len'), authRequired: false };

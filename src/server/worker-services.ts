@@ -31,6 +31,7 @@ export function workerServices(rt: WorkerRuntime): ServerServices {
     limits: rt.limits,
     blocking: rt.blocked,
     tracking: rt.tracking,
+    scripting: rt.scripting,
     watches: rt.watches,
     keyspaceEvents: rt.keyspaceEvents,
     startedAt: rt.init.startedAt,

@@ -1,0 +1,330 @@
+/**
+ * Runs scripts on a worker thread (Redis 7.0's eval.c and script.c): one
+ * Lua environment per thread, compiled functions by SHA1, bodies in the
+ * node's shared ScriptStore so that EVALSHA finds a script whichever
+ * thread cached it.
+ *
+ * A script is atomic like EXEC: it runs with every shard of the node
+ * locked (taken in ascending order, as any multi-shard command takes them,
+ * so two scripts on two threads cannot deadlock), because a script without
+ * a shebang may touch keys it did not declare. redis.call runs the command
+ * through dispatch's call() — its propagation, keyspace events, watchers and
+ * MONITOR — after Redis's script checks (scriptCall): unknown command,
+ * arity, commands refused in scripts, writes from read-only scripts, OOM
+ * before the first write, a read-only replica. The command's RESP reply is
+ * read back into Lua values (lua-values.ts). The script's effects reach
+ * replicas as one entry, MULTI/EXEC-wrapped when more than one command
+ * wrote (never the EVAL itself), and redis.set_repl can keep them away.
+ *
+ * The request's arguments handed to a command are the Lua strings
+ * themselves: the command's buffer is the module's heap, and its argument
+ * positions point at the strings on the Lua stack (numbers are formatted
+ * "%.17g" into strings pushed there first), so a call copies nothing.
+ */
+import crypto from 'node:crypto';
+import type { CommandContext } from '../commands/context.js';
+import type { CommandSpec } from '../commands/command-spec.js';
+import { commandTable, type CommandTable } from '../commands/command-table.js';
+import { call } from '../commands/dispatch.js';
+import { OOM } from '../commands/errors.js';
+import { formatScore } from '../commands/zset-scores.js';
+import { log, type LogLevel } from '../server/log.js';
+import {
+  LUA_REGISTRYINDEX, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, type LuaModule,
+} from './lua-engine.js';
+import { ReplyToLua, writeLuaValue } from './lua-values.js';
+import { REPL_ALL, REPL_REPLICA, ScriptEnvironment, ScriptFunctions, type ScriptHost } from './script-environment.js';
+import { registerBitLibrary } from './lua-bit.js';
+import { registerCjsonLibrary } from './lua-cjson.js';
+import type { ScriptStore } from './script-store.js';
+
+const NO_ARGUMENTS = 'Please specify at least one argument for this redis lib call';
+const BAD_ARGUMENT = 'Lua redis lib command arguments must be strings or integers';
+const UNKNOWN_COMMAND = 'Unknown Redis command called from script';
+const WRONG_ARITY = 'Wrong number of args calling Redis command from script';
+const NOT_ALLOWED = 'This Redis command is not allowed from script';
+const READ_ONLY_SCRIPT = 'Write commands are not allowed from read-only scripts.';
+const LOG_LEVELS: LogLevel[] = ['debug', 'verbose', 'notice', 'warning'];
+const SHA_LENGTH = 40;
+
+export function sha1hex(body: Uint8Array): string {
+  return crypto.createHash('sha1').update(body).digest('hex');
+}
+
+/** A script to run: its function in the environment, and the name errors give it. */
+export interface LoadedScript {
+  ref: number;
+  name: string;
+}
+
+export class ScriptRunner implements ScriptHost {
+  private readonly fns: ScriptFunctions;
+  private env: ScriptEnvironment;
+  private toLua: ReplyToLua;
+  /** Compiled functions of this thread's environment, by lowercase SHA1. */
+  private readonly compiled = new Map<string, number>();
+  // The run in progress.
+  private c: CommandContext | null = null;
+  private resp = 2;
+  private replication = REPL_ALL;
+  private readOnly = false;
+  private wrote = false;
+  private dirty = 0;
+  private argStart = new Int32Array(16);
+  private argLen = new Int32Array(16);
+
+  constructor(readonly m: LuaModule, readonly store: ScriptStore, private readonly table: CommandTable = commandTable()) {
+    this.fns = new ScriptFunctions(m, this);
+    registerBitLibrary(this.fns);
+    registerCjsonLibrary(this.fns);
+    this.env = new ScriptEnvironment(this.fns);
+    this.toLua = new ReplyToLua(this.env.lua);
+  }
+
+  /** Bytes of Lua memory in this thread's environment (INFO's used_memory_lua). */
+  get luaMemory(): number {
+    return this.env.lua.memoryBytes();
+  }
+
+  /** The compiled script of sha (any case), compiling a body another thread cached; null when unknown (NOSCRIPT). */
+  find(shaArg: string): LoadedScript | null {
+    if (shaArg.length !== SHA_LENGTH) return null;
+    this.checkFlushed();
+    const sha = shaArg.toLowerCase();
+    const ref = this.compiled.get(sha);
+    if (ref !== undefined) return { ref, name: sha };
+    const stored = this.store.find(sha);
+    if (stored === undefined) return null;
+    const result = this.env.compile(this.store.body(stored));
+    if (result.error !== null) return null;
+    this.compiled.set(sha, result.ref);
+    return { ref: result.ref, name: sha };
+  }
+
+  /** EVAL and SCRIPT LOAD: compiles a body (once per thread) and caches it node-wide; the error text if it does not compile. */
+  load(body: Uint8Array, sha = sha1hex(body)): LoadedScript | string {
+    this.checkFlushed();
+    const known = this.compiled.get(sha);
+    if (known !== undefined) return { ref: known, name: sha };
+    const result = this.env.compile(body);
+    if (result.error !== null) return result.error;
+    this.compiled.set(sha, result.ref);
+    this.store.add(sha, body);
+    return { ref: result.ref, name: sha };
+  }
+
+  /** SCRIPT FLUSH: empties the node's cache; every thread starts a fresh environment when it next looks. */
+  flush(): void {
+    this.store.flush();
+    this.checkFlushed();
+  }
+
+  private checkFlushed(): void {
+    if (!this.store.flushedSinceLastLook()) return;
+    this.compiled.clear();
+    this.env.close();
+    this.env = new ScriptEnvironment(this.fns);
+    this.toLua = new ReplyToLua(this.env.lua);
+  }
+
+  /**
+   * Runs a loaded script for the EVAL-family command in c (keys from
+   * argument 3, numkeys of them, then the arguments) and writes its reply.
+   */
+  run(c: CommandContext, script: LoadedScript, numkeys: number, readOnly: boolean): void {
+    const env = this.env;
+    const lua = env.lua;
+    const m = this.m;
+    const L = lua.L;
+    c.lockAllShards();
+    env.setArguments('KEYS', c.buf, c.argStart, c.argLen, 3, numkeys);
+    env.setArguments('ARGV', c.buf, c.argStart, c.argLen, 3 + numkeys, c.argc - 3 - numkeys);
+    m._lua_rawgeti(L, LUA_REGISTRYINDEX, env.errorHandler);
+    m._lua_rawgeti(L, LUA_REGISTRYINDEX, script.ref);
+    const saved = { buf: c.buf, argc: c.argc, argStart: c.argStart, argLen: c.argLen, spec: c.spec };
+    const outer = c.inTransaction;
+    const writes = c.hooks.writes;
+    this.c = c;
+    this.fns.current = env;
+    this.resp = 2;
+    this.replication = REPL_ALL;
+    this.readOnly = readOnly;
+    this.wrote = false;
+    this.dirty = 0;
+    if (!outer) writes?.beginTransaction();
+    c.inTransaction = true;
+    let status: number;
+    try {
+      status = m._lua_pcall(L, 0, 1, -2);
+    } finally {
+      c.inTransaction = outer;
+      c.buf = saved.buf;
+      c.argc = saved.argc;
+      c.argStart = saved.argStart;
+      c.argLen = saved.argLen;
+      c.spec = saved.spec;
+      c.suppressPropagation = false;
+      c.dirty = this.dirty;
+      c.out.resp = c.client.resp;
+      this.c = null;
+      if (!outer) writes?.endTransaction(c);
+    }
+    if (status === 0) writeLuaValue(lua, c.out, this.resp);
+    else this.replyError(c, script.name);
+    m._lua_settop(L, 0);
+  }
+
+  /** The reply of a script that raised an error (luaCallFunction's error path). */
+  private replyError(c: CommandContext, name: string): void {
+    const m = this.m;
+    const lua = this.env.lua;
+    const L = lua.L;
+    if (m._lua_type(L, -1) !== LUA_TTABLE) {
+      const text = m._lua_type(L, -1) === LUA_TSTRING ? lua.latin1At(-1).slice(0, 100) : 'execution failure';
+      c.out.error(`Error running script ${name}, ${text}`);
+      return;
+    }
+    const field = (key: string): string | null => {
+      lua.pushLatin1(key);
+      m._lua_rawget(L, -2);
+      const t = m._lua_type(L, -1);
+      const value = t === LUA_TSTRING || t === LUA_TNUMBER ? lua.latin1At(-1) : null;
+      m._lua_settop(L, -2);
+      return value;
+    };
+    const err = field('err');
+    const source = field('source');
+    const line = field('line');
+    let text = '-' + (err ?? 'ERR unknown error');
+    if (source !== null && line !== null) text += ` script: ${name}, on ${source}:${line}.`;
+    c.out.error(text);
+  }
+
+  // ---- ScriptHost: what the redis.* functions ask ----
+
+  call(L: number, raise: boolean): number {
+    const lua = this.env.lua;
+    const saved = lua.L;
+    lua.L = L;
+    try {
+      return this.callCommand(L, raise);
+    } catch (err) {
+      // A Lua error unwinding (the module's longjmp) goes on; a JS failure becomes a script error.
+      if (typeof err === 'number') throw err;
+      return this.fail(L, raise, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      lua.L = saved;
+    }
+  }
+
+  /** An error of the script layer: returned as an error table by redis.pcall, raised by redis.call. */
+  private fail(L: number, raise: boolean, text: string): number {
+    this.fns.pushErrorTable(L, text);
+    if (raise) this.env.lua.raise(L);
+    return 1;
+  }
+
+  private callCommand(L: number, raise: boolean): number {
+    const m = this.m;
+    const lua = this.env.lua;
+    const c = this.c;
+    if (c === null) return this.fail(L, raise, NOT_ALLOWED);
+    const argc = m._lua_gettop(L);
+    if (argc === 0) return this.fail(L, raise, NO_ARGUMENTS);
+    if (this.argStart.length < argc) {
+      this.argStart = new Int32Array(argc * 2);
+      this.argLen = new Int32Array(argc * 2);
+    }
+    for (let i = 1; i <= argc; i++) {
+      const t = m._lua_type(L, i);
+      if (t === LUA_TNUMBER) {
+        // Redis formats numbers "%.17g" (3 -> "3", 0.1 -> "0.10000000000000001"); the string replaces the number.
+        lua.pushLatin1(formatScore(m._lua_tonumber(L, i)));
+        m._lua_replace(L, i);
+      } else if (t !== LUA_TSTRING) {
+        return this.fail(L, raise, BAD_ARGUMENT);
+      }
+      this.argLen[i - 1] = lua.lengthAt(i, L);
+      this.argStart[i - 1] = lua.pointer;
+    }
+    const heap = m.HEAPU8;
+    const spec = this.resolve(heap, argc);
+    if (typeof spec === 'string') return this.fail(L, raise, spec);
+    const refused = this.refusal(c, spec);
+    if (refused !== null) return this.fail(L, raise, refused);
+    c.buf = heap;
+    c.argc = argc;
+    c.argStart = this.argStart;
+    c.argLen = this.argLen;
+    c.spec = spec;
+    c.dirty = 0;
+    c.suppressPropagation = (this.replication & REPL_REPLICA) === 0;
+    const out = c.out;
+    const mark = out.mark();
+    out.resp = this.resp;
+    const result = call(c, spec, c.hooks, mark);
+    if (result !== undefined) {
+      // A command that waits on other threads cannot answer inside a script.
+      result.catch(() => undefined);
+      out.rollback(mark);
+      return this.fail(L, raise, NOT_ALLOWED);
+    }
+    this.dirty += c.dirty;
+    if (c.dirty > 0 && spec.isWrite) this.wrote = true;
+    const at = out.markOffset(mark);
+    const reply = out.buf;
+    if (reply[at] === 45) {
+      let end = at;
+      while (reply[end] !== 13) end++;
+      const text = Buffer.from(reply.buffer, reply.byteOffset + at, end - at).toString('latin1');
+      out.rollback(mark);
+      return this.fail(L, raise, text);
+    }
+    this.toLua.push(reply, at);
+    out.rollback(mark);
+    return 1;
+  }
+
+  /** The command the arguments name, or the script error (scriptCall's lookup and arity check). */
+  private resolve(heap: Uint8Array, argc: number): CommandSpec | string {
+    let spec = this.table.top.find(heap, this.argStart[0], this.argLen[0]);
+    if (spec === undefined) return UNKNOWN_COMMAND;
+    if (spec.subcommands && argc >= 2) {
+      const sub = this.table.subcommand(spec, heap, this.argStart[1], this.argLen[1]);
+      if (sub === undefined) return UNKNOWN_COMMAND;
+      spec = sub;
+    }
+    if ((spec.arity > 0 && spec.arity !== argc) || argc < -spec.arity) return WRONG_ARITY;
+    return spec;
+  }
+
+  /** scriptCall's refusals before running a command: the error text, or null. */
+  private refusal(c: CommandContext, spec: CommandSpec): string | null {
+    if (spec.flags.includes('noscript')) return NOT_ALLOWED;
+    const mayWrite = spec.isWrite || spec.flags.includes('may_replicate');
+    if (this.readOnly && mayWrite) return READ_ONLY_SCRIPT;
+    if (spec.isWrite && !c.client.fromMaster) {
+      const refused = c.hooks.writes?.refusal() ?? null;
+      if (refused !== null) return refused;
+    }
+    // Redis checks memory until the script's first write: a script that began writing is let finish.
+    if (spec.denyOom && !this.wrote && !c.hooks.ensureMemory(c)) return OOM;
+    return null;
+  }
+
+  setResp(version: number): void {
+    this.resp = version;
+  }
+
+  setReplication(flags: number): void {
+    this.replication = flags;
+  }
+
+  log(level: number, message: string): void {
+    log(LOG_LEVELS[level], message);
+  }
+
+  commandExists(name: Uint8Array): boolean {
+    return this.table.top.find(name, 0, name.length) !== undefined;
+  }
+}
