@@ -13,7 +13,7 @@
 import type { CommandContext } from './context.js';
 import { arg, defineCommand, keyArg, keyNumKeys, numkeysGetKeys, type CommandSpec } from './command-spec.js';
 import { replyHelp } from './help-reply.js';
-import { OUT_OF_RANGE } from './errors.js';
+import { NOT_INTEGER } from './errors.js';
 import { sha1hex, type ScriptRunner } from '../scripting/script-runner.js';
 
 const group = 'scripting';
@@ -34,7 +34,7 @@ function runner(c: CommandContext): ScriptRunner {
 function numkeys(c: CommandContext): number | null {
   const n = c.argInt(2);
   if (n === null) {
-    c.out.error(OUT_OF_RANGE);
+    c.out.error(NOT_INTEGER);
     return null;
   }
   if (n > c.argc - 3) {

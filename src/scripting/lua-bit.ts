@@ -20,7 +20,7 @@ export function registerBitLibrary(fns: ScriptFunctions): void {
   const m = fns.m;
   const arg = (L: number, i: number, name: string): number => {
     if (m._lua_isnumber(L, i) === 0) {
-      fns.lua.raiseMessage(`bad argument #${i} to '${name}' (number expected, got ${fns.typeName(L, i)})`, L);
+      fns.lua.raiseWhere(`bad argument #${i} to '${name}' (number expected, got ${fns.typeName(L, i)})`, L);
     }
     return tobit(m._lua_tonumber(L, i));
   };

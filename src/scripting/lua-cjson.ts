@@ -86,7 +86,7 @@ export function registerCjsonLibrary(fns: ScriptFunctions): void {
   const m = fns.m;
   fns.add('cjson', {
     encode: (L) => {
-      if (m._lua_gettop(L) !== 1) fns.lua.raiseMessage("bad argument #1 to 'encode' (expected 1 argument)", L);
+      if (m._lua_gettop(L) !== 1) fns.lua.raiseWhere("bad argument #1 to 'encode' (expected 1 argument)", L);
       const out = new ByteOutput();
       encodeValue(fns, L, out, 0);
       const lua = fns.lua;
@@ -94,9 +94,9 @@ export function registerCjsonLibrary(fns: ScriptFunctions): void {
       return 1;
     },
     decode: (L) => {
-      if (m._lua_gettop(L) !== 1) fns.lua.raiseMessage("bad argument #1 to 'decode' (expected 1 argument)", L);
+      if (m._lua_gettop(L) !== 1) fns.lua.raiseWhere("bad argument #1 to 'decode' (expected 1 argument)", L);
       if (m._lua_isnumber(L, 1) === 0 && m._lua_type(L, 1) !== LUA_TSTRING) {
-        fns.lua.raiseMessage(`bad argument #1 to 'decode' (string expected, got ${fns.typeName(L, 1)})`, L);
+        fns.lua.raiseWhere(`bad argument #1 to 'decode' (string expected, got ${fns.typeName(L, 1)})`, L);
       }
       const text = Buffer.from(fns.lua.bytesAt(1, L));
       new JsonDecoder(fns, L, text).decodeAll();
@@ -106,7 +106,7 @@ export function registerCjsonLibrary(fns: ScriptFunctions): void {
 }
 
 function encodeError(fns: ScriptFunctions, L: number, typeName: string, reason: string): never {
-  return fns.lua.raiseMessage(`Cannot serialise ${typeName}: ${reason}`, L);
+  return fns.lua.raiseWhere(`Cannot serialise ${typeName}: ${reason}`, L);
 }
 
 /** Encodes the value at the top of L's stack (left in place). */
@@ -135,8 +135,8 @@ function encodeValue(fns: ScriptFunctions, L: number, out: ByteOutput, depth: nu
       }
       break;
     case LUA_TTABLE:
-      if (depth + 1 > MAX_DEPTH) fns.lua.raiseMessage(`Cannot serialise, excessive nesting (${depth + 1})`, L);
-      if (m._lua_checkstack(L, 3) === 0) fns.lua.raiseMessage(`Cannot serialise, excessive nesting (${depth + 1})`, L);
+      if (depth + 1 > MAX_DEPTH) fns.lua.raiseWhere(`Cannot serialise, excessive nesting (${depth + 1})`, L);
+      if (m._lua_checkstack(L, 3) === 0) fns.lua.raiseWhere(`Cannot serialise, excessive nesting (${depth + 1})`, L);
       encodeTable(fns, L, out, depth + 1);
       return;
   }
@@ -233,7 +233,7 @@ class JsonDecoder {
 
   private fail(expected: string): never {
     const found = this.token === 'T_ERROR' ? this.error : this.token;
-    return this.fns.lua.raiseMessage(`Expected ${expected} but found ${found} at character ${this.tokenStart + 1}`, this.L);
+    return this.fns.lua.raiseWhere(`Expected ${expected} but found ${found} at character ${this.tokenStart + 1}`, this.L);
   }
 
   private value(depth: number): void {
@@ -255,7 +255,7 @@ class JsonDecoder {
       case 'T_OBJ_BEGIN':
       case 'T_ARR_BEGIN': {
         if (depth + 1 > MAX_DEPTH || m._lua_checkstack(L, 3) === 0) {
-          this.fns.lua.raiseMessage(`Found too many nested data structures (${depth + 1}) at character ${this.tokenStart + 1}`, L);
+          this.fns.lua.raiseWhere(`Found too many nested data structures (${depth + 1}) at character ${this.tokenStart + 1}`, L);
         }
         if (this.at() === 'T_OBJ_BEGIN') this.object(depth + 1);
         else this.array(depth + 1);

@@ -37,6 +37,8 @@ export interface LuaModule {
   _lua_remove(L: number, idx: number): void;
   _lua_insert(L: number, idx: number): void;
   _lua_replace(L: number, idx: number): void;
+  _lua_concat(L: number, n: number): void;
+  _luaL_where(L: number, level: number): void;
   _lua_pushlightuserdata(L: number, p: number): void;
   _lua_touserdata(L: number, idx: number): number;
   _lua_type(L: number, idx: number): number;
@@ -155,13 +157,13 @@ export class LuaState {
   }
 
   /** Pushes a string as latin1 bytes (ASCII texts, error messages holding request bytes). */
-  pushLatin1(text: string): void {
+  pushLatin1(text: string, L = this.L): void {
     const n = text.length;
     if (n > this.scratchSize) this.stage(Buffer.alloc(n), 0, n);
     const heap = this.m.HEAPU8;
     const p = this.scratch;
     for (let i = 0; i < n; i++) heap[p + i] = text.charCodeAt(i);
-    this.m._lua_pushlstring(this.L, p, n);
+    this.m._lua_pushlstring(L, p, n);
   }
 
   /** Pushes a JS string as its UTF-8 bytes. */
@@ -193,9 +195,17 @@ export class LuaState {
     throw new Error('lua_error returned');
   }
 
-  /** Raises a Lua error whose value is the string message. */
+  /** Raises a Lua error whose value is the string message (lua_error: no position). */
   raiseMessage(message: string, L = this.L): never {
-    this.pushLatin1(message);
+    this.pushLatin1(message, L);
+    return this.raise(L);
+  }
+
+  /** luaL_error: the message prefixed with the calling Lua line ("user_script:1: "). */
+  raiseWhere(message: string, L = this.L): never {
+    this.m._luaL_where(L, 1);
+    this.pushLatin1(message, L);
+    this.m._lua_concat(L, 2);
     return this.raise(L);
   }
 

@@ -160,7 +160,7 @@ export class ScriptFunctions {
   /** luaL_checkint's message for argument i of fn, raised in L. */
   checkInteger(L: number, i: number, fn: string): number {
     if (this.m._lua_isnumber(L, i) === 0) {
-      this.lua.raiseMessage(`bad argument #${i} to '${fn}' (number expected, got ${this.typeName(L, i)})`, L);
+      this.lua.raiseWhere(`bad argument #${i} to '${fn}' (number expected, got ${this.typeName(L, i)})`, L);
     }
     return Math.trunc(this.m._lua_tonumber(L, i)) | 0;
   }
@@ -215,7 +215,7 @@ export class ScriptFunctions {
   private logCall(L: number): number {
     const argc = this.m._lua_gettop(L);
     if (argc < 2) this.lua.raiseMessage('redis.log() requires two arguments or more.', L);
-    if (this.m._lua_type(L, 1) !== LUA_TNUMBER) this.lua.raiseMessage('First argument must be a number', L);
+    if (this.m._lua_type(L, 1) !== LUA_TNUMBER) this.lua.raiseMessage('First argument must be a number (log level).', L);
     const level = this.m._lua_tonumber(L, 1);
     if (!(level >= 0 && level <= 3) || !Number.isInteger(level)) this.lua.raiseMessage('Invalid debug level.', L);
     const parts: string[] = [];
@@ -262,15 +262,15 @@ export class ScriptFunctions {
       this.m._lua_pushnumber(L, r);
     } else if (argc === 1) {
       const u = this.checkInteger(L, 1, 'random');
-      if (u < 1) this.lua.raiseMessage("bad argument #1 to 'random' (interval is empty)", L);
+      if (u < 1) this.lua.raiseWhere("bad argument #1 to 'random' (interval is empty)", L);
       this.m._lua_pushnumber(L, Math.floor(r * u) + 1);
     } else if (argc === 2) {
       const l = this.checkInteger(L, 1, 'random');
       const u = this.checkInteger(L, 2, 'random');
-      if (l > u) this.lua.raiseMessage("bad argument #2 to 'random' (interval is empty)", L);
+      if (l > u) this.lua.raiseWhere("bad argument #2 to 'random' (interval is empty)", L);
       this.m._lua_pushnumber(L, Math.floor(r * (u - l + 1)) + l);
     } else {
-      this.lua.raiseMessage('wrong number of arguments', L);
+      this.lua.raiseWhere('wrong number of arguments', L);
     }
     return 1;
   }
