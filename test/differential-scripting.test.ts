@@ -146,6 +146,25 @@ if (requireRedisTools(t)) {
     t.same(await diffScript(w, r, steps), []);
   });
 
+  t.test('shebang flags', async (t) => {
+    await reset();
+    t.same(await diffScript(w, r, [
+      ['EVAL', '#!lua\nreturn 1', '0'], ['EVAL', '#!lua\nreturn x', '0'], ['EVAL', '#!lua', '0'], ['EVAL', '#!python\nreturn 1', '0'],
+      ['EVAL', '#!lua foo=bar\nreturn 1', '0'], ['EVAL', '#!lua flags=bogus\nreturn 1', '0'], ['EVAL', '#!lua flags=\nreturn 3', '0'],
+      ['EVAL', '#!lua flags=no-writes,,allow-oom\nreturn 2', '0'], ['EVAL', '#!lua  flags=no-writes,allow-oom \nreturn 2', '0'],
+      ['EVAL', "#!lua flags=no-writes\nreturn redis.call('set', 'x', 'y')", '0'],
+      ['EVAL', "#!lua flags=no-writes\nreturn redis.call('get', 'x')", '0'],
+      ['EVAL_RO', '#!lua\nreturn 1', '0'], ['EVAL_RO', '#!lua flags=no-writes\nreturn 1', '0'],
+      ['SCRIPT', 'LOAD', '#!lua flags=bogus\nreturn 1'], ['SCRIPT', 'LOAD', '#!lua flags=no-writes\nreturn 1'],
+      ['EVALSHA_RO', 'e6b3ef5a1e2b1b4e7dbb5c4e3d1c6a8d1a7f9b0c', '0'],
+      ['EVAL', '#!lua flags=no-cluster\nreturn 1', '0'],
+      ['SET', 'big', 'x'.repeat(4096)], ['CONFIG', 'SET', 'maxmemory', '1'],
+      ['EVAL', '#!lua\nreturn 1', '0'], ['EVAL', "#!lua flags=allow-oom\nreturn redis.call('set', 'a', 'b')", '0'],
+      ['EVAL', "#!lua flags=no-writes\nreturn redis.call('get', 'big') ~= nil", '0'],
+      ['EVAL', "return redis.call('get', 'big') ~= nil", '0'], ['CONFIG', 'SET', 'maxmemory', '0'],
+    ]), []);
+  });
+
   t.test('OOM: refused before the first write, let finish after it', async (t) => {
     await reset();
     t.same(await diffScript(w, r, [

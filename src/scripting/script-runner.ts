@@ -25,7 +25,9 @@ import crypto from 'node:crypto';
 import type { CommandContext } from '../commands/context.js';
 import type { CommandSpec } from '../commands/command-spec.js';
 import { commandTable, type CommandTable } from '../commands/command-table.js';
-import { call } from '../commands/dispatch.js';
+import { call, type DispatchHooks } from '../commands/dispatch.js';
+import { keyPositions } from '../commands/introspection.js';
+import { keyHashSlot } from '../store/key-hash.js';
 import { OOM } from '../commands/errors.js';
 import { formatScore } from '../commands/zset-scores.js';
 import { log, type LogLevel } from '../server/log.js';
@@ -37,6 +39,7 @@ import { REPL_ALL, REPL_REPLICA, ScriptEnvironment, ScriptFunctions, type Script
 import { registerBitLibrary } from './lua-bit.js';
 import { registerCjsonLibrary } from './lua-cjson.js';
 import type { ScriptStore } from './script-store.js';
+import { parseShebang, ScriptFlag } from './script-flags.js';
 
 const NO_ARGUMENTS = 'Please specify at least one argument for this redis lib call';
 const BAD_ARGUMENT = 'Lua redis lib command arguments must be strings or integers';
@@ -44,6 +47,16 @@ const UNKNOWN_COMMAND = 'Unknown Redis command called from script';
 const WRONG_ARITY = 'Wrong number of args calling Redis command from script';
 const NOT_ALLOWED = 'This Redis command is not allowed from script';
 const READ_ONLY_SCRIPT = 'Write commands are not allowed from read-only scripts.';
+const NO_CLUSTER = "Can not run script on cluster, 'no-cluster' flag is set.";
+const WRITE_FLAG_FROM_RO = 'Can not execute a script with write flag using *_ro command.';
+const CLUSTER_DOWN_READONLY = '-CLUSTERDOWN The cluster is down and only accepts read commands';
+const CLUSTER_DOWN = '-CLUSTERDOWN The cluster is down';
+const SCRIPT_CLUSTER_DOWN_READONLY = 'Script attempted to execute a write command while the cluster is down and readonly';
+const SCRIPT_CLUSTER_DOWN = 'Script attempted to execute a command while the cluster is down';
+const SCRIPT_NON_LOCAL_KEY = 'Script attempted to access a non local key in a cluster node';
+const SCRIPT_CROSS_SLOT = 'Script attempted to access keys that do not hash to the same slot';
+/** Argument positions of a command's keys (keyPositions' output, reused). */
+const keyIndexes: number[] = [];
 const LOG_LEVELS: LogLevel[] = ['debug', 'verbose', 'notice', 'warning'];
 const SHA_LENGTH = 40;
 
@@ -51,23 +64,27 @@ export function sha1hex(body: Uint8Array): string {
   return crypto.createHash('sha1').update(body).digest('hex');
 }
 
-/** A script to run: its function in the environment, and the name errors give it. */
+/** A script to run: its function in the environment, the name errors give it, its flags (script-flags.ts). */
 export interface LoadedScript {
   ref: number;
   name: string;
+  flags: number;
 }
 
 export class ScriptRunner implements ScriptHost {
   private readonly fns: ScriptFunctions;
   private env: ScriptEnvironment;
   private toLua: ReplyToLua;
-  /** Compiled functions of this thread's environment, by lowercase SHA1. */
-  private readonly compiled = new Map<string, number>();
+  /** Compiled scripts of this thread's environment, by lowercase SHA1. */
+  private readonly compiled = new Map<string, LoadedScript>();
   // The run in progress.
   private c: CommandContext | null = null;
   private resp = 2;
   private replication = REPL_ALL;
   private readOnly = false;
+  private flags = 0;
+  /** The slot of the script's keys in cluster mode (declared, or the first one touched), -1 before one is known. */
+  private slot = -1;
   private wrote = false;
   private dirty = 0;
   private argStart = new Int32Array(16);
@@ -91,26 +108,33 @@ export class ScriptRunner implements ScriptHost {
     if (shaArg.length !== SHA_LENGTH) return null;
     this.checkFlushed();
     const sha = shaArg.toLowerCase();
-    const ref = this.compiled.get(sha);
-    if (ref !== undefined) return { ref, name: sha };
+    const known = this.compiled.get(sha);
+    if (known !== undefined) return known;
     const stored = this.store.find(sha);
     if (stored === undefined) return null;
-    const result = this.env.compile(this.store.body(stored));
-    if (result.error !== null) return null;
-    this.compiled.set(sha, result.ref);
-    return { ref: result.ref, name: sha };
+    const script = this.compile(this.store.body(stored), sha);
+    return typeof script === 'string' ? null : script;
   }
 
   /** EVAL and SCRIPT LOAD: compiles a body (once per thread) and caches it node-wide; the error text if it does not compile. */
   load(body: Uint8Array, sha = sha1hex(body)): LoadedScript | string {
     this.checkFlushed();
     const known = this.compiled.get(sha);
-    if (known !== undefined) return { ref: known, name: sha };
-    const result = this.env.compile(body);
+    if (known !== undefined) return known;
+    const script = this.compile(body, sha);
+    if (typeof script !== 'string') this.store.add(sha, body);
+    return script;
+  }
+
+  /** Reads the shebang and compiles the Lua after it (its line feed kept, so line numbers stay the user's). */
+  private compile(body: Uint8Array, sha: string): LoadedScript | string {
+    const shebang = parseShebang(body);
+    if (typeof shebang === 'string') return shebang;
+    const result = this.env.compile(body.subarray(shebang.sourceStart));
     if (result.error !== null) return result.error;
-    this.compiled.set(sha, result.ref);
-    this.store.add(sha, body);
-    return { ref: result.ref, name: sha };
+    const script = { ref: result.ref, name: sha, flags: shebang.flags };
+    this.compiled.set(sha, script);
+    return script;
   }
 
   /** SCRIPT FLUSH: empties the node's cache; every thread starts a fresh environment when it next looks. */
@@ -132,11 +156,18 @@ export class ScriptRunner implements ScriptHost {
    * argument 3, numkeys of them, then the arguments) and writes its reply.
    */
   run(c: CommandContext, script: LoadedScript, numkeys: number, readOnly: boolean): void {
+    const refused = this.refuseToRun(c, script, readOnly);
+    if (refused !== null) {
+      c.out.error(refused);
+      return;
+    }
     const env = this.env;
     const lua = env.lua;
     const m = this.m;
     const L = lua.L;
     c.lockAllShards();
+    this.slot = numkeys > 0 && c.server.cluster !== null ? keyHashSlot(c.buf, c.argStart[3], c.argLen[3]) : -1;
+    this.flags = script.flags;
     env.setArguments('KEYS', c.buf, c.argStart, c.argLen, 3, numkeys);
     env.setArguments('ARGV', c.buf, c.argStart, c.argLen, 3 + numkeys, c.argc - 3 - numkeys);
     m._lua_rawgeti(L, LUA_REGISTRYINDEX, env.errorHandler);
@@ -148,7 +179,7 @@ export class ScriptRunner implements ScriptHost {
     this.fns.current = env;
     this.resp = 2;
     this.replication = REPL_ALL;
-    this.readOnly = readOnly;
+    this.readOnly = readOnly || (script.flags & ScriptFlag.NoWrites) !== 0;
     this.wrote = false;
     this.dirty = 0;
     if (!outer) writes?.beginTransaction();
@@ -172,6 +203,25 @@ export class ScriptRunner implements ScriptHost {
     if (status === 0) writeLuaValue(lua, c.out, this.resp);
     else this.replyError(c, script.name);
     m._lua_settop(L, 0);
+  }
+
+  /**
+   * scriptPrepareForRun's refusals of a script with a shebang (compatibility
+   * scripts are checked command by command): no-cluster in cluster mode, a
+   * write script from an _RO command, on a read-only replica, or over
+   * maxmemory without allow-oom.
+   */
+  private refuseToRun(c: CommandContext, script: LoadedScript, readOnlyCommand: boolean): string | null {
+    const flags = script.flags;
+    if ((flags & ScriptFlag.EvalCompat) !== 0) return null;
+    if ((flags & ScriptFlag.NoCluster) !== 0 && c.server.cluster !== null) return NO_CLUSTER;
+    if ((flags & ScriptFlag.NoWrites) !== 0) return null;
+    if (readOnlyCommand) return WRITE_FLAG_FROM_RO;
+    if (c.client.fromMaster) return null;
+    const refused = c.hooks.writes?.refusal() ?? null;
+    if (refused !== null) return refused;
+    if ((flags & ScriptFlag.AllowOom) === 0 && !c.hooks.ensureMemory(c)) return OOM;
+    return null;
   }
 
   /** The reply of a script that raised an error (luaCallFunction's error path). */
@@ -250,13 +300,13 @@ export class ScriptRunner implements ScriptHost {
     const heap = m.HEAPU8;
     const spec = this.resolve(heap, argc);
     if (typeof spec === 'string') return this.fail(L, raise, spec);
-    const refused = this.refusal(c, spec);
-    if (refused !== null) return this.fail(L, raise, refused);
     c.buf = heap;
     c.argc = argc;
     c.argStart = this.argStart;
     c.argLen = this.argLen;
     c.spec = spec;
+    const refused = this.refusal(c, spec);
+    if (refused !== null) return this.fail(L, raise, refused);
     c.dirty = 0;
     c.suppressPropagation = (this.replication & REPL_REPLICA) === 0;
     const out = c.out;
@@ -308,7 +358,36 @@ export class ScriptRunner implements ScriptHost {
       if (refused !== null) return refused;
     }
     // Redis checks memory until the script's first write: a script that began writing is let finish.
-    if (spec.denyOom && !this.wrote && !c.hooks.ensureMemory(c)) return OOM;
+    if (spec.denyOom && !this.wrote && (this.flags & (ScriptFlag.AllowOom | ScriptFlag.NoWrites)) === 0 && !c.hooks.ensureMemory(c)) {
+      return OOM;
+    }
+    if (c.hooks.route !== undefined && !c.client.fromMaster) return this.clusterRefusal(c, spec, c.hooks.route);
+    return null;
+  }
+
+  /**
+   * scriptVerifyClusterState: the command's keys must be served here (the
+   * cluster routing of any command, its redirection turned into Redis's
+   * script error), and, unless the script allows cross-slot keys (as a
+   * compatibility script does), in the slot of its other keys.
+   */
+  private clusterRefusal(c: CommandContext, spec: CommandSpec, route: NonNullable<DispatchHooks['route']>): string | null {
+    const out = c.out;
+    const mark = out.mark();
+    if (!route(c, spec, false, null)) {
+      const at = out.markOffset(mark);
+      const text = Buffer.from(out.buf.buffer, out.buf.byteOffset + at, Math.min(out.len - at, 80)).toString('latin1');
+      out.rollback(mark);
+      if (text.startsWith(CLUSTER_DOWN_READONLY)) return SCRIPT_CLUSTER_DOWN_READONLY;
+      if (text.startsWith(CLUSTER_DOWN)) return SCRIPT_CLUSTER_DOWN;
+      return SCRIPT_NON_LOCAL_KEY;
+    }
+    if ((this.flags & (ScriptFlag.AllowCrossSlot | ScriptFlag.EvalCompat)) !== 0) return null;
+    const n = keyPositions(c, spec, keyIndexes);
+    if (n === 0) return null;
+    const slot = keyHashSlot(c.buf, c.argStart[keyIndexes[0]], c.argLen[keyIndexes[0]]);
+    if (this.slot < 0) this.slot = slot;
+    else if (this.slot !== slot) return SCRIPT_CROSS_SLOT;
     return null;
   }
 
