@@ -89,13 +89,53 @@ export const LUA_GCCOUNTB = 4;
 let loading: Promise<LuaModule> | null = null;
 let loaded: LuaModule | null = null;
 
-/** Loads this thread's Lua module once; later calls get the same one. */
+/**
+ * Loads this thread's Lua module once; later calls get the same one.
+ *
+ * The package's build has Emscripten's assertions on: each `_lua_*` export
+ * of its module object is a wrapper that checks the runtime and spreads its
+ * arguments (about 4 ns a call, and a script call makes dozens). The
+ * instance's own exports are captured while the module instantiates, and
+ * the module handed out calls them directly; its heap views stay the
+ * module's (they are replaced when the memory grows).
+ */
 export function loadLuaModule(): Promise<LuaModule> {
-  loading ??= LuaApi.initialize().then((api) => {
-    loaded = api.module as unknown as LuaModule;
+  loading ??= (async () => {
+    const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyInstantiate }).WebAssembly;
+    const instantiate = wasm.instantiate;
+    let exports: Record<string, unknown> | null = null;
+    wasm.instantiate = async function (this: unknown, ...args: unknown[]) {
+      const result = await instantiate.apply(this, args) as { instance?: { exports: Record<string, unknown> }; exports?: Record<string, unknown> };
+      exports = result.instance?.exports ?? result.exports ?? null;
+      return result;
+    };
+    let api: LuaApi;
+    try {
+      api = await LuaApi.initialize();
+    } finally {
+      wasm.instantiate = instantiate;
+    }
+    loaded = withDirectExports(api.module as unknown as LuaModule, exports);
     return loaded;
-  });
+  })();
   return loading;
+}
+
+/** The one WebAssembly function the loader wraps for a moment. */
+interface WebAssemblyInstantiate {
+  instantiate: (...args: unknown[]) => Promise<unknown>;
+}
+
+/** The module with its `_name` functions replaced by the instance's `name` exports, where there are. */
+function withDirectExports(module: LuaModule, exports: Record<string, unknown> | null): LuaModule {
+  if (exports === null) return module;
+  const direct = Object.create(module) as Record<string, unknown>;
+  for (const key of Object.keys(module)) {
+    if (!key.startsWith('_lua') && key !== '_malloc' && key !== '_free') continue;
+    const raw = exports[key.slice(1)];
+    if (typeof raw === 'function') direct[key] = raw;
+  }
+  return direct as unknown as LuaModule;
 }
 
 /** The module, once loadLuaModule() has resolved; null before. */

@@ -93,7 +93,9 @@ export class ReplyToLua {
         return next;
       }
       case 58: { // : integer
-        m._lua_pushnumber(L, Number(Buffer.from(b.buffer, b.byteOffset + p + 1, end - p - 1).toString('latin1')));
+        // Up to 15 digits the digits are exact in a double; longer ones are rounded as strtod rounds them.
+        m._lua_pushnumber(L, end - p - 1 <= 15 ? lineInteger(b, p + 1, end)
+          : Number(Buffer.from(b.buffer, b.byteOffset + p + 1, end - p - 1).toString('latin1')));
         return next;
       }
       case 36: { // $ bulk
