@@ -5,8 +5,8 @@
 // 2. A new script per call: EVAL of `return '<random>'` (redis-benchmark puts a fresh random
 //    number in the body, so nearly every call compiles and caches a script never seen).
 // 3. A 20-command script: EVALSHA of a loop of 20 INCRs on one key.
-// 4. Memory per cached script: the server's RSS before and after SCRIPT LOAD of 20,000 distinct
-//    small scripts, divided by 20,000.
+// 4. Memory per cached script: INFO memory's used_memory_lua + used_memory_scripts_eval, and the
+//    server's RSS, before and after SCRIPT LOAD of 20,000 distinct small scripts, divided by 20,000.
 //
 // Usage: scripts/bench-scripting [--requests N] [--rounds R]
 import { spawnSync } from 'node:child_process';
@@ -34,15 +34,23 @@ function run(server, command, pipeline, n) {
   return ((ticks / TICK) * 1e6) / n;
 }
 
+/** INFO memory's Lua state and script cache bytes, and the process's RSS. */
+function scriptMemory(server) {
+  const info = redisCli(server.port, 'INFO', 'memory');
+  const field = (name) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+  return { info: field('used_memory_lua') + field('used_memory_scripts_eval'), rss: rssBytes(server.pid) };
+}
+
 async function memoryPerScript(server) {
   redisCli(server.port, 'SCRIPT', 'FLUSH');
   await sleep(300);
-  const before = rssBytes(server.pid);
+  const before = scriptMemory(server);
   const lines = [];
   for (let i = 0; i < CACHED_SCRIPTS; i++) lines.push(`SCRIPT LOAD "return redis.call('GET', KEYS[1]) .. ${i}"`);
   spawnSync('redis-cli', ['-p', String(server.port)], { input: lines.join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 26 });
   await sleep(300);
-  return (rssBytes(server.pid) - before) / CACHED_SCRIPTS;
+  const after = scriptMemory(server);
+  return { info: (after.info - before.info) / CACHED_SCRIPTS, rss: (after.rss - before.rss) / CACHED_SCRIPTS };
 }
 
 const cases = [
@@ -79,6 +87,8 @@ cases.forEach((c, i) => {
   const w = median(results[i].weft, (x) => x);
   console.log(`| ${c.name} | ${fmt(r)} | ${fmt(w)} | ${fmt(w / r)}x |`);
 });
-const mr = median(memory.redis, (x) => x);
-const mw = median(memory.weft, (x) => x);
-console.log(`| RSS per cached script (${CACHED_SCRIPTS} loaded) | ${fmt(mr, 0)} B | ${fmt(mw, 0)} B | ${fmt(mw / mr)}x |`);
+for (const [label, key] of [['INFO memory (Lua state + script cache)', 'info'], ['RSS', 'rss']]) {
+  const mr = median(memory.redis, (x) => x[key]);
+  const mw = median(memory.weft, (x) => x[key]);
+  console.log(`| ${label} per cached script (${CACHED_SCRIPTS} loaded) | ${fmt(mr, 0)} B | ${fmt(mw, 0)} B | ${fmt(mw / mr)}x |`);
+}

@@ -18,6 +18,15 @@ export class ThreadScripting implements ScriptingAccess {
     this.store = new ScriptStore(storeBuffer);
   }
 
+  /** Scripts in the node's cache, and the bytes of their bodies (INFO memory). */
+  get cachedScripts(): number {
+    return this.store.count;
+  }
+
+  get cachedBytes(): number {
+    return this.store.bodyBytes;
+  }
+
   start(): Promise<void> {
     this.loading ??= loadLuaModule().then((m) => {
       this.runner = new ScriptRunner(m, this.store);

@@ -113,6 +113,13 @@ export function renderInfo(rt: WorkerRuntime, requested: string[], _client: Clie
         add('used_memory_dataset', m.dataset);
         add('used_memory_dataset_perc', `${((m.dataset / Math.max(1, m.used)) * 100).toFixed(2)}%`);
         add('used_memory_heap', m.heap);
+        // Every worker thread's Lua state together, and the node's script cache (one for all threads).
+        const lua = rt.statsTable.sum(StatField.LuaMemory);
+        add('used_memory_lua', lua);
+        add('used_memory_vm_eval', lua);
+        add('used_memory_lua_human', human(lua));
+        add('used_memory_scripts_eval', rt.scripting.cachedBytes);
+        add('number_of_cached_scripts', rt.scripting.cachedScripts);
         add('allocator_allocated', rt.ks.arenaBytes());
         add('allocator_active', rt.ks.reservedBytes());
         add('allocator_resident', m.rss);

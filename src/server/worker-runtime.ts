@@ -467,6 +467,7 @@ export class WorkerRuntime {
     t.set(i, StatField.ExpireCycles, s.expireCycles);
     t.set(i, StatField.ClientsTimedOut, s.clientsTimedOut);
     t.set(i, StatField.BlockedClients, this.blocked.count);
+    t.set(i, StatField.LuaMemory, this.scripting.runner?.luaMemory ?? 0);
     t.set(i, StatField.HeapUsed, process.memoryUsage().heapUsed);
   }
 

@@ -17,6 +17,8 @@ export const enum StatField {
   ExpireCycles,
   ClientsTimedOut,
   BlockedClients,
+  /** Bytes of the thread's Lua state (0 before its first script). */
+  LuaMemory,
   Count,
 }
 
