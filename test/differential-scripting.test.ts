@@ -54,8 +54,8 @@ const CORPUS: string[] = [
   'error(12)', "local x = nil; return x.y", "return string.rep('x', 3) .. nil",
   // Read-only tables and the sandbox
   "rawset(_G, 'x', 1)", 'setmetatable(_G, nil)', 'string.x = 1', 'redis.call = 1', "cjson.encode = 1", 'math.pi = 3',
-  // Every global but cmsgpack and struct, the two libraries weft does not provide yet.
-  "local t = {} for k in pairs(_G) do if k ~= 'cmsgpack' and k ~= 'struct' then t[#t+1] = k end end table.sort(t) return t",
+  // Every global but struct, the library weft does not provide yet.
+  "local t = {} for k in pairs(_G) do if k ~= 'struct' then t[#t+1] = k end end table.sort(t) return t",
   "local t = {} for k in pairs(redis) do t[#t+1] = k end table.sort(t) return t",
   'return print', 'return os', 'return io', 'return debug', 'return require', 'return setfenv', 'return newproxy',
   'return loadfile', 'return dofile', 'return module', 'return type(getmetatable(_G))',
@@ -87,6 +87,17 @@ const CORPUS: string[] = [
   "return cjson.decode('\"\\\\u00e9\\\\n\"')", "return type(cjson.decode('null'))", "return cjson.decode('')",
   "return cjson.decode('[1,2')", "return cjson.decode('{1:2}')", "return cjson.decode('[1] x')", "return cjson.decode('tru')",
   "return cjson.decode('12.5e1')",
+  // cmsgpack
+  "return cmsgpack.pack(1, -1, 127, 128, -32, -33, 200, -200, 70000, -70000, 5000000000, -5000000000, 1.5, 0.1, 'abc', true, false, nil)",
+  'return cmsgpack.pack({1,2,3})', "return cmsgpack.pack({a=1})", "return cmsgpack.pack(string.rep('x', 40))",
+  "return cmsgpack.pack(string.rep('x', 300))", 'return cmsgpack.pack(2^40, -2^40, 2^63)', 'return cmsgpack.pack({1,nil,3})',
+  'return cmsgpack.pack(function() end)', 'return cmsgpack.pack()',
+  "local t = {} local c = t for i = 1, 20 do c[1] = {} c = c[1] end return cmsgpack.pack(t)",
+  "return {cmsgpack.unpack(cmsgpack.pack(1, 'a', {1,2}, 2.5))}", "local t = cmsgpack.unpack(cmsgpack.pack({a={b={c='d'}}})) return t.a.b.c",
+  'return cmsgpack.unpack(string.char(0xc1))', 'return cmsgpack.unpack(string.char(0xcd, 1))',
+  'return {cmsgpack.unpack_one(cmsgpack.pack(1, 2))}', 'return {cmsgpack.unpack_one(cmsgpack.pack(1, 2), 1)}',
+  'return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}', 'return {cmsgpack.unpack(string.char(0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0))}',
+  "return cmsgpack.unpack(cmsgpack.pack(string.rep('y', 70000))) == string.rep('y', 70000)",
 ];
 
 // Weft alone (the tests at the end), two worker threads: six connections land on both.

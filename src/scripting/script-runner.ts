@@ -38,6 +38,7 @@ import { ReplyToLua, writeLuaValue } from './lua-values.js';
 import { REPL_ALL, REPL_REPLICA, ScriptEnvironment, ScriptFunctions, type ScriptHost } from './script-environment.js';
 import { registerBitLibrary } from './lua-bit.js';
 import { registerCjsonLibrary } from './lua-cjson.js';
+import { registerCmsgpackLibrary } from './lua-cmsgpack.js';
 import type { ScriptStore } from './script-store.js';
 import { parseShebang, ScriptFlag } from './script-flags.js';
 
@@ -94,6 +95,7 @@ export class ScriptRunner implements ScriptHost {
     this.fns = new ScriptFunctions(m, this);
     registerBitLibrary(this.fns);
     registerCjsonLibrary(this.fns);
+    registerCmsgpackLibrary(this.fns);
     this.env = new ScriptEnvironment(this.fns);
     this.toLua = new ReplyToLua(this.env.lua);
   }
