@@ -54,8 +54,7 @@ const CORPUS: string[] = [
   'error(12)', "local x = nil; return x.y", "return string.rep('x', 3) .. nil",
   // Read-only tables and the sandbox
   "rawset(_G, 'x', 1)", 'setmetatable(_G, nil)', 'string.x = 1', 'redis.call = 1', "cjson.encode = 1", 'math.pi = 3',
-  // Every global but struct, the library weft does not provide yet.
-  "local t = {} for k in pairs(_G) do if k ~= 'struct' then t[#t+1] = k end end table.sort(t) return t",
+  "local t = {} for k in pairs(_G) do t[#t+1] = k end table.sort(t) return t",
   "local t = {} for k in pairs(redis) do t[#t+1] = k end table.sort(t) return t",
   'return print', 'return os', 'return io', 'return debug', 'return require', 'return setfenv', 'return newproxy',
   'return loadfile', 'return dofile', 'return module', 'return type(getmetatable(_G))',
@@ -98,6 +97,17 @@ const CORPUS: string[] = [
   'return {cmsgpack.unpack_one(cmsgpack.pack(1, 2))}', 'return {cmsgpack.unpack_one(cmsgpack.pack(1, 2), 1)}',
   'return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}', 'return {cmsgpack.unpack(string.char(0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0))}',
   "return cmsgpack.unpack(cmsgpack.pack(string.rep('y', 70000))) == string.rep('y', 70000)",
+  // struct
+  "return struct.pack('>I2', 258)", "return struct.pack('<i4', -2)", "return struct.pack('bBhHlLT', -1, 255, -2, 65535, -3, 7, 9)",
+  "return struct.pack('!4 b i4', 1, 2)", "return struct.pack('!b d', 1, 1.5)", "return struct.pack('s c3 x', 'ab', 'xyz')",
+  "return struct.pack('c0', 'hello')", "return struct.pack('>f d', 0.5, -2.25)", "return struct.pack('i40', 1)",
+  "return struct.pack('q', 1)", "return struct.pack('!3 b', 1)", "return struct.pack('c5', 'ab')", "return struct.pack('i', 'x')",
+  "return {struct.unpack('>I2 <i4', string.char(1, 2, 254, 255, 255, 255))}", "return {struct.unpack('bBhH', string.char(255, 255, 254, 255, 1, 0))}",
+  "return {struct.unpack('s c2', 'ab' .. string.char(0) .. 'xy')}", "return {struct.unpack('b c0', string.char(3) .. 'abcd')}",
+  "return {struct.unpack('d', struct.pack('d', 0.1))}", "return {struct.unpack('i4', 'ab')}", "return {struct.unpack('s', 'abc')}",
+  "return {struct.unpack('b', 'abc', 2)}", "return {struct.unpack('b', 'abc', 0)}", "return {struct.unpack('c0', 'abc')}",
+  "return struct.size('!4 b i4 d')", "return struct.size('bhl')", "return struct.size('s')", "return struct.size('c0')",
+  "return struct.size('c10')", "return tostring(struct.unpack('>L', string.rep(string.char(255), 8)))",
 ];
 
 // Weft alone (the tests at the end), two worker threads: six connections land on both.

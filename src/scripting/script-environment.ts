@@ -1,7 +1,7 @@
 /**
  * One Lua state set up as Redis 7.0's script environment (script_lua.c's
  * luaRegisterRedisAPI and scriptingInit): the libraries Redis loads (base,
- * table, string, math, bit, cjson and cmsgpack), the `redis` table, Redis's random
+ * table, string, math, bit, cjson, cmsgpack and struct), the `redis` table, Redis's random
  * generator in place of math.random, then the sandbox (sandbox-source.ts):
  * read-only library tables and globals, the absent functions removed,
  * bytecode refused. The state's globals are then the sandbox's proxy; KEYS
@@ -310,6 +310,7 @@ export class ScriptEnvironment {
     this.library('bit');
     this.library('cjson');
     this.library('cmsgpack');
+    this.library('struct');
     m._lua_pushvalue(L, LUA_GLOBALSINDEX);
     this.realGlobals = m._luaL_ref(L, LUA_REGISTRYINDEX);
     // The sandbox chunk, called with weft's own functions.

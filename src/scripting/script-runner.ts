@@ -39,6 +39,7 @@ import { REPL_ALL, REPL_REPLICA, ScriptEnvironment, ScriptFunctions, type Script
 import { registerBitLibrary } from './lua-bit.js';
 import { registerCjsonLibrary } from './lua-cjson.js';
 import { registerCmsgpackLibrary } from './lua-cmsgpack.js';
+import { registerStructLibrary } from './lua-struct.js';
 import type { ScriptStore } from './script-store.js';
 import { parseShebang, ScriptFlag } from './script-flags.js';
 
@@ -96,6 +97,7 @@ export class ScriptRunner implements ScriptHost {
     registerBitLibrary(this.fns);
     registerCjsonLibrary(this.fns);
     registerCmsgpackLibrary(this.fns);
+    registerStructLibrary(this.fns);
     this.env = new ScriptEnvironment(this.fns);
     this.toLua = new ReplyToLua(this.env.lua);
   }
