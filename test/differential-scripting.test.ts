@@ -223,6 +223,19 @@ t.test('scripts are atomic across threads: a torn read-modify-write would lose i
   t.same(seen, Array.from({ length: per * clients.length }, (_, i) => i), 'every value read exactly once, in order');
 });
 
+t.test('a client blocked on a key is served by a script\'s push; a WATCH is dirtied by a script\'s write', async (t) => {
+  await clients[0].del('queue', 'watched');
+  const popped = clients[4].blpop('queue', 5);
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(await clients[1].eval("return redis.call('rpush', KEYS[1], 'job-1', 'job-2')", 1, 'queue'), 2);
+  t.same(await popped, ['queue', 'job-1']);
+  t.same(await clients[2].lrange('queue', 0, -1), ['job-2']);
+  await clients[3].watch('watched');
+  await clients[5].eval("return redis.call('set', KEYS[1], 'x')", 1, 'watched');
+  t.equal(await clients[3].multi().set('watched', 'y').exec(), null, 'EXEC aborted');
+  t.equal(await clients[0].get('watched'), 'x');
+});
+
 t.test('ioredis defineCommand', async (t) => {
   const c = clients[2];
   c.defineCommand('incrCapped', { numberOfKeys: 1, lua: "local v = redis.call('incr', KEYS[1]); " +
