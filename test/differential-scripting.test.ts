@@ -63,6 +63,12 @@ const CORPUS: string[] = [
   'return unpack({1,2})', 'return select(2, 1, 2, 3)', "return rawget(_G, 'redis') ~= nil",
   "local t = {} rawset(t, 'a', 1) return t.a", "return ('abc'):upper()", 'return tostring(6/2)',
   "return string.format('%d', 3.5)", "return string.format('%.3f', 1/3)", "return tostring(0.1)",
+  "return string.format('%d %i', 1.7e12, -1.7e12)", "return string.format('[%5d|%-5d|%05d|%+d|% d|%.3d]', 42, 42, 42, 42, 42, 7)",
+  "return string.format('%x %X %#x %o %#o %u', 2^40, 255, 255, 8, 8, 2^33)", "return string.format('%x', -1)",
+  "return string.format('%s=%q %5.1f %g %e %c%%', 'k', 'a\\nb', 3.14159, 1e20, 12345.678, 65)",
+  "return string.format('%d', 'x')", "return string.format('%d')", "return string.format('%y', 1)", "return string.format('%123d', 1)",
+  "return string.format('%------d', 1)", "return string.format('%s', {})", "return string.format('%5s|%-5s|%.2s', 'ab', 'ab', 'abc')",
+  "return string.format('%d', 2^63)", "return string.format('%d', 0/0)", "return string.format(12)", "return ('%d'):format(2^40)",
   // redis.* helpers
   "return redis.sha1hex('')", "return redis.sha1hex('hello')", 'return redis.sha1hex()', 'return redis.REDIS_VERSION',
   'return redis.REDIS_VERSION_NUM', 'return redis.replicate_commands()', 'return redis.set_repl(redis.REPL_ALL)',

@@ -30,6 +30,7 @@ export interface LuaModule {
   _luaopen_debug(L: number): number;
   _luaL_loadbuffer(L: number, buf: number, size: number, name: number): number;
   _lua_pcall(L: number, nargs: number, nresults: number, errfunc: number): number;
+  _lua_call(L: number, nargs: number, nresults: number): void;
   _lua_error(L: number): number;
   _lua_gettop(L: number): number;
   _lua_settop(L: number, idx: number): void;

@@ -16,6 +16,7 @@ import {
   LUA_ERRSYNTAX, LUA_GLOBALSINDEX, LUA_REGISTRYINDEX, LUA_TNUMBER, LUA_TSTRING, LuaState, type LuaModule,
 } from './lua-engine.js';
 import { SANDBOX_CHUNK, SANDBOX_SOURCE } from './sandbox-source.js';
+import { formatFunction } from './lua-format.js';
 import { REDIS_COMPAT_VERSION } from '../server/config.js';
 
 /** Redis's replication flags for redis.set_repl (PROPAGATE_AOF, PROPAGATE_REPL). */
@@ -126,6 +127,7 @@ export class ScriptFunctions {
       },
     };
     for (const [name, fn] of Object.entries(api)) this.pointers.set(name, m.addFunction(fn, 'ii'));
+    this.pointers.set('weft.format', m.addFunction(formatFunction(this), 'ii'));
   }
 
   /** Adds a library's functions under `prefix.` (bit, cjson). */
@@ -284,6 +286,8 @@ export class ScriptEnvironment {
   /** Registry references: the real globals table (behind the sandbox's proxy) and the error handler. */
   private readonly realGlobals: number;
   readonly errorHandler: number;
+  /** Registry reference: Lua's own string.format, which weft's (lua-format.ts) calls for the conversions it does not do itself. */
+  readonly rawFormat: number;
 
   constructor(readonly fns: ScriptFunctions) {
     const m = fns.m;
@@ -295,6 +299,12 @@ export class ScriptEnvironment {
       m._lua_settop(L, 0);
     }
     fns.current = this;
+    m._lua_getfield(L, LUA_GLOBALSINDEX, lua.name('string'));
+    m._lua_getfield(L, -1, lua.name('format'));
+    this.rawFormat = m._luaL_ref(L, LUA_REGISTRYINDEX);
+    m._lua_pushcclosure(L, fns.pointers.get('weft.format')!, 0);
+    m._lua_setfield(L, -2, lua.name('format'));
+    m._lua_settop(L, 0);
     this.library('redis');
     m._lua_getfield(L, LUA_GLOBALSINDEX, lua.name('redis'));
     for (let level = 0; level < LOG_LEVELS.length; level++) this.setNumber(LOG_LEVELS[level], level);
