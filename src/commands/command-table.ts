@@ -23,6 +23,7 @@ import { sortCommands } from './sort.js';
 import { pubsubCommands } from './pubsub.js';
 import { transactionCommands } from './transactions.js';
 import { scriptingCommands } from './scripting.js';
+import { functionCommands } from './functions.js';
 import { declaredEvent } from './keyspace-events.js';
 
 function lowerHash(buf: Uint8Array, start: number, len: number): number {
@@ -145,6 +146,7 @@ export function commandTable(): CommandTable {
     ...pubsubCommands,
     ...transactionCommands,
     ...scriptingCommands,
+    ...functionCommands,
   ]);
   return table;
 }

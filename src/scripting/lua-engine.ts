@@ -31,6 +31,7 @@ export interface LuaModule {
   _luaL_loadbuffer(L: number, buf: number, size: number, name: number): number;
   _lua_pcall(L: number, nargs: number, nresults: number, errfunc: number): number;
   _lua_call(L: number, nargs: number, nresults: number): void;
+  _lua_setfenv(L: number, idx: number): number;
   _lua_error(L: number): number;
   _lua_gettop(L: number): number;
   _lua_settop(L: number, idx: number): void;
@@ -53,6 +54,7 @@ export interface LuaModule {
   _lua_tolstring(L: number, idx: number, len: number): number;
   _lua_tonumber(L: number, idx: number): number;
   _lua_isnumber(L: number, idx: number): number;
+  _lua_isstring(L: number, idx: number): number;
   _lua_toboolean(L: number, idx: number): number;
   _lua_objlen(L: number, idx: number): number;
   _lua_createtable(L: number, narr: number, nrec: number): void;

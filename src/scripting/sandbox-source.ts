@@ -14,6 +14,10 @@
  * (print, dofile, loadfile, setfenv, getfenv, newproxy, module, require,
  * os, io, debug); loadstring and load refuse bytecode.
  *
+ * It also makes the environments of function libraries (library_env): a
+ * table read-only like the globals, which reads a reduced load-time API
+ * until the library has loaded, then the globals themselves.
+ *
  * Errors raised by these wrappers name the user's line, not this chunk: the
  * error handler skips C frames and frames of `=weft`. Local names match the
  * functions they wrap, so Lua's "bad argument #1 to 'rawset'" reads the same.
@@ -125,16 +129,33 @@ real_G.newproxy, real_G.module, real_G.require, real_G.debug = nil, nil, nil, ni
 real_G.__redis__err__handler = error_handler
 math.random, math.randomseed = weft.random, weft.randomseed
 
+local redis_real = raw_rawget(real_G, 'redis')
 for _, name in raw_ipairs({'string', 'table', 'math', 'coroutine', 'redis', 'bit', 'cjson', 'struct', 'cmsgpack'}) do
   local lib = raw_rawget(real_G, name)
   if lib ~= nil then real_G[name] = protect(lib) end
 end
 string_meta.__index = real_G.string
 
+local function nonexistent(_, name)
+  error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+end
 local globals = protect(real_G)
 real_G._G = globals
-raw_setmetatable(real_G, {__index = function(_, name)
-  error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
-end})
-return globals, error_handler
+raw_setmetatable(real_G, {__index = nonexistent})
+
+-- FUNCTION LOAD: a library's code runs in an environment of its own. While
+-- it loads, that environment holds only a reduced redis table (Redis's
+-- function load API); once loaded, it reads the globals every script sees,
+-- so the functions it registered run as scripts do.
+local load_redis = {register_function = weft.register_function}
+for _, name in raw_ipairs({'log', 'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION', 'REDIS_VERSION_NUM'}) do
+  load_redis[name] = raw_rawget(redis_real, name)
+end
+raw_setmetatable(load_redis, {__index = nonexistent})
+local load_globals = protect(raw_setmetatable({redis = protect(load_redis)}, {__index = nonexistent}))
+local function library_env()
+  local meta = {__index = load_globals, __newindex = refuse, __metatable = hidden}
+  return raw_setmetatable({}, meta), function() meta.__index = globals end
+end
+return globals, error_handler, library_env
 `;

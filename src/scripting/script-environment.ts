@@ -13,10 +13,11 @@
  */
 import crypto from 'node:crypto';
 import {
-  LUA_ERRSYNTAX, LUA_GLOBALSINDEX, LUA_REGISTRYINDEX, LUA_TNUMBER, LUA_TSTRING, LuaState, type LuaModule,
+  LUA_ERRSYNTAX, LUA_GLOBALSINDEX, LUA_REGISTRYINDEX, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LuaState, type LuaModule,
 } from './lua-engine.js';
 import { SANDBOX_CHUNK, SANDBOX_SOURCE } from './sandbox-source.js';
 import { formatFunction } from './lua-format.js';
+import { ReplyToLua } from './lua-values.js';
 import { REDIS_COMPAT_VERSION } from '../server/config.js';
 
 /** Redis's replication flags for redis.set_repl (PROPAGATE_AOF, PROPAGATE_REPL). */
@@ -37,12 +38,15 @@ export interface ScriptHost {
   log(level: number, message: string): void;
   /** redis.acl_check_cmd: whether the command exists (weft has no ACL users). */
   commandExists(name: Uint8Array): boolean;
+  /** redis.register_function, while a library loads (FUNCTION LOAD). */
+  registerFunction(L: number): number;
 }
 
 /** A C function implemented in JS: the calling thread's state in, the number of results pushed out. */
 type CFunction = (L: number) => number;
 
 const CHUNK_USER = '@user_script';
+const CHUNK_FUNCTION = '@user_function';
 const LOG_LEVELS = ['LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING'];
 
 function versionNumber(version: string): number {
@@ -121,6 +125,7 @@ export class ScriptFunctions {
       'redis.debug': () => 0,
       'redis.acl_check_cmd': (L) => this.aclCheck(L),
       'weft.random': (L) => this.mathRandom(L),
+      'weft.register_function': (L) => this.host.registerFunction(L),
       'weft.randomseed': (L) => {
         this.random.seed(this.checkInteger(L, 1, 'randomseed'));
         return 0;
@@ -288,6 +293,10 @@ export class ScriptEnvironment {
   readonly errorHandler: number;
   /** Registry reference: Lua's own string.format, which weft's (lua-format.ts) calls for the conversions it does not do itself. */
   readonly rawFormat: number;
+  /** Registry reference: the sandbox's library_env, which makes a function library's environment. */
+  private readonly libraryEnv: number;
+  /** Reads the replies of the commands a script calls into this state's values. */
+  readonly toLua: ReplyToLua;
 
   constructor(readonly fns: ScriptFunctions) {
     const m = fns.m;
@@ -328,15 +337,17 @@ export class ScriptEnvironment {
     if (m._luaL_loadbuffer(L, lua.stage(source, 0, source.length), source.length, lua.name(SANDBOX_CHUNK)) !== 0) {
       throw new Error(`sandbox: ${lua.latin1At(-1)}`);
     }
-    m._lua_createtable(L, 0, 2);
-    m._lua_pushcclosure(L, fns.pointers.get('weft.random')!, 0);
-    m._lua_setfield(L, -2, lua.name('random'));
-    m._lua_pushcclosure(L, fns.pointers.get('weft.randomseed')!, 0);
-    m._lua_setfield(L, -2, lua.name('randomseed'));
-    if (m._lua_pcall(L, 1, 2, 0) !== 0) throw new Error(`sandbox: ${lua.latin1At(-1)}`);
+    m._lua_createtable(L, 0, 3);
+    for (const name of ['random', 'randomseed', 'register_function']) {
+      m._lua_pushcclosure(L, fns.pointers.get(`weft.${name}`)!, 0);
+      m._lua_setfield(L, -2, lua.name(name));
+    }
+    if (m._lua_pcall(L, 1, 3, 0) !== 0) throw new Error(`sandbox: ${lua.latin1At(-1)}`);
+    this.libraryEnv = m._luaL_ref(L, LUA_REGISTRYINDEX);
     this.errorHandler = m._luaL_ref(L, LUA_REGISTRYINDEX);
     m._lua_replace(L, LUA_GLOBALSINDEX);
     m._lua_settop(L, 0);
+    this.toLua = new ReplyToLua(lua);
   }
 
   /** Sets global `name` to a table of the registered functions `name.*`. */
@@ -363,18 +374,72 @@ export class ScriptEnvironment {
     this.fns.m._lua_setfield(this.lua.L, -2, this.lua.name(field));
   }
 
-  /** Compiles a script body as Redis does (chunk "@user_script"); bytecode is refused. */
-  compile(body: Uint8Array): Compiled {
+  /**
+   * Compiles a script body as Redis does (chunk "@user_script"), or a
+   * function library's code (chunk "@user_function"); bytecode is refused.
+   */
+  compile(body: Uint8Array, library = false): Compiled {
     const m = this.fns.m;
     const L = this.lua.L;
-    if (body.length > 0 && body[0] === 27) return { ref: 0, error: 'Error compiling script (new function): user_script: cannot load incompatible bytecode' };
-    const status = m._luaL_loadbuffer(L, this.lua.stage(body, 0, body.length), body.length, this.lua.name(CHUNK_USER));
+    const chunk = library ? CHUNK_FUNCTION : CHUNK_USER;
+    const prefix = library ? 'Error compiling function: ' : 'Error compiling script (new function): ';
+    if (body.length > 0 && body[0] === 27) return { ref: 0, error: `${prefix}${chunk.slice(1)}: cannot load incompatible bytecode` };
+    const status = m._luaL_loadbuffer(L, this.lua.stage(body, 0, body.length), body.length, this.lua.name(chunk));
     if (status !== 0) {
       const message = status === LUA_ERRSYNTAX || m._lua_type(L, -1) === LUA_TSTRING ? this.lua.latin1At(-1) : 'unknown error';
       m._lua_settop(L, 0);
-      return { ref: 0, error: `Error compiling script (new function): ${message}` };
+      return { ref: 0, error: `${prefix}${message}` };
     }
     return { ref: m._luaL_ref(L, LUA_REGISTRYINDEX), error: null };
+  }
+
+  /**
+   * Runs a compiled library chunk in an environment of its own (the
+   * sandbox's library_env: the load-time API while it runs, the script
+   * globals after). Returns null, or the error table's text.
+   */
+  runLibrary(ref: number): string | null {
+    const m = this.fns.m;
+    const lua = this.lua;
+    const L = lua.L;
+    m._lua_rawgeti(L, LUA_REGISTRYINDEX, this.errorHandler);
+    m._lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    m._lua_rawgeti(L, LUA_REGISTRYINDEX, this.libraryEnv);
+    m._lua_call(L, 0, 2);
+    // Stack: handler, chunk, env, finish.
+    m._lua_pushvalue(L, -2);
+    m._lua_setfenv(L, -4);
+    m._lua_remove(L, -2);
+    m._lua_insert(L, -3);
+    // Stack: finish, handler, chunk.
+    this.fns.current = this;
+    const status = m._lua_pcall(L, 0, 0, -2);
+    let error: string | null = null;
+    if (status !== 0) {
+      error = 'ERR unknown error';
+      if (m._lua_type(L, -1) === LUA_TTABLE) {
+        lua.pushLatin1('err');
+        m._lua_rawget(L, -2);
+        if (m._lua_type(L, -1) === LUA_TSTRING) error = lua.latin1At(-1);
+        m._lua_settop(L, -2);
+      }
+      m._lua_settop(L, -2);
+    }
+    m._lua_settop(L, -2);
+    m._lua_call(L, 0, 0);
+    m._lua_settop(L, 0);
+    return error;
+  }
+
+  /** Pushes a table of args [from, from + count) of the request (FCALL's keys and arguments). */
+  pushArguments(buf: Uint8Array, starts: Int32Array, lengths: Int32Array, from: number, count: number): void {
+    const m = this.fns.m;
+    const L = this.lua.L;
+    m._lua_createtable(L, count, 0);
+    for (let i = 0; i < count; i++) {
+      this.lua.pushBytes(buf, starts[from + i], lengths[from + i]);
+      m._lua_rawseti(L, -2, i + 1);
+    }
   }
 
   /** Drops a compiled function. */

@@ -34,7 +34,9 @@ import { log, type LogLevel } from '../server/log.js';
 import {
   LUA_REGISTRYINDEX, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, type LuaModule,
 } from './lua-engine.js';
-import { ReplyToLua, writeLuaValue } from './lua-values.js';
+import { writeLuaValue } from './lua-values.js';
+import { FunctionEngine } from './function-engine.js';
+import type { FunctionStore } from './function-store.js';
 import { REPL_ALL, REPL_REPLICA, ScriptEnvironment, ScriptFunctions, type ScriptHost } from './script-environment.js';
 import { registerBitLibrary } from './lua-bit.js';
 import { registerCjsonLibrary } from './lua-cjson.js';
@@ -76,7 +78,10 @@ export interface LoadedScript {
 export class ScriptRunner implements ScriptHost {
   private readonly fns: ScriptFunctions;
   private env: ScriptEnvironment;
-  private toLua: ReplyToLua;
+  /** The environment whose script runs now (the eval one, or the functions one). */
+  private active: ScriptEnvironment;
+  /** Function libraries (FUNCTION, FCALL). */
+  readonly functions: FunctionEngine;
   /** Compiled scripts of this thread's environment, by lowercase SHA1. */
   private readonly compiled = new Map<string, LoadedScript>();
   // The run in progress.
@@ -92,14 +97,16 @@ export class ScriptRunner implements ScriptHost {
   private argStart = new Int32Array(16);
   private argLen = new Int32Array(16);
 
-  constructor(readonly m: LuaModule, readonly store: ScriptStore, private readonly table: CommandTable = commandTable()) {
+  constructor(readonly m: LuaModule, readonly store: ScriptStore, functionStore: FunctionStore,
+    private readonly table: CommandTable = commandTable()) {
     this.fns = new ScriptFunctions(m, this);
     registerBitLibrary(this.fns);
     registerCjsonLibrary(this.fns);
     registerCmsgpackLibrary(this.fns);
     registerStructLibrary(this.fns);
+    this.functions = new FunctionEngine(this.fns, functionStore);
     this.env = new ScriptEnvironment(this.fns);
-    this.toLua = new ReplyToLua(this.env.lua);
+    this.active = this.env;
   }
 
   /** Bytes of Lua memory in this thread's environment (INFO's used_memory_lua). */
@@ -152,7 +159,7 @@ export class ScriptRunner implements ScriptHost {
     this.compiled.clear();
     this.env.close();
     this.env = new ScriptEnvironment(this.fns);
-    this.toLua = new ReplyToLua(this.env.lua);
+    this.active = this.env;
   }
 
   /**
@@ -160,26 +167,49 @@ export class ScriptRunner implements ScriptHost {
    * argument 3, numkeys of them, then the arguments) and writes its reply.
    */
   run(c: CommandContext, script: LoadedScript, numkeys: number, readOnly: boolean): void {
+    this.execute(c, script, numkeys, readOnly, this.env, false);
+  }
+
+  /** FCALL and FCALL_RO: runs the named function (false when there is none: "Function not found"). */
+  runFunction(c: CommandContext, name: string, numkeys: number, readOnly: boolean): boolean {
+    const f = this.functions.find(name);
+    if (f === undefined) return false;
+    this.execute(c, f, numkeys, readOnly, this.functions.current(), true);
+    return true;
+  }
+
+  /**
+   * Runs a script or function: a script finds its keys and arguments in the
+   * KEYS and ARGV globals, a function gets them as its two arguments.
+   */
+  private execute(c: CommandContext, script: LoadedScript, numkeys: number, readOnly: boolean, env: ScriptEnvironment,
+    asFunction: boolean): void {
     const refused = this.refuseToRun(c, script, readOnly);
     if (refused !== null) {
       c.out.error(refused);
       return;
     }
-    const env = this.env;
     const lua = env.lua;
     const m = this.m;
     const L = lua.L;
     c.lockAllShards();
     this.slot = numkeys > 0 && c.server.cluster !== null ? keyHashSlot(c.buf, c.argStart[3], c.argLen[3]) : -1;
     this.flags = script.flags;
-    env.setArguments('KEYS', c.buf, c.argStart, c.argLen, 3, numkeys);
-    env.setArguments('ARGV', c.buf, c.argStart, c.argLen, 3 + numkeys, c.argc - 3 - numkeys);
+    if (!asFunction) {
+      env.setArguments('KEYS', c.buf, c.argStart, c.argLen, 3, numkeys);
+      env.setArguments('ARGV', c.buf, c.argStart, c.argLen, 3 + numkeys, c.argc - 3 - numkeys);
+    }
     m._lua_rawgeti(L, LUA_REGISTRYINDEX, env.errorHandler);
     m._lua_rawgeti(L, LUA_REGISTRYINDEX, script.ref);
+    if (asFunction) {
+      env.pushArguments(c.buf, c.argStart, c.argLen, 3, numkeys);
+      env.pushArguments(c.buf, c.argStart, c.argLen, 3 + numkeys, c.argc - 3 - numkeys);
+    }
     const saved = { buf: c.buf, argc: c.argc, argStart: c.argStart, argLen: c.argLen, spec: c.spec };
     const outer = c.inTransaction;
     const writes = c.hooks.writes;
     this.c = c;
+    this.active = env;
     this.fns.current = env;
     this.resp = 2;
     this.replication = REPL_ALL;
@@ -190,7 +220,7 @@ export class ScriptRunner implements ScriptHost {
     c.inTransaction = true;
     let status: number;
     try {
-      status = m._lua_pcall(L, 0, 1, -2);
+      status = m._lua_pcall(L, asFunction ? 2 : 0, 1, asFunction ? -4 : -2);
     } finally {
       c.inTransaction = outer;
       c.buf = saved.buf;
@@ -205,7 +235,7 @@ export class ScriptRunner implements ScriptHost {
       if (!outer) writes?.endTransaction(c);
     }
     if (status === 0) writeLuaValue(lua, c.out, this.resp);
-    else this.replyError(c, script.name);
+    else this.replyError(c, script.name, env);
     m._lua_settop(L, 0);
   }
 
@@ -229,9 +259,9 @@ export class ScriptRunner implements ScriptHost {
   }
 
   /** The reply of a script that raised an error (luaCallFunction's error path). */
-  private replyError(c: CommandContext, name: string): void {
+  private replyError(c: CommandContext, name: string, env: ScriptEnvironment): void {
     const m = this.m;
-    const lua = this.env.lua;
+    const lua = env.lua;
     const L = lua.L;
     if (m._lua_type(L, -1) !== LUA_TTABLE) {
       const text = m._lua_type(L, -1) === LUA_TSTRING ? lua.latin1At(-1).slice(0, 100) : 'execution failure';
@@ -257,7 +287,7 @@ export class ScriptRunner implements ScriptHost {
   // ---- ScriptHost: what the redis.* functions ask ----
 
   call(L: number, raise: boolean): number {
-    const lua = this.env.lua;
+    const lua = this.active.lua;
     const saved = lua.L;
     lua.L = L;
     try {
@@ -274,13 +304,13 @@ export class ScriptRunner implements ScriptHost {
   /** An error of the script layer: returned as an error table by redis.pcall, raised by redis.call. */
   private fail(L: number, raise: boolean, text: string): number {
     this.fns.pushErrorTable(L, text);
-    if (raise) this.env.lua.raise(L);
+    if (raise) this.active.lua.raise(L);
     return 1;
   }
 
   private callCommand(L: number, raise: boolean): number {
     const m = this.m;
-    const lua = this.env.lua;
+    const lua = this.active.lua;
     const c = this.c;
     if (c === null) return this.fail(L, raise, NOT_ALLOWED);
     const argc = m._lua_gettop(L);
@@ -334,7 +364,7 @@ export class ScriptRunner implements ScriptHost {
       out.rollback(mark);
       return this.fail(L, raise, text);
     }
-    this.toLua.push(reply, at);
+    this.active.toLua.push(reply, at);
     out.rollback(mark);
     return 1;
   }
@@ -405,6 +435,10 @@ export class ScriptRunner implements ScriptHost {
 
   log(level: number, message: string): void {
     log(LOG_LEVELS[level], message);
+  }
+
+  registerFunction(L: number): number {
+    return this.functions.register(L);
   }
 
   commandExists(name: Uint8Array): boolean {

@@ -8,14 +8,18 @@ import type { ScriptingAccess } from '../commands/client-state.js';
 import { loadLuaModule } from './lua-engine.js';
 import { ScriptRunner } from './script-runner.js';
 import { ScriptStore } from './script-store.js';
+import { FunctionStore } from './function-store.js';
 
 export class ThreadScripting implements ScriptingAccess {
   runner: ScriptRunner | null = null;
   private loading: Promise<void> | null = null;
   private readonly store: ScriptStore;
 
-  constructor(storeBuffer: SharedArrayBuffer) {
+  private readonly functionStore: FunctionStore;
+
+  constructor(storeBuffer: SharedArrayBuffer, functionBuffer: SharedArrayBuffer) {
     this.store = new ScriptStore(storeBuffer);
+    this.functionStore = new FunctionStore(functionBuffer);
   }
 
   /** Scripts in the node's cache, and the bytes of their bodies (INFO memory). */
@@ -29,7 +33,7 @@ export class ThreadScripting implements ScriptingAccess {
 
   start(): Promise<void> {
     this.loading ??= loadLuaModule().then((m) => {
-      this.runner = new ScriptRunner(m, this.store);
+      this.runner = new ScriptRunner(m, this.store, this.functionStore);
     });
     return this.loading;
   }

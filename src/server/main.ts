@@ -4,6 +4,7 @@
  * accepts every client connection and hands it to the least-loaded worker.
  */
 import { allocateScriptStore } from '../scripting/script-store.js';
+import { allocateFunctionStore } from '../scripting/function-store.js';
 import { CLAIM_SLOTS_PER_THREAD } from '../commands/blocking.js';
 import { WATCH_SLOTS_PER_THREAD } from '../commands/watched-keys.js';
 import fs from 'node:fs';
@@ -113,6 +114,7 @@ async function main(): Promise<void> {
   const pubsubRingSab = allocatePubsubRing(threads);
   const trackingRingSab = allocatePubsubRing(threads, TRACKING_RING_BYTES);
   const scriptStoreSab = allocateScriptStore();
+  const functionStoreSab = allocateFunctionStore();
   const pubsub = new PubsubHub(threads, new PubsubRing(pubsubRingSab, threads, -1),
     (worker, message) => workers[worker].postMessage(message satisfies ToWorker));
   // Snapshots for full synchronisations are read on a background thread, which may wait for shard locks.
@@ -300,7 +302,7 @@ async function main(): Promise<void> {
       const init: WorkerInit = {
         index, workers: threads, keyspace, stats: statsSab, config: config.snapshot(), configFile: config.configFile, configForeign: config.foreign,
         startedAt, runId, connectionCounts: connectionCountsSab, flags: flagsSab, slotTable: cluster?.table.sab ?? null,
-        replicationLog: replicationLogSab, replica: startsAsReplica, blockedStates, watchStates, pubsubRing: pubsubRingSab, trackingRing: trackingRingSab, scripts: scriptStoreSab,
+        replicationLog: replicationLogSab, replica: startsAsReplica, blockedStates, watchStates, pubsubRing: pubsubRingSab, trackingRing: trackingRingSab, scripts: scriptStoreSab, functions: functionStoreSab,
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
       workers.push(w);

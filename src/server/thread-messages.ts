@@ -35,6 +35,8 @@ export interface WorkerInit {
   trackingRing: SharedArrayBuffer;
   /** The node's script cache (scripting/script-store.ts). */
   scripts: SharedArrayBuffer;
+  /** The node's function libraries (scripting/function-store.ts). */
+  functions: SharedArrayBuffer;
 }
 
 export type ToWorker =

@@ -164,7 +164,7 @@ export class WorkerRuntime {
         return parts.find((w) => w >= 0) ?? -1;
       });
     this.prefetch = new BatchPrefetch(this.ks, commandTable());
-    this.scripting = new ThreadScripting(init.scripts);
+    this.scripting = new ThreadScripting(init.scripts, init.functions);
     for (let i = this.index; i < this.ks.shards.length; i += this.workers) this.ownedShards.push(i);
     this.slotTable = init.slotTable ? new SlotTable(init.slotTable) : null;
     this.parserLimits = { protoMaxBulkLen: this.config.number('proto-max-bulk-len'), authRequired: false };
@@ -388,6 +388,12 @@ export class WorkerRuntime {
   }
 
   private runApply(id: number, op: 'flush' | 'load' | 'apply', data: Uint8Array | null): void {
+    // The stream applies each command at once: the Lua engine its scripting commands (FUNCTION LOAD...) need
+    // is loaded first. Entries that arrive meanwhile wait behind in order (their callbacks chain on one promise).
+    if (op === 'apply' && this.scripting.runner === null) {
+      void this.scripting.start().then(() => this.runApply(id, op, data));
+      return;
+    }
     this.applier ??= new StreamApplier(this.ks, this.services, this.hooks);
     let error: string | null = null;
     try {
