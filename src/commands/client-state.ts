@@ -1,5 +1,6 @@
 import type { ReplyValue } from '../protocol/reply-value.js';
 import type { ScriptRunner } from '../scripting/script-runner.js';
+import type { BusyScript } from '../scripting/busy-script.js';
 
 /**
  * What a command handler may know about the connection it serves and about
@@ -272,6 +273,8 @@ export interface ScriptingAccess {
   readonly runner: ScriptRunner | null;
   /** Loads the engine (once); resolves when `runner` is set. */
   start(): Promise<void>;
+  /** The node's busy-script state (SCRIPT KILL, FUNCTION KILL). */
+  readonly busy: BusyScript;
 }
 
 export interface WorkerStats {

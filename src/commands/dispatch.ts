@@ -23,6 +23,8 @@ import { modifiedKeyArgs } from './modified-keys.js';
 import { fireDeclaredEvents, fireRecordedEvents } from './keyspace-events.js';
 import { ReplyMode } from './client-state.js';
 import { StoreFullError } from '../store/shard.js';
+import { beginInterruptibleWaits, endInterruptibleWaits } from '../store/shard-arena.js';
+import { BusyScriptError } from '../scripting/busy-script.js';
 
 /** processCommand's refusal of keyspace commands from a replica-flagged client (a MONITOR). */
 const MONITOR_KEYSPACE = "Replica can't interact with the keyspace";
@@ -51,6 +53,8 @@ export interface DispatchHooks {
   clientPause?: (c: CommandContext, spec: CommandSpec, isWrite: boolean) => Promise<void> | null;
   /** MONITOR: shows a command that ran (call()'s replicationFeedMonitors). */
   feedMonitors?: (c: CommandContext, spec: CommandSpec) => void;
+  /** The BUSY reply while a script on another thread runs past busy-reply-threshold, or null. */
+  busyScript?: () => string | null;
 }
 
 /**
@@ -123,11 +127,25 @@ const NO_COMMAND = { name: '' } as CommandSpec;
  * returns a promise only for handlers that wait on other threads.
  */
 export function processCommand(c: CommandContext, hooks: DispatchHooks, table: CommandTable = commandTable()): void | Promise<void> {
-  if (c.client.tracking == null) return admit(c, hooks, table);
-  c.spec = NO_COMMAND;
-  const result = admit(c, hooks, table);
-  if (result === undefined) afterTrackedCommand(c);
-  return result;
+  // A lock wait may give up while a script on another thread runs past busy-reply-threshold.
+  beginInterruptibleWaits();
+  const mark = c.out.mark();
+  try {
+    if (c.client.tracking == null) return admit(c, hooks, table);
+    c.spec = NO_COMMAND;
+    const result = admit(c, hooks, table);
+    if (result === undefined) afterTrackedCommand(c);
+    return result;
+  } catch (err) {
+    // Given up outside a handler (routing, eviction, serving blocked clients): answered BUSY.
+    if (!(err instanceof BusyScriptError)) throw err;
+    if (c.lockedShards !== 0) c.unlockAll();
+    c.readyKeys = null;
+    c.out.rollback(mark);
+    c.out.error(err.reply);
+  } finally {
+    endInterruptibleWaits();
+  }
 }
 
 /**
@@ -240,6 +258,9 @@ function refusal(c: CommandContext, spec: CommandSpec, hooks: DispatchHooks, wri
   }
   // With replica-serve-stale-data no, only commands flagged stale run while a replica's link to its master is down.
   if (hooks.masterDown !== undefined && !client.fromMaster && hooks.masterDown() && !spec.flags.includes('stale')) return MASTERDOWN;
+  // processCommand's isInsideYieldingLongCommand: only allow_busy commands while a script is timed out.
+  const busy = hooks.busyScript?.() ?? null;
+  if (busy !== null && !spec.flags.includes('allow_busy')) return busy;
   // A MONITOR client is a replica to Redis: it may not read or write keys.
   if (client.monitor === true && (spec.isWrite || spec.flags.includes('readonly') || spec.flags.includes('may_replicate'))) {
     return MONITOR_KEYSPACE;
@@ -373,6 +394,12 @@ function processAfterPause(c: CommandContext, hooks: DispatchHooks, table: Comma
 
 function handlerFailed(c: CommandContext, spec: CommandSpec, hooks: DispatchHooks, err: unknown, replyMark: number): void {
   c.out.rollback(replyMark);
+  if (err instanceof BusyScriptError) {
+    // A lock a timed-out script holds: the command did not run.
+    c.out.error(err.reply);
+    finishReply(c, replyMark);
+    return;
+  }
   if (err instanceof StoreFullError) {
     // A shard's arena reached its 4 GiB ceiling: the same refusal as a full maxmemory.
     c.server.stats.rejectedCalls++;

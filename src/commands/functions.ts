@@ -13,6 +13,7 @@ import { replyHelp } from './help-reply.js';
 import { globMatch } from './glob.js';
 import { FLAG_NAMES } from '../scripting/script-flags.js';
 import type { ScriptRunner } from '../scripting/script-runner.js';
+import { ScriptKind } from '../scripting/busy-script.js';
 
 const group = 'scripting';
 const categories = ['slow', 'scripting'];
@@ -131,7 +132,19 @@ function functionList(c: CommandContext): void {
   }
 }
 
+function functionKill(c: CommandContext): void {
+  const refused = c.server.scripting.busy.kill(ScriptKind.Function);
+  if (refused !== null) c.out.error(refused);
+  else c.out.ok();
+}
+
 function functionStats(c: CommandContext): void {
+  // Redis answers BUSY while an EVAL script runs (functionStatsCommand).
+  const evalRunning = c.server.scripting.busy.runningEval();
+  if (evalRunning !== null) {
+    c.out.error(evalRunning);
+    return;
+  }
   const engine = runner(c).functions;
   engine.current();
   const out = c.out;
@@ -170,6 +183,8 @@ function functionHelp(c: CommandContext): void {
     '    * Duration in MS that the function is running',
     '    If no function is running, return nil',
     '    In addition, returns a list of available engines.',
+    'KILL',
+    '    Kill the current running function.',
     'FLUSH [ASYNC|SYNC]',
     '    Delete all the libraries.',
     '    When called without the optional mode argument, the behavior is determined by the',
@@ -206,6 +221,9 @@ export const functionCommands: CommandSpec[] = [
         runsScript: true, handler: functionFlush }),
       defineCommand({ name: 'help', arity: 2, flags: ['loading', 'stale'], categories, group, since: '7.0.0',
         summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', handler: functionHelp }),
+      defineCommand({ name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], categories, group, since: '7.0.0',
+        tips: ['request_policy:all_shards', 'response_policy:one_succeeded'],
+        summary: 'Kill the function currently in execution.', complexity: 'O(1)', handler: functionKill }),
       defineCommand({ name: 'list', arity: -2, flags: ['noscript'], categories, group, since: '7.0.0',
         tips: ['nondeterministic_output_order'], summary: 'List information about all the functions',
         complexity: 'O(N) where N is the number of functions',

@@ -15,6 +15,7 @@ import { arg, defineCommand, keyArg, keyNumKeys, numkeysGetKeys, type CommandSpe
 import { replyHelp } from './help-reply.js';
 import { NOT_INTEGER } from './errors.js';
 import { sha1hex, type ScriptRunner } from '../scripting/script-runner.js';
+import { ScriptKind } from '../scripting/busy-script.js';
 
 const group = 'scripting';
 const categories = ['slow', 'scripting'];
@@ -95,6 +96,12 @@ function scriptFlush(c: CommandContext): void {
   c.out.ok();
 }
 
+function scriptKill(c: CommandContext): void {
+  const refused = c.server.scripting.busy.kill(ScriptKind.Eval);
+  if (refused !== null) c.out.error(refused);
+  else c.out.ok();
+}
+
 function scriptHelp(c: CommandContext): void {
   replyHelp(c, [
     'SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -106,6 +113,8 @@ function scriptHelp(c: CommandContext): void {
     '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
     '    * ASYNC: Asynchronously flush the scripts cache.',
     '    * SYNC: Synchronously flush the scripts cache.',
+    'KILL',
+    '    Kill the currently executing Lua script.',
     'LOAD <script>',
     '    Load a script into the scripts cache without executing it.',
   ]);
@@ -151,6 +160,9 @@ export const scriptingCommands: CommandSpec[] = [
         runsScript: true, handler: scriptFlush }),
       defineCommand({ name: 'help', arity: 2, flags: ['loading', 'stale'], categories, group, since: '5.0.0',
         summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', handler: scriptHelp }),
+      defineCommand({ name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], categories, group, since: '2.6.0',
+        tips: ['request_policy:all_shards', 'response_policy:one_succeeded'],
+        summary: 'Kill the script currently in execution.', complexity: 'O(1)', handler: scriptKill }),
       defineCommand({ name: 'load', arity: 3, flags: ['noscript', 'stale'], categories, group, since: '2.6.0',
         tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
         summary: 'Load the specified Lua script into the script cache.', complexity: 'O(N) with N being the length in bytes of the script body.',

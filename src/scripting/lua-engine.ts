@@ -84,6 +84,7 @@ export const LUA_TFUNCTION = 6;
 /** lua_pcall's status for a runtime error, and luaL_loadbuffer's for a syntax error. */
 export const LUA_ERRRUN = 2;
 export const LUA_ERRSYNTAX = 3;
+export const LUA_MASKLINE = 4;
 export const LUA_MASKCOUNT = 8;
 /** lua_gc: LUA_GCCOUNT (KB in use) and LUA_GCCOUNTB (the remainder in bytes). */
 export const LUA_GCCOUNT = 3;

@@ -32,7 +32,7 @@ import { OOM } from '../commands/errors.js';
 import { formatScore } from '../commands/zset-scores.js';
 import { log, type LogLevel } from '../server/log.js';
 import {
-  LUA_REGISTRYINDEX, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, type LuaModule,
+  LUA_MASKCOUNT, LUA_MASKLINE, LUA_REGISTRYINDEX, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, type LuaModule,
 } from './lua-engine.js';
 import { writeLuaValue } from './lua-values.js';
 import { FunctionEngine } from './function-engine.js';
@@ -44,6 +44,7 @@ import { registerCmsgpackLibrary } from './lua-cmsgpack.js';
 import { registerStructLibrary } from './lua-struct.js';
 import type { ScriptStore } from './script-store.js';
 import { parseShebang, ScriptFlag } from './script-flags.js';
+import { KILLED, ScriptKind, type BusyScript } from './busy-script.js';
 
 const NO_ARGUMENTS = 'Please specify at least one argument for this redis lib call';
 const BAD_ARGUMENT = 'Lua redis lib command arguments must be strings or integers';
@@ -59,6 +60,8 @@ const SCRIPT_CLUSTER_DOWN_READONLY = 'Script attempted to execute a write comman
 const SCRIPT_CLUSTER_DOWN = 'Script attempted to execute a command while the cluster is down';
 const SCRIPT_NON_LOCAL_KEY = 'Script attempted to access a non local key in a cluster node';
 const SCRIPT_CROSS_SLOT = 'Script attempted to access keys that do not hash to the same slot';
+/** Redis's count hook period (LUA_MASKCOUNT every 100000 instructions). */
+const HOOK_INSTRUCTIONS = 100000;
 /** Argument positions of a command's keys (keyPositions' output, reused). */
 const keyIndexes: number[] = [];
 const LOG_LEVELS: LogLevel[] = ['debug', 'verbose', 'notice', 'warning'];
@@ -82,6 +85,8 @@ export class ScriptRunner implements ScriptHost {
   private active: ScriptEnvironment;
   /** Function libraries (FUNCTION, FCALL). */
   readonly functions: FunctionEngine;
+  /** The count hook every running script has: it stops one that SCRIPT KILL or FUNCTION KILL asked to. */
+  private readonly killHook: number;
   /** Compiled scripts of this thread's environment, by lowercase SHA1. */
   private readonly compiled = new Map<string, LoadedScript>();
   // The run in progress.
@@ -97,13 +102,14 @@ export class ScriptRunner implements ScriptHost {
   private argStart = new Int32Array(16);
   private argLen = new Int32Array(16);
 
-  constructor(readonly m: LuaModule, readonly store: ScriptStore, functionStore: FunctionStore,
+  constructor(readonly m: LuaModule, readonly store: ScriptStore, functionStore: FunctionStore, private readonly busy: BusyScript,
     private readonly table: CommandTable = commandTable()) {
     this.fns = new ScriptFunctions(m, this);
     registerBitLibrary(this.fns);
     registerCjsonLibrary(this.fns);
     registerCmsgpackLibrary(this.fns);
     registerStructLibrary(this.fns);
+    this.killHook = m.addFunction((L: number) => this.checkKill(L), 'vii');
     this.functions = new FunctionEngine(this.fns, functionStore);
     this.env = new ScriptEnvironment(this.fns);
     this.active = this.env;
@@ -218,10 +224,13 @@ export class ScriptRunner implements ScriptHost {
     this.dirty = 0;
     if (!outer) writes?.beginTransaction();
     c.inTransaction = true;
+    m._lua_sethook(L, this.killHook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    this.busy.begin(asFunction ? ScriptKind.Function : ScriptKind.Eval);
     let status: number;
     try {
       status = m._lua_pcall(L, asFunction ? 2 : 0, 1, asFunction ? -4 : -2);
     } finally {
+      this.busy.end();
       c.inTransaction = outer;
       c.buf = saved.buf;
       c.argc = saved.argc;
@@ -354,7 +363,10 @@ export class ScriptRunner implements ScriptHost {
       return this.fail(L, raise, NOT_ALLOWED);
     }
     this.dirty += c.dirty;
-    if (c.dirty > 0 && spec.isWrite) this.wrote = true;
+    if (c.dirty > 0 && spec.isWrite && !this.wrote) {
+      this.wrote = true;
+      this.busy.wrote();
+    }
     const at = out.markOffset(mark);
     const reply = out.buf;
     if (reply[at] === 45) {
@@ -423,6 +435,17 @@ export class ScriptRunner implements ScriptHost {
     if (this.slot < 0) this.slot = slot;
     else if (this.slot !== slot) return SCRIPT_CROSS_SLOT;
     return null;
+  }
+
+  /**
+   * The count hook (every HOOK_INSTRUCTIONS instructions): once a kill is
+   * asked, it raises Redis's error, and from then on at every line too, so
+   * that a pcall in the script cannot swallow it.
+   */
+  private checkKill(L: number): number {
+    if (!this.busy.killRequested) return 0;
+    this.m._lua_sethook(L, this.killHook, LUA_MASKCOUNT | LUA_MASKLINE, 1);
+    return this.fns.raiseError(L, KILLED);
   }
 
   setResp(version: number): void {

@@ -9,6 +9,7 @@ import { loadLuaModule } from './lua-engine.js';
 import { ScriptRunner } from './script-runner.js';
 import { ScriptStore } from './script-store.js';
 import { FunctionStore } from './function-store.js';
+import { BusyScript } from './busy-script.js';
 
 export class ThreadScripting implements ScriptingAccess {
   runner: ScriptRunner | null = null;
@@ -17,9 +18,13 @@ export class ThreadScripting implements ScriptingAccess {
 
   private readonly functionStore: FunctionStore;
 
-  constructor(storeBuffer: SharedArrayBuffer, functionBuffer: SharedArrayBuffer) {
+  /** The node's busy-script state, as this thread sees it. */
+  readonly busy: BusyScript;
+
+  constructor(storeBuffer: SharedArrayBuffer, functionBuffer: SharedArrayBuffer, flags: SharedArrayBuffer, thread: number) {
     this.store = new ScriptStore(storeBuffer);
     this.functionStore = new FunctionStore(functionBuffer);
+    this.busy = new BusyScript(flags, thread);
   }
 
   /** Scripts in the node's cache, and the bytes of their bodies (INFO memory). */
@@ -33,7 +38,7 @@ export class ThreadScripting implements ScriptingAccess {
 
   start(): Promise<void> {
     this.loading ??= loadLuaModule().then((m) => {
-      this.runner = new ScriptRunner(m, this.store, this.functionStore);
+      this.runner = new ScriptRunner(m, this.store, this.functionStore, this.busy);
     });
     return this.loading;
   }

@@ -65,6 +65,7 @@ const DEFS: ConfigDef[] = [
   { name: 'enable-debug-command', kind: 'enum', default: 'no', values: ['no', 'yes', 'local'], mutable: false },
   { name: 'threads', aliases: ['io-threads'], kind: 'int', default: String(os.availableParallelism()), min: 1, max: 128, mutable: false },
   { name: 'shards', kind: 'int', default: '16', min: 1, max: 32, mutable: false },
+  { name: 'busy-reply-threshold', aliases: ['lua-time-limit'], kind: 'int', default: '5000', min: 0, max: 9223372036854775807, mutable: true },
   { name: 'tcp-backlog', kind: 'int', default: '511', min: 0, max: 2147483647, mutable: false },
   { name: 'tcp-keepalive', kind: 'int', default: '300', min: 0, max: 2147483647, mutable: true },
   { name: 'protected-mode', kind: 'bool', default: 'yes', mutable: true },

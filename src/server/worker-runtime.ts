@@ -4,6 +4,8 @@
  * the server services commands call, and the periodic upkeep (active expiry,
  * idle timeouts, stats publication).
  */
+import { beginInterruptibleWaits, endInterruptibleWaits, setLongLockWaitCheck } from '../store/shard-arena.js';
+import { BusyScriptError } from '../scripting/busy-script.js';
 import { ThreadScripting } from '../scripting/thread-scripting.js';
 import { parentPort } from 'node:worker_threads';
 import { ReplyWriter } from '../protocol/reply-writer.js';
@@ -164,7 +166,8 @@ export class WorkerRuntime {
         return parts.find((w) => w >= 0) ?? -1;
       });
     this.prefetch = new BatchPrefetch(this.ks, commandTable());
-    this.scripting = new ThreadScripting(init.scripts, init.functions);
+    this.scripting = new ThreadScripting(init.scripts, init.functions, init.flags, init.index);
+    setLongLockWaitCheck(() => this.scripting.busy.checkWait());
     for (let i = this.index; i < this.ks.shards.length; i += this.workers) this.ownedShards.push(i);
     this.slotTable = init.slotTable ? new SlotTable(init.slotTable) : null;
     this.parserLimits = { protoMaxBulkLen: this.config.number('proto-max-bulk-len'), authRequired: false };
@@ -192,6 +195,7 @@ export class WorkerRuntime {
         if (this.monitors.active) this.monitors.feed(c, spec);
       },
       ensureMemory: (c) => this.ensureMemory(c),
+      busyScript: () => this.scripting.busy.busyReply(false),
       route: this.slotTable ? (c, spec, asking, queue) => routeCommand(c, spec, this.slotTable!, asking, queue) : undefined,
       masterDown: () => this.isReplica && !this.masterLinkUp && !this.replicaServeStaleData,
       onHandlerError: (spec, err) => log('warning', `Command '${spec.fullName}' failed: ${err instanceof Error ? err.stack : String(err)}`),
@@ -227,6 +231,7 @@ export class WorkerRuntime {
 
   applyConfig(): void {
     const l = this.limits;
+    if (this.scripting !== undefined) this.scripting.busy.threshold = this.config.number('busy-reply-threshold');
     l.hashMaxListpackEntries = this.config.number('hash-max-listpack-entries');
     l.hashMaxListpackValue = this.config.number('hash-max-listpack-value');
     // Redis caps the intset at 2^30 entries whatever the setting (intsetUpgradeAndAdd's limit).
@@ -523,7 +528,7 @@ export class WorkerRuntime {
     }
   }
 
-  private cron(): void {
+  private maintain(): void {
     const now = Date.now();
     // checkClientPauseTimeoutAndReturnIfPaused: the dataset holds still while clients are paused.
     if (Atomics.load(this.flags, ACTIVE_EXPIRE_WORD) === 1 && this.pause.typeAt(now) === PauseType.None) {
@@ -534,6 +539,27 @@ export class WorkerRuntime {
     }
     this.rehashInBackground();
     this.freeLazily();
+  }
+
+  /**
+   * The cron's work: a lock wait there gives up while a script that runs
+   * past busy-reply-threshold holds the lock, and the rest waits for the
+   * next tick, so that this thread goes on answering (BUSY, SCRIPT KILL).
+   */
+  private cron(): void {
+    beginInterruptibleWaits();
+    try {
+      this.maintain();
+    } catch (err) {
+      if (!(err instanceof BusyScriptError)) throw err;
+    } finally {
+      endInterruptibleWaits();
+    }
+    this.serveHousekeeping();
+  }
+
+  private serveHousekeeping(): void {
+    const now = Date.now();
     if (this.slotTable !== null && this.blocked.count > 0) this.blocked.redirectIfNeeded(this.slotTable);
     this.subscriptions.dropMovedShardChannels();
     this.tracking.cron();

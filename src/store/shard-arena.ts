@@ -29,6 +29,25 @@ export function checkedSizeClass(size: number): number {
   return sizeClassOf(size);
 }
 
+/** This thread's check for waits that last (scripting's busy script: BUSY), or null. */
+let longWaitCheck: (() => void) | null = null;
+/** Above 0 while the thread runs work that may give up a wait (a command, the cron). */
+let interruptibleWaits = 0;
+
+/** Installs the thread's long-wait check. */
+export function setLongLockWaitCheck(check: (() => void) | null): void {
+  longWaitCheck = check;
+}
+
+/** Lock waits may be given up (by the long-wait check) until the matching endInterruptibleWaits(). */
+export function beginInterruptibleWaits(): void {
+  interruptibleWaits++;
+}
+
+export function endInterruptibleWaits(): void {
+  interruptibleWaits--;
+}
+
 export class ShardArena {
   /*
    * Fixed-length views, re-made when the buffer has grown: V8 accesses
@@ -83,6 +102,10 @@ export class ShardArena {
   }
 
   // ---- lock (futex mutex: 0 free, 1 locked, 2 locked with waiters) ----
+  // A wait that goes on past a timeout calls the thread's long-wait check
+  // while waits are interruptible (see beginInterruptibleWaits); the check may
+  // throw to give up. The lock is not held then: only its word may read 2,
+  // which costs its holder one needless wake-up.
 
   lock(): void {
     this.acquire();
@@ -102,7 +125,7 @@ export class ShardArena {
     }
     if (c !== 2) c = Atomics.exchange(i32, H_LOCK, 2);
     while (c !== 0) {
-      if (this.canWait) Atomics.wait(i32, H_LOCK, 2, 50);
+      if (this.canWait && Atomics.wait(i32, H_LOCK, 2, 50) === 'timed-out' && interruptibleWaits > 0) longWaitCheck?.();
       c = Atomics.exchange(i32, H_LOCK, 2);
     }
   }
