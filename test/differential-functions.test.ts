@@ -6,7 +6,8 @@
  * lists several in an order it does not define), STATS; FCALL and
  * FCALL_RO with flags, errors and their `user_function` positions. Then on
  * weft alone: a library loaded on one thread serves FCALL on every thread,
- * and a replica gets the libraries its master loads.
+ * and a replica gets the master's libraries with its full synchronisation
+ * and the FUNCTION commands after it.
  */
 import t from 'tap';
 import { Redis } from 'ioredis';
@@ -100,10 +101,15 @@ t.test('weft alone: libraries reach every thread and the replica', async (t) => 
   const clients = Array.from({ length: 4 }, () => new Redis({ port: weft.port, host: '127.0.0.1', maxRetriesPerRequest: 1 }));
   t.teardown(() => clients.forEach((c) => c.disconnect()));
   await clients[0].call('FUNCTION', 'FLUSH');
+  // Loaded before the replica attaches: it comes with the full synchronisation.
+  await clients[0].call('FUNCTION', 'LOAD', lib('early', "redis.register_function{function_name='early', callback=function() return 'e' end, flags={'no-writes'}}"));
   const r = await RawClient.connect(replica.port);
   t.teardown(() => r.close());
+  await r.command('FUNCTION', 'LOAD', lib('stale', "redis.register_function('stale', function() return 's' end)"));
   await r.command('REPLICAOF', '127.0.0.1', String(weft.port));
   await waitFor('the replica linked', 20000, async () => (await r.command('INFO', 'replication')).toString().includes('master_link_status:up'));
+  t.equal((await r.command('FCALL_RO', 'early', '0')).toString(), '$1\r\ne\r\n', 'the full synchronisation brought the library');
+  t.equal((await r.command('FCALL_RO', 'stale', '0')).toString(), '-ERR Function not found\r\n', "the replica's own libraries were replaced");
   t.equal(await clients[1].call('FUNCTION', 'LOAD', lib('shared', "redis.register_function{function_name='who', callback=function(keys, args) return 'w:' .. args[1] end, flags={'no-writes'}}")), 'shared');
   t.same(await Promise.all(clients.map((c, i) => c.call('FCALL', 'who', '0', String(i)))), ['w:0', 'w:1', 'w:2', 'w:3']);
   await clients[2].call('FUNCTION', 'LOAD', 'REPLACE', lib('shared', "redis.register_function{function_name='who', callback=function(keys, args) return 'v2:' .. args[1] end, flags={'no-writes'}}"));

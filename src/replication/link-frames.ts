@@ -17,7 +17,12 @@ export const enum FrameKind {
   Ping = 4,
   /** Answer with REPLCONF ACK now (WAIT). */
   GetAck = 5,
+  /** The master's function libraries at the start of a full synchronisation: (u32 length · library code)*. */
+  Functions = 6,
 }
+
+/** What the worker that applies a master's data is asked to do (the frames' effects on a replica). */
+export type ApplyOp = 'flush' | 'load' | 'apply' | 'functions';
 
 export const FRAME_HEADER_BYTES = 5;
 /** Larger than any frame a master sends (a snapshot chunk holds at least one record, of at most proto-max-bulk-len). */
@@ -45,6 +50,31 @@ export function snapshotFrame(shard: number, entrySeq: number, records: Uint8Arr
   head.writeUInt16LE(shard, 0);
   head.writeDoubleLE(entrySeq, 2);
   return frame(FrameKind.Snapshot, head, records);
+}
+
+export function functionsFrame(codes: Uint8Array[]): Buffer {
+  let size = 0;
+  for (const c of codes) size += 4 + c.length;
+  const body = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const c of codes) {
+    body.writeUInt32LE(c.length, at);
+    body.set(c, at + 4);
+    at += 4 + c.length;
+  }
+  return frame(FrameKind.Functions, null, body);
+}
+
+/** The library codes of a Functions frame's payload. */
+export function functionCodes(payload: Uint8Array): Buffer[] {
+  const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const codes: Buffer[] = [];
+  for (let at = 0; at + 4 <= buf.length;) {
+    const length = buf.readUInt32LE(at);
+    codes.push(Buffer.from(buf.subarray(at + 4, at + 4 + length)));
+    at += 4 + length;
+  }
+  return codes;
 }
 
 export function snapshotEndFrame(shards: number): Buffer {
@@ -89,7 +119,7 @@ export class FrameReader {
     if (this.chunks[0].length < FRAME_HEADER_BYTES) this.join();
     const len = this.chunks[0].readUInt32LE(0);
     const announced = this.chunks[0][4];
-    if (announced < FrameKind.Snapshot || announced > FrameKind.GetAck || len > MAX_FRAME_BYTES) {
+    if (announced < FrameKind.Snapshot || announced > FrameKind.Functions || len > MAX_FRAME_BYTES) {
       throw new Error(`not a weft replication frame (kind ${announced}, ${len} bytes)`);
     }
     if (this.total < FRAME_HEADER_BYTES + len) return null;

@@ -21,6 +21,8 @@ export interface ReplicaEnvironment {
   flush(): Promise<void>;
   /** Loads snapshot records. */
   load(records: Uint8Array): Promise<void>;
+  /** Replaces the function libraries with the master's (a Functions frame's payload). */
+  functions(codes: Uint8Array): Promise<void>;
   /** Executes log entries (Redis commands) in order. */
   apply(entries: Uint8Array): Promise<void>;
   listeningPort(): number;
@@ -208,6 +210,11 @@ export class ReplicaLink {
         const records = payload.subarray(10).slice();
         this.syncBytes += records.length;
         if (records.length > 0) this.enqueue(() => this.env.load(records));
+        break;
+      }
+      case FrameKind.Functions: {
+        const codes = payload.slice();
+        this.enqueue(() => this.env.functions(codes));
         break;
       }
       case FrameKind.SnapshotEnd: {

@@ -5,6 +5,7 @@
  * replication, ROLE, WAIT, PSYNC, REPLICAOF and the cluster's
  * ReplicationControl (offsets, promotion, paused writes).
  */
+import type { ApplyOp } from './link-frames.js';
 import type { ReplicationControl } from './replication-control.js';
 import { ReplicationLog } from './replication-log.js';
 import { ReplicationMaster, type SnapshotResult } from './replication-master.js';
@@ -16,8 +17,10 @@ export interface ReplicationEnvironment {
   sendToReplica(worker: number, clientId: number, data: Buffer): void;
   closeClient(worker: number, clientId: number): void;
   snapshot(shard: number, begin: boolean): Promise<SnapshotResult>;
-  /** Runs an operation on the worker that applies the master's stream. */
-  applyOnWorker(op: 'flush' | 'load' | 'apply', data: Uint8Array | null): Promise<void>;
+  /** Runs an operation on the worker that applies the master's stream ('functions': replace the libraries). */
+  applyOnWorker(op: ApplyOp, data: Uint8Array | null): Promise<void>;
+  /** The node's function libraries. */
+  functionCodes(): Uint8Array[];
   /** Tells the workers whether this node is a replica (read-only, expired keys kept) and whether its link to the master is up. */
   setWorkersRole(replica: boolean, masterLinkUp: boolean): void;
   /** Waits until every worker has finished what it was running (so every started write is in the log). */
@@ -45,6 +48,7 @@ export class ReplicationManager implements ReplicationControl {
       close: (w, id) => env.closeClient(w, id),
       snapshot: (s, b) => env.snapshot(s, b),
       backlogSize: () => Number(env.config('repl-backlog-size')),
+      functionCodes: () => env.functionCodes(),
       log_: env.log_,
     });
     this.heartbeat = setInterval(() => this.master.heartbeat(), 1000);
@@ -91,6 +95,7 @@ export class ReplicationManager implements ReplicationControl {
     this.link = new ReplicaLink(host, port, {
       flush: () => this.env.applyOnWorker('flush', null),
       load: (records) => this.env.applyOnWorker('load', records),
+      functions: (codes) => this.env.applyOnWorker('functions', codes),
       apply: (entries) => this.env.applyOnWorker('apply', entries),
       listeningPort: () => Number(this.env.config('port')),
       masterAuth: () => {

@@ -11,7 +11,7 @@
  */
 import crypto from 'node:crypto';
 import { ReplicationLog, forEachEntry, ENTRY_HEADER_BYTES } from './replication-log.js';
-import { snapshotEndFrame, snapshotFrame, streamFrame, writeStreamHead, frame, FrameKind, FRAME_HEADER_BYTES, STREAM_HEAD_BYTES } from './link-frames.js';
+import { functionsFrame, snapshotEndFrame, snapshotFrame, streamFrame, writeStreamHead, frame, FrameKind, FRAME_HEADER_BYTES, STREAM_HEAD_BYTES } from './link-frames.js';
 
 export interface SnapshotResult {
   chunks: Uint8Array[];
@@ -30,6 +30,8 @@ export interface MasterEnvironment {
   /** Reads one shard on a background thread; `begin` first closes the multi-shard write gate (the log's endSnapshot opens it). */
   snapshot(shard: number, begin: boolean): Promise<SnapshotResult>;
   backlogSize(): number;
+  /** The node's function libraries (sent first in a full synchronisation, as an RDB holds them). */
+  functionCodes(): Uint8Array[];
   log_(level: 'notice' | 'warning' | 'verbose', message: string): void;
 }
 
@@ -248,6 +250,8 @@ export class ReplicationMaster {
     // again after the last shard, or however the sync ends (a replica that
     // vanishes mid-sync must not leave multi-shard writes waiting forever).
     let gateClosed = false;
+    // The libraries as they are now: a FUNCTION command from here on is in the stream that follows the snapshot.
+    env.send(record.worker, record.clientId, functionsFrame(env.functionCodes()));
     try {
       for (let s = 0; s < env.shardCount; s++) {
         const result = await env.snapshot(s, s === 0);

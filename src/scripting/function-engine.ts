@@ -163,6 +163,11 @@ export class FunctionEngine {
     this.store.update(() => ({ codes: [], result: undefined }));
   }
 
+  /** A replica's full synchronisation: the master's libraries replace these, as they are. */
+  replaceAll(codes: Buffer[]): void {
+    this.store.update(() => ({ codes, result: undefined }));
+  }
+
   /** FUNCTION DUMP's and RESTORE's view: every library's code, in load order. */
   codes(): Buffer[] {
     return this.store.codes();

@@ -4,7 +4,7 @@
  * accepts every client connection and hands it to the least-loaded worker.
  */
 import { allocateScriptStore } from '../scripting/script-store.js';
-import { allocateFunctionStore } from '../scripting/function-store.js';
+import { allocateFunctionStore, FunctionStore } from '../scripting/function-store.js';
 import { CLAIM_SLOTS_PER_THREAD } from '../commands/blocking.js';
 import { WATCH_SLOTS_PER_THREAD } from '../commands/watched-keys.js';
 import fs from 'node:fs';
@@ -115,6 +115,7 @@ async function main(): Promise<void> {
   const trackingRingSab = allocatePubsubRing(threads, TRACKING_RING_BYTES);
   const scriptStoreSab = allocateScriptStore();
   const functionStoreSab = allocateFunctionStore();
+  const functionStore = new FunctionStore(functionStoreSab);
   const pubsub = new PubsubHub(threads, new PubsubRing(pubsubRingSab, threads, -1),
     (worker, message) => workers[worker].postMessage(message satisfies ToWorker));
   // Snapshots for full synchronisations are read on a background thread, which may wait for shard locks.
@@ -135,6 +136,7 @@ async function main(): Promise<void> {
       snapshotPool ??= new Piscina({ filename: new URL('../replication/snapshot-task.js', import.meta.url).href, minThreads: 0, maxThreads: 1, idleTimeout: 30000 });
       return snapshotPool.run({ keyspace, log: replicationLogSab, shard, begin } satisfies SnapshotTask) as Promise<SnapshotResult>;
     },
+    functionCodes: () => functionStore.codes(),
     applyOnWorker: (op, data) => awaitWorkers(1, (id) => {
       // The link hands over buffers of their own: transferred, not copied.
       const own = data !== null && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;

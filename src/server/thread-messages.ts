@@ -1,4 +1,5 @@
 /** Messages between the coordinator (main thread) and the worker threads. */
+import type { ApplyOp } from '../replication/link-frames.js';
 import type { Socket } from 'node:net';
 import type { KeyspaceBuffers } from '../store/keyspace.js';
 import type { ClientFilter, SubscriptionKind } from '../commands/client-state.js';
@@ -48,7 +49,7 @@ export type ToWorker =
   | { type: 'replica-out'; clientId: number; data: Uint8Array }
   | { type: 'replica-close'; clientId: number }
   /** For the worker that applies the master's stream (worker 0). */
-  | { type: 'repl-apply'; id: number; op: 'flush' | 'load' | 'apply'; data: Uint8Array | null }
+  | { type: 'repl-apply'; id: number; op: ApplyOp; data: Uint8Array | null }
   | { type: 'replication-role'; replica: boolean; masterLinkUp: boolean }
   /** Answered once the worker has finished what it was running. */
   | { type: 'barrier'; id: number }

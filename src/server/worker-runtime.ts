@@ -4,6 +4,7 @@
  * the server services commands call, and the periodic upkeep (active expiry,
  * idle timeouts, stats publication).
  */
+import { functionCodes, type ApplyOp } from '../replication/link-frames.js';
 import { beginInterruptibleWaits, endInterruptibleWaits, setLongLockWaitCheck } from '../store/shard-arena.js';
 import { BusyScriptError } from '../scripting/busy-script.js';
 import { ThreadScripting } from '../scripting/thread-scripting.js';
@@ -392,10 +393,10 @@ export class WorkerRuntime {
     this.propagator.deletion(shardIndex, db, shard.u8, shard.keyStart(e), shard.u32[(e + E_KEYLEN) >>> 2]);
   }
 
-  private runApply(id: number, op: 'flush' | 'load' | 'apply', data: Uint8Array | null): void {
+  private runApply(id: number, op: ApplyOp, data: Uint8Array | null): void {
     // The stream applies each command at once: the Lua engine its scripting commands (FUNCTION LOAD...) need
     // is loaded first. Entries that arrive meanwhile wait behind in order (their callbacks chain on one promise).
-    if (op === 'apply' && this.scripting.runner === null) {
+    if ((op === 'apply' || op === 'functions') && this.scripting.runner === null) {
       void this.scripting.start().then(() => this.runApply(id, op, data));
       return;
     }
@@ -403,6 +404,7 @@ export class WorkerRuntime {
     let error: string | null = null;
     try {
       if (op === 'flush') this.applier.flush();
+      else if (op === 'functions') this.scripting.runner!.functions.replaceAll(functionCodes(data!));
       else if (op === 'load') this.applier.load(data!);
       else this.applier.apply(data!);
     } catch (e) {
