@@ -10,38 +10,20 @@
 import type { CommandContext } from './context.js';
 import { arg, defineCommand, keyArg, keyNumKeys, numkeysGetKeys, type CommandSpec } from './command-spec.js';
 import { replyHelp } from './help-reply.js';
+import { numkeys, runner } from './scripting.js';
 import { globMatch } from './glob.js';
 import { FLAG_NAMES } from '../scripting/script-flags.js';
-import type { ScriptRunner } from '../scripting/script-runner.js';
 import { ScriptKind } from '../scripting/busy-script.js';
 
 const group = 'scripting';
 const categories = ['slow', 'scripting'];
-const NEGATIVE_KEYS = "Number of keys can't be negative";
-const TOO_MANY_KEYS = "Number of keys can't be greater than number of args";
 const FLUSH_OPTION = 'FUNCTION FLUSH only supports SYNC|ASYNC option';
 const BAD_NUMKEYS = 'Bad number of keys provided';
 
-function runner(c: CommandContext): ScriptRunner {
-  const r = c.server.scripting.runner;
-  if (r === null) throw new Error('scripting engine not loaded');
-  return r;
-}
 
 function fcall(c: CommandContext, readOnly: boolean): void {
-  const n = c.argInt(2);
-  if (n === null) {
-    c.out.error(BAD_NUMKEYS);
-    return;
-  }
-  if (n > c.argc - 3) {
-    c.out.error(TOO_MANY_KEYS);
-    return;
-  }
-  if (n < 0) {
-    c.out.error(NEGATIVE_KEYS);
-    return;
-  }
+  const n = numkeys(c, BAD_NUMKEYS);
+  if (n === null) return;
   if (!runner(c).runFunction(c, c.argLatin1(1), n, readOnly)) c.out.error('Function not found');
 }
 

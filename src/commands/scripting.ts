@@ -25,17 +25,21 @@ const NEGATIVE_KEYS = "Number of keys can't be negative";
 const TOO_MANY_KEYS = "Number of keys can't be greater than number of args";
 const FLUSH_OPTION = 'SCRIPT FLUSH only support SYNC|ASYNC option';
 
-function runner(c: CommandContext): ScriptRunner {
+export function runner(c: CommandContext): ScriptRunner {
   const r = c.server.scripting.runner;
   if (r === null) throw new Error('scripting engine not loaded');
   return r;
 }
 
-/** evalGenericCommand's numkeys check: the count, or null after replying. */
-function numkeys(c: CommandContext): number | null {
+/**
+ * evalGenericCommand's (and fcallCommandGeneric's) numkeys check: the
+ * count, or null after replying; `notInteger` is the command's error for a
+ * count that is not an integer.
+ */
+export function numkeys(c: CommandContext, notInteger = NOT_INTEGER): number | null {
   const n = c.argInt(2);
   if (n === null) {
-    c.out.error(NOT_INTEGER);
+    c.out.error(notInteger);
     return null;
   }
   if (n > c.argc - 3) {

@@ -11,6 +11,8 @@
  * take one name.
  */
 
+import { lockWord, unlockWord } from './shared-spin-lock.js';
+
 const LOCK_WORD = 0;
 const GENERATION_WORD = 1;
 const USED_WORD = 2;
@@ -18,7 +20,6 @@ const COUNT_WORD = 3;
 const HEADER_BYTES = 16;
 const INITIAL_BYTES = 16 << 10;
 const MAX_BYTES = 64 << 20;
-const SPIN_LIMIT = 64;
 
 export function allocateFunctionStore(): SharedArrayBuffer {
   const sab = new SharedArrayBuffer(INITIAL_BYTES, { maxByteLength: MAX_BYTES });
@@ -86,14 +87,10 @@ export class FunctionStore {
   }
 
   private lock(): void {
-    for (let spin = 0; ; spin++) {
-      if (Atomics.compareExchange(this.words, LOCK_WORD, 0, 1) === 0) return;
-      if (spin >= SPIN_LIMIT) Atomics.wait(this.words, LOCK_WORD, 1, 1);
-    }
+    lockWord(this.words, LOCK_WORD);
   }
 
   private unlock(): void {
-    Atomics.store(this.words, LOCK_WORD, 0);
-    Atomics.notify(this.words, LOCK_WORD, 1);
+    unlockWord(this.words, LOCK_WORD);
   }
 }

@@ -61,14 +61,7 @@ export function registerBitLibrary(fns: ScriptFunctions): void {
       let text = '';
       let v = b;
       for (let i = 0; i < n; i++, v >>>= 4) text = digits[v & 15] + text;
-      const lua = fns.lua;
-      const saved = lua.L;
-      lua.L = L;
-      try {
-        lua.pushLatin1(text);
-      } finally {
-        lua.L = saved;
-      }
+      fns.lua.pushLatin1(text, L);
       return 1;
     },
   });

@@ -16,6 +16,7 @@ import {
   LUA_TBOOLEAN, LUA_TNIL, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, type LuaModule,
 } from './lua-engine.js';
 import type { ScriptFunctions } from './script-environment.js';
+import { ByteOutput } from './byte-output.js';
 
 const LUA_TLIGHTUSERDATA = 2;
 const MAX_DEPTH = 1000;
@@ -52,23 +53,8 @@ ESCAPES[47] = '\\/';
 ESCAPES[92] = '\\\\';
 ESCAPES[127] = '\\u007f';
 
-/** A growable byte buffer for encode. */
-class ByteOutput {
-  buf = Buffer.allocUnsafe(256);
-  len = 0;
-
-  ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
-    this.buf.copy(grown, 0, 0, this.len);
-    this.buf = grown;
-  }
-
-  text(s: string): void {
-    this.ensure(s.length);
-    this.len += this.buf.write(s, this.len, 'latin1');
-  }
-
+/** encode's output: JSON strings escaped as lua-cjson escapes them. */
+class JsonOutput extends ByteOutput {
   stringBytes(b: Uint8Array): void {
     this.ensure(b.length * 6 + 2);
     const out = this.buf;
@@ -87,7 +73,7 @@ export function registerCjsonLibrary(fns: ScriptFunctions): void {
   fns.add('cjson', {
     encode: (L) => {
       if (m._lua_gettop(L) !== 1) fns.lua.raiseWhere("bad argument #1 to 'encode' (expected 1 argument)", L);
-      const out = new ByteOutput();
+      const out = new JsonOutput();
       encodeValue(fns, L, out, 0);
       const lua = fns.lua;
       m._lua_pushlstring(L, lua.stage(out.buf, 0, out.len), out.len);
@@ -110,7 +96,7 @@ function encodeError(fns: ScriptFunctions, L: number, typeName: string, reason: 
 }
 
 /** Encodes the value at the top of L's stack (left in place). */
-function encodeValue(fns: ScriptFunctions, L: number, out: ByteOutput, depth: number): void {
+function encodeValue(fns: ScriptFunctions, L: number, out: JsonOutput, depth: number): void {
   const m = fns.m;
   switch (m._lua_type(L, -1)) {
     case LUA_TSTRING:
@@ -163,7 +149,7 @@ function arrayLength(fns: ScriptFunctions, L: number): number {
   return max;
 }
 
-function encodeTable(fns: ScriptFunctions, L: number, out: ByteOutput, depth: number): void {
+function encodeTable(fns: ScriptFunctions, L: number, out: JsonOutput, depth: number): void {
   const m = fns.m;
   const length = arrayLength(fns, L);
   if (length > 0) {

@@ -14,26 +14,12 @@ import {
   LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE,
 } from './lua-engine.js';
 import type { ScriptFunctions } from './script-environment.js';
+import { ByteOutput } from './byte-output.js';
 
 const MAX_NESTING = 16;
 const TWO_63 = 2 ** 63;
 
-class PackOutput {
-  buf = Buffer.allocUnsafe(256);
-  len = 0;
-
-  ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
-    this.buf.copy(grown, 0, 0, this.len);
-    this.buf = grown;
-  }
-
-  byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.len++] = b;
-  }
-
+class PackOutput extends ByteOutput {
   /** A type byte then an unsigned big-endian integer of `size` bytes. */
   typed(type: number, value: number, size: 1 | 2 | 4): void {
     this.ensure(1 + size);

@@ -151,17 +151,10 @@ export class ScriptFunctions {
   }
 
   pushErrorTable(L: number, text: string): void {
-    const lua = this.lua;
-    const saved = lua.L;
-    lua.L = L;
-    try {
-      this.m._lua_createtable(L, 0, 1);
-      lua.pushLatin1('err');
-      lua.pushLatin1(errorTableText(text));
-      this.m._lua_rawset(L, -3);
-    } finally {
-      lua.L = saved;
-    }
+    this.m._lua_createtable(L, 0, 1);
+    this.lua.pushLatin1('err', L);
+    this.lua.pushLatin1(errorTableText(text), L);
+    this.m._lua_rawset(L, -3);
   }
 
   /** luaL_checkint's message for argument i of fn, raised in L. */
@@ -194,28 +187,18 @@ export class ScriptFunctions {
       return 1;
     }
     this.m._lua_createtable(L, 0, 1);
-    this.pushIn(L, 'ok');
+    this.lua.pushLatin1('ok', L);
     this.m._lua_pushvalue(L, 1);
     this.m._lua_rawset(L, -3);
     return 1;
   }
 
-  private pushIn(L: number, text: string): void {
-    const lua = this.lua;
-    const saved = lua.L;
-    lua.L = L;
-    try {
-      lua.pushLatin1(text);
-    } finally {
-      lua.L = saved;
-    }
-  }
 
   private sha1hex(L: number): number {
     if (this.m._lua_gettop(L) !== 1) this.lua.raiseMessage('wrong number of arguments', L);
     const bytes = this.m._lua_type(L, 1) === LUA_TSTRING || this.m._lua_type(L, 1) === LUA_TNUMBER
       ? Buffer.from(this.lua.bytesAt(1, L)) : Buffer.alloc(0);
-    this.pushIn(L, crypto.createHash('sha1').update(bytes).digest('hex'));
+    this.lua.pushLatin1(crypto.createHash('sha1').update(bytes).digest('hex'), L);
     return 1;
   }
 

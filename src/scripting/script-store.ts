@@ -14,6 +14,8 @@
  * cached on their own thread only.
  */
 
+import { lockWord, unlockWord } from './shared-spin-lock.js';
+
 const LOCK_WORD = 0;
 const GENERATION_WORD = 1;
 const USED_WORD = 2;
@@ -24,7 +26,6 @@ const ENTRY_HEADER_BYTES = 4 + SHA_LENGTH;
 const INITIAL_BYTES = 64 << 10;
 /** Address space reserved for the log (growable buffers reserve their maximum up front, uncommitted). */
 const MAX_BYTES = 256 << 20;
-const SPIN_LIMIT = 64;
 
 export function allocateScriptStore(): SharedArrayBuffer {
   const sab = new SharedArrayBuffer(INITIAL_BYTES, { maxByteLength: MAX_BYTES });
@@ -141,14 +142,10 @@ export class ScriptStore {
   }
 
   private lock(): void {
-    for (let spin = 0; ; spin++) {
-      if (Atomics.compareExchange(this.words, LOCK_WORD, 0, 1) === 0) return;
-      if (spin >= SPIN_LIMIT) Atomics.wait(this.words, LOCK_WORD, 1, 1);
-    }
+    lockWord(this.words, LOCK_WORD);
   }
 
   private unlock(): void {
-    Atomics.store(this.words, LOCK_WORD, 0);
-    Atomics.notify(this.words, LOCK_WORD, 1);
+    unlockWord(this.words, LOCK_WORD);
   }
 }
