@@ -52,6 +52,7 @@ if (requireRedisTools(t)) {
       ['FUNCTION', 'LOAD', lib('pg', "redis.log(redis.LOG_NOTICE, 'loading')\nredis.register_function('gg', function() return redis.REDIS_VERSION_NUM end)")],
       ['FUNCTION', 'LOAD', lib('ph', "redis.register_function('gh', 'x')")],
       ['FUNCTION', 'LOAD', lib('pi', "redis.register_function('gi', function() end, 3)")],
+      ['FUNCTION', 'LOAD', lib('slow', 'local i = 0 while true do i = i + 1 end')],
       ['FUNCTION', 'LOAD'], ['FUNCTION', 'LOAD', 'REPLACE'], ['FUNCTION', 'LOAD', 'BOGUS', lib('pj', 'x')],
       ['FUNCTION', 'STATS'],
     ]), []);

@@ -13,7 +13,7 @@
  * case-insensitively by FCALL; each keeps its flags (the shebang flags of
  * scripts) and description for FUNCTION LIST.
  */
-import { LUA_REGISTRYINDEX, LUA_TFUNCTION, LUA_TNIL, LUA_TSTRING, LUA_TTABLE } from './lua-engine.js';
+import { LUA_MASKCOUNT, LUA_MASKLINE, LUA_REGISTRYINDEX, LUA_TFUNCTION, LUA_TNIL, LUA_TSTRING, LUA_TTABLE } from './lua-engine.js';
 import { ScriptEnvironment, type ScriptFunctions } from './script-environment.js';
 import { flagByName } from './script-flags.js';
 import type { FunctionStore } from './function-store.js';
@@ -35,6 +35,11 @@ export interface Library {
 const NAME_PATTERN = /^[A-Za-z0-9_]+$/;
 const BAD_NAME = 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
 const LF = 10;
+/** Redis stops a library's loading code after this long (LOAD_TIMEOUT_MS)... */
+const LOAD_TIMEOUT_MS = 500;
+/** ...checked every so many instructions. */
+const LOAD_HOOK_INSTRUCTIONS = 100000;
+const LOAD_TIMEOUT = 'FUNCTION LOAD timeout';
 
 /** A library's metadata line (functionExtractLibMetaData): its name and where its Lua starts, or the error. */
 export function libraryMetadata(code: Uint8Array): { name: string; sourceStart: number } | string {
@@ -68,7 +73,20 @@ export class FunctionEngine {
   /** The functions of the library loading now (register_function adds to it), or null outside FUNCTION LOAD. */
   private registering: RegisteredFunction[] | null = null;
 
-  constructor(private readonly fns: ScriptFunctions, private readonly store: FunctionStore) {}
+  /** The count hook that ends a library's loading code past LOAD_TIMEOUT_MS, and when it does. */
+  private readonly loadHook: number;
+  private loadDeadline = 0;
+
+  constructor(private readonly fns: ScriptFunctions, private readonly store: FunctionStore) {
+    this.loadHook = fns.m.addFunction((L: number) => this.checkLoadTime(L), 'vii');
+  }
+
+  /** luaEngineLoadHook: past the deadline, raises at every line (pcall cannot swallow it). */
+  private checkLoadTime(L: number): number {
+    if (performance.now() < this.loadDeadline) return 0;
+    this.fns.m._lua_sethook(L, this.loadHook, LUA_MASKLINE, 0);
+    return this.fns.raiseError(L, LOAD_TIMEOUT);
+  }
 
   /** The thread's functions state, current with the store. */
   current(): ScriptEnvironment {
@@ -105,10 +123,15 @@ export class FunctionEngine {
     const compiled = env.compile(code.subarray(meta.sourceStart), true);
     if (compiled.error !== null) return compiled.error;
     this.registering = [];
+    const m = this.fns.m;
+    this.loadDeadline = performance.now() + LOAD_TIMEOUT_MS;
+    m._lua_sethook(env.lua.L, this.loadHook, LUA_MASKCOUNT, LOAD_HOOK_INSTRUCTIONS);
+    const stopHook = () => m._lua_sethook(env.lua.L, 0, 0, 0);
     let error: string | null;
     try {
-      error = env.runLibrary(compiled.ref);
+      error = env.runLibrary(compiled.ref, stopHook);
     } finally {
+      stopHook();
       env.release(compiled.ref);
     }
     const functions = this.registering;

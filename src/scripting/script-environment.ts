@@ -379,9 +379,11 @@ export class ScriptEnvironment {
   /**
    * Runs a compiled library chunk in an environment of its own (the
    * sandbox's library_env: the load-time API while it runs, the script
-   * globals after). Returns null, or the error table's text.
+   * globals after). `loaded` is called as soon as the code has run (to stop
+   * its load-time hook before the environment is switched). Returns null, or
+   * the error table's text.
    */
-  runLibrary(ref: number): string | null {
+  runLibrary(ref: number, loaded: () => void): string | null {
     const m = this.fns.m;
     const lua = this.lua;
     const L = lua.L;
@@ -397,6 +399,7 @@ export class ScriptEnvironment {
     // Stack: finish, handler, chunk.
     this.fns.current = this;
     const status = m._lua_pcall(L, 0, 0, -2);
+    loaded();
     let error: string | null = null;
     if (status !== 0) {
       error = 'ERR unknown error';

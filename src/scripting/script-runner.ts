@@ -16,6 +16,12 @@
  * replicas as one entry, MULTI/EXEC-wrapped when more than one command
  * wrote (never the EVAL itself), and redis.set_repl can keep them away.
  *
+ * Functions (FCALL) run the same way from the thread's functions state
+ * (function-engine.ts), their keys and arguments passed as the callback's
+ * two tables. While a script runs, the node's shared busy-script state
+ * (busy-script.ts) says so, and a count hook ends it when SCRIPT KILL or
+ * FUNCTION KILL asks.
+ *
  * The request's arguments handed to a command are the Lua strings
  * themselves: the command's buffer is the module's heap, and its argument
  * positions point at the strings on the Lua stack (numbers are formatted
