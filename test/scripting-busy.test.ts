@@ -47,6 +47,7 @@ t.test('BUSY, SCRIPT KILL and FUNCTION KILL across threads', async (t) => {
   t.equal(text(await waiting), BUSY, 'a command waiting for a lock the script holds gets BUSY');
   t.equal(text(await b.command('PING')), BUSY);
   t.equal(text(await b.command('FUNCTION', 'KILL')), BUSY, 'the wrong kill command');
+  t.equal(text(await b.command('FUNCTION', 'STATS')), BUSY, 'FUNCTION STATS while an EVAL runs');
   t.equal(text(await b.command('SCRIPT', 'KILL')), '+OK\r\n');
   t.match(text(await looping), /^-ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:1\.\r\n$/);
   t.equal(text(await b.command('PING')), '+PONG\r\n');
@@ -62,6 +63,9 @@ t.test('BUSY, SCRIPT KILL and FUNCTION KILL across threads', async (t) => {
   const spinning = a.command('FCALL', 'spin', '0');
   await sleep(400);
   t.equal(text(await b.command('PING')), BUSY_FUNCTION);
+  t.match(text(await b.command('FUNCTION', 'STATS')),
+    /^\*4\r\n\$14\r\nrunning_script\r\n\*6\r\n\$4\r\nname\r\n\$4\r\nspin\r\n\$7\r\ncommand\r\n\*3\r\n\$5\r\nFCALL\r\n\$4\r\nspin\r\n\$1\r\n0\r\n\$11\r\nduration_ms\r\n:\d+\r\n\$7\r\nengines\r\n/,
+    'FUNCTION STATS shows the running function, as Redis does');
   t.equal(text(await b.command('SCRIPT', 'KILL')), BUSY_FUNCTION);
   t.equal(text(await b.command('FUNCTION', 'KILL')), '+OK\r\n');
   t.equal(text(await spinning), '-ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2.\r\n');

@@ -127,8 +127,10 @@ const NO_COMMAND = { name: '' } as CommandSpec;
  * returns a promise only for handlers that wait on other threads.
  */
 export function processCommand(c: CommandContext, hooks: DispatchHooks, table: CommandTable = commandTable()): void | Promise<void> {
-  // A lock wait may give up while a script on another thread runs past busy-reply-threshold.
-  beginInterruptibleWaits();
+  // A lock wait may give up while a script on another thread runs past busy-reply-threshold; never one
+  // of the master's stream, which a replica must apply whole (it waits for the script to end).
+  const interruptible = c.client.fromMaster !== true;
+  if (interruptible) beginInterruptibleWaits();
   const mark = c.out.mark();
   try {
     if (c.client.tracking == null) return admit(c, hooks, table);
@@ -144,7 +146,7 @@ export function processCommand(c: CommandContext, hooks: DispatchHooks, table: C
     c.out.rollback(mark);
     c.out.error(err.reply);
   } finally {
-    endInterruptibleWaits();
+    if (interruptible) endInterruptibleWaits();
   }
 }
 

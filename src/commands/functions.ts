@@ -132,7 +132,19 @@ function functionStats(c: CommandContext): void {
   const out = c.out;
   out.mapHeader(2);
   out.bulkString('running_script');
-  out.nullBulk();
+  const running = c.server.scripting.busy.runningFunction();
+  if (running === null) {
+    out.nullBulk();
+  } else {
+    out.mapHeader(3);
+    out.bulkString('name');
+    out.bulkBytes(running.name, 0, running.name.length);
+    out.bulkString('command');
+    out.arrayHeader(running.command.length);
+    for (const arg of running.command) out.bulkBytes(arg, 0, arg.length);
+    out.bulkString('duration_ms');
+    out.integer(running.durationMs);
+  }
   out.bulkString('engines');
   out.mapHeader(1);
   out.bulkString('LUA');

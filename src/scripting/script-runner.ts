@@ -231,7 +231,7 @@ export class ScriptRunner implements ScriptHost {
     if (!outer) writes?.beginTransaction();
     c.inTransaction = true;
     m._lua_sethook(L, this.killHook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
-    this.busy.begin(asFunction ? ScriptKind.Function : ScriptKind.Eval);
+    this.busy.begin(asFunction ? ScriptKind.Function : ScriptKind.Eval, c.buf, c.argStart, c.argLen, c.argc);
     let status: number;
     try {
       status = m._lua_pcall(L, asFunction ? 2 : 0, 1, asFunction ? -4 : -2);

@@ -21,10 +21,10 @@ export class ThreadScripting implements ScriptingAccess {
   /** The node's busy-script state, as this thread sees it. */
   readonly busy: BusyScript;
 
-  constructor(storeBuffer: SharedArrayBuffer, functionBuffer: SharedArrayBuffer, flags: SharedArrayBuffer, thread: number) {
+  constructor(storeBuffer: SharedArrayBuffer, functionBuffer: SharedArrayBuffer, busyBuffer: SharedArrayBuffer, thread: number) {
     this.store = new ScriptStore(storeBuffer);
     this.functionStore = new FunctionStore(functionBuffer);
-    this.busy = new BusyScript(flags, thread);
+    this.busy = new BusyScript(busyBuffer, thread);
   }
 
   /** Scripts in the node's cache, and the bytes of their bodies (INFO memory). */

@@ -5,6 +5,7 @@
  */
 import { allocateScriptStore } from '../scripting/script-store.js';
 import { allocateFunctionStore, FunctionStore } from '../scripting/function-store.js';
+import { allocateBusyScript } from '../scripting/busy-script.js';
 import { CLAIM_SLOTS_PER_THREAD } from '../commands/blocking.js';
 import { WATCH_SLOTS_PER_THREAD } from '../commands/watched-keys.js';
 import fs from 'node:fs';
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
   const scriptStoreSab = allocateScriptStore();
   const functionStoreSab = allocateFunctionStore();
   const functionStore = new FunctionStore(functionStoreSab);
+  const busyScriptSab = allocateBusyScript();
   const pubsub = new PubsubHub(threads, new PubsubRing(pubsubRingSab, threads, -1),
     (worker, message) => workers[worker].postMessage(message satisfies ToWorker));
   // Snapshots for full synchronisations are read on a background thread, which may wait for shard locks.
@@ -304,7 +306,7 @@ async function main(): Promise<void> {
       const init: WorkerInit = {
         index, workers: threads, keyspace, stats: statsSab, config: config.snapshot(), configFile: config.configFile, configForeign: config.foreign,
         startedAt, runId, connectionCounts: connectionCountsSab, flags: flagsSab, slotTable: cluster?.table.sab ?? null,
-        replicationLog: replicationLogSab, replica: startsAsReplica, blockedStates, watchStates, pubsubRing: pubsubRingSab, trackingRing: trackingRingSab, scripts: scriptStoreSab, functions: functionStoreSab,
+        replicationLog: replicationLogSab, replica: startsAsReplica, blockedStates, watchStates, pubsubRing: pubsubRingSab, trackingRing: trackingRingSab, scripts: scriptStoreSab, functions: functionStoreSab, busyScript: busyScriptSab,
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
       workers.push(w);

@@ -24,15 +24,4 @@ export const TRACKING_CLIENTS_WORD = 8;
 export const TRACKING_KEYS_WORD = 9;
 export const TRACKING_ITEMS_WORD = 10;
 export const TRACKING_PREFIXES_WORD = 11;
-/**
- * Int32 words of the script running on some thread (scripting/busy-script.ts):
- * its thread + 1 (0: none), its kind (1 EVAL, 2 FCALL), whether SCRIPT/FUNCTION
- * KILL asked it to stop, whether it wrote; its start time in the f64 slot below.
- */
-export const SCRIPT_THREAD_WORD = 12;
-export const SCRIPT_KIND_WORD = 13;
-export const SCRIPT_KILL_WORD = 14;
-export const SCRIPT_WROTE_WORD = 15;
-/** Float64 slot (bytes 64..71): when the running script started, ms since the epoch. */
-export const SCRIPT_START_SLOT = 8;
-export const FLAGS_BYTES = 72;
+export const FLAGS_BYTES = 48;

@@ -38,6 +38,8 @@ export interface WorkerInit {
   scripts: SharedArrayBuffer;
   /** The node's function libraries (scripting/function-store.ts). */
   functions: SharedArrayBuffer;
+  /** The script running on some worker thread, if any (scripting/busy-script.ts). */
+  busyScript: SharedArrayBuffer;
 }
 
 export type ToWorker =

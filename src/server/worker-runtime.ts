@@ -167,7 +167,7 @@ export class WorkerRuntime {
         return parts.find((w) => w >= 0) ?? -1;
       });
     this.prefetch = new BatchPrefetch(this.ks, commandTable());
-    this.scripting = new ThreadScripting(init.scripts, init.functions, init.flags, init.index);
+    this.scripting = new ThreadScripting(init.scripts, init.functions, init.busyScript, init.index);
     setLongLockWaitCheck(() => this.scripting.busy.checkWait());
     for (let i = this.index; i < this.ks.shards.length; i += this.workers) this.ownedShards.push(i);
     this.slotTable = init.slotTable ? new SlotTable(init.slotTable) : null;
