@@ -85,6 +85,27 @@ if (requireRedisTools(t)) {
     ]), []);
   });
 
+  // FUNCTION DUMP of library d1, as redis-server 7.0.15 serialises it (RDB_OPCODE_FUNCTION2, the code, RDB version 10, CRC-64).
+  const D1 = "#!lua name=d1\nredis.register_function('d1', function() return 1 end)";
+  const D1_DUMP = Buffer.from('f5404423216c7561206e616d653d64310a72656469732e72656769737465725f66756e6374696f6e28276431272c2066756e6374696f6e28292072657475726e203120656e64290a0046d21c74e641b206', 'hex');
+  t.test('FUNCTION DUMP and RESTORE', async (t) => {
+    const corrupt = Buffer.from(D1_DUMP);
+    corrupt[20] ^= 1;
+    t.same(await run([
+      ['FUNCTION', 'DUMP'], ['FUNCTION', 'LOAD', D1], ['FUNCTION', 'DUMP'],
+      ['FUNCTION', 'RESTORE', D1_DUMP], ['FUNCTION', 'RESTORE', D1_DUMP, 'APPEND'], ['FUNCTION', 'RESTORE', D1_DUMP, 'REPLACE'],
+      ['FUNCTION', 'RESTORE', D1_DUMP, 'BOGUS'], ['FUNCTION', 'RESTORE', D1_DUMP, 'FLUSH', 'x'], ['FUNCTION', 'RESTORE', 'garbage'],
+      ['FUNCTION', 'RESTORE', corrupt], ['FUNCTION', 'RESTORE', D1_DUMP.subarray(0, 9)],
+      ['FUNCTION', 'LOAD', lib('other', "redis.register_function('o', function() return 2 end)")],
+      ['FUNCTION', 'RESTORE', D1_DUMP, 'FLUSH'], ['FCALL', 'o', '0'], ['FCALL', 'd1', '0'], ['FUNCTION', 'DUMP'],
+      ['FUNCTION', 'FLUSH'], ['FUNCTION', 'RESTORE', D1_DUMP], ['FCALL', 'd1', '0'],
+      ['FUNCTION', 'LOAD', lib('clash', "redis.register_function('d1', function() return 3 end)")],
+      ['FUNCTION', 'FLUSH'], ['FUNCTION', 'LOAD', lib('clash', "redis.register_function('d1', function() return 3 end)")],
+      ['FUNCTION', 'RESTORE', D1_DUMP], ['FUNCTION', 'RESTORE', D1_DUMP, 'REPLACE'], ['FCALL', 'd1', '0'],
+      ['FUNCTION', 'HELP'],
+    ]), []);
+  });
+
   // One function per library and one library per listing: Redis lists both in its dictionaries' order.
   t.test('FUNCTION LIST', async (t) => {
     const maskId = (reply: string) => reply.replace(/\$2\r\nid\r\n:\d+\r\n/, '$2\r\nid\r\n:N\r\n');

@@ -10,9 +10,13 @@
 import type { CommandContext } from './context.js';
 import { arg, defineCommand, keyArg, keyNumKeys, numkeysGetKeys, type CommandSpec } from './command-spec.js';
 import { replyHelp } from './help-reply.js';
+import { subcommandSyntax } from './errors.js';
 import { numkeys, runner } from './scripting.js';
 import { globMatch } from './glob.js';
 import { FLAG_NAMES } from '../scripting/script-flags.js';
+import { createDumpPayload, verifyDumpPayload } from '../rdb/dump-payload.js';
+import { encodeString, RdbReader } from '../rdb/rdb-strings.js';
+import { RdbFormatError } from '../rdb/rdb-errors.js';
 import { ScriptKind } from '../scripting/busy-script.js';
 
 const group = 'scripting';
@@ -114,6 +118,70 @@ function functionList(c: CommandContext): void {
   }
 }
 
+/** RDB_OPCODE_FUNCTION2: a library's code follows, as an RDB string. */
+const RDB_OPCODE_FUNCTION2 = 245;
+/** RDB_OPCODE_FUNCTION: the format of Redis 7.0's release candidates. */
+const RDB_OPCODE_FUNCTION_PRE_GA = 246;
+const BAD_PAYLOAD = 'DUMP payload version or checksum are wrong';
+const BAD_POLICY = 'Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.';
+
+/** FUNCTION DUMP: every library, as Redis serialises them (an RDB payload with version and CRC-64). */
+function functionDump(c: CommandContext): void {
+  const parts: Buffer[] = [];
+  for (const code of runner(c).functions.codes()) parts.push(Buffer.from([RDB_OPCODE_FUNCTION2]), encodeString(code));
+  const payload = createDumpPayload(Buffer.concat(parts));
+  c.out.bulkBytes(payload, 0, payload.length);
+}
+
+function functionRestore(c: CommandContext): void {
+  let policy: 'flush' | 'append' | 'replace' = 'append';
+  if (c.argc > 4) {
+    c.out.error(subcommandSyntax(c.argLatin1(1), 'function'));
+    return;
+  }
+  if (c.argc === 4) {
+    if (c.argIs(3, 'flush')) policy = 'flush';
+    else if (c.argIs(3, 'append')) policy = 'append';
+    else if (c.argIs(3, 'replace')) policy = 'replace';
+    else {
+      c.out.error(BAD_POLICY);
+      return;
+    }
+  }
+  const body = verifyDumpPayload(c.argCopy(2));
+  if (body === null) {
+    c.out.error(BAD_PAYLOAD);
+    return;
+  }
+  const codes: Buffer[] = [];
+  const reader = new RdbReader(body);
+  try {
+    while (!reader.done) {
+      const type = reader.byte();
+      if (type === RDB_OPCODE_FUNCTION_PRE_GA) {
+        c.out.error('Pre-GA function format not supported');
+        return;
+      }
+      if (type !== RDB_OPCODE_FUNCTION2) {
+        c.out.error('given type is not a function');
+        return;
+      }
+      codes.push(reader.string());
+    }
+  } catch (err) {
+    if (!(err instanceof RdbFormatError)) throw err;
+    c.out.error('failed loading library code');
+    return;
+  }
+  const error = runner(c).functions.restore(codes, policy);
+  if (error !== null) {
+    c.out.error(error);
+    return;
+  }
+  c.dirty++;
+  c.out.ok();
+}
+
 function functionKill(c: CommandContext): void {
   const refused = c.server.scripting.busy.kill(ScriptKind.Function);
   if (refused !== null) c.out.error(refused);
@@ -185,6 +253,18 @@ function functionHelp(c: CommandContext): void {
     '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
     '    * ASYNC: Asynchronously flush the libraries.',
     '    * SYNC: Synchronously flush the libraries.',
+    'DUMP',
+    '    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command',
+    'RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]',
+    '    Restore the libraries represented by the given payload, it is possible to give a restore policy to',
+    '    control how to handle existing libraries (default APPEND):',
+    '    * FLUSH: delete all existing libraries.',
+    '    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.',
+    '    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old',
+    '      libraries with the new libraries (notice that even on this option there is a chance of failure',
+    '      in case of functions name collision with another library).',
+    'HELP',
+    '    Prints this help.',
   ]);
 }
 
@@ -207,6 +287,9 @@ export const functionCommands: CommandSpec[] = [
       defineCommand({ name: 'delete', arity: 3, flags: ['noscript', 'write'], categories: ['write', 'slow', 'scripting'], group,
         since: '7.0.0', tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], summary: 'Delete a function by name',
         complexity: 'O(1)', arguments: [arg('library-name', 'string')], runsScript: true, handler: functionDelete }),
+      defineCommand({ name: 'dump', arity: 2, flags: ['noscript'], categories, group, since: '7.0.0',
+        summary: 'Dump all functions into a serialized binary payload', complexity: 'O(N) where N is the number of functions',
+        runsScript: true, handler: functionDump }),
       defineCommand({ name: 'flush', arity: -2, flags: ['noscript', 'write'], categories: ['write', 'slow', 'scripting'], group,
         since: '7.0.0', tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], summary: 'Deleting all functions',
         complexity: 'O(N) where N is the number of functions deleted',
@@ -228,6 +311,13 @@ export const functionCommands: CommandSpec[] = [
         complexity: 'O(1) (considering compilation time is redundant)',
         arguments: [{ name: 'replace', type: 'pure-token', token: 'REPLACE', flags: ['optional'] }, arg('function-code', 'string')],
         runsScript: true, handler: functionLoad }),
+      defineCommand({ name: 'restore', arity: -3, flags: ['noscript', 'write', 'denyoom'], categories: ['write', 'slow', 'scripting'],
+        group, since: '7.0.0', tips: ['request_policy:all_shards', 'response_policy:all_succeeded'],
+        summary: 'Restore all the functions on the given payload', complexity: 'O(N) where N is the number of functions on the payload',
+        arguments: [arg('serialized-value', 'string'), { name: 'policy', type: 'oneof', flags: ['optional'], arguments: [
+          { name: 'flush', type: 'pure-token', token: 'FLUSH' }, { name: 'append', type: 'pure-token', token: 'APPEND' },
+          { name: 'replace', type: 'pure-token', token: 'REPLACE' }] }],
+        runsScript: true, handler: functionRestore }),
       defineCommand({ name: 'stats', arity: 2, flags: ['noscript', 'allow_busy'], categories, group, since: '7.0.0',
         tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
         summary: 'Return information about the function currently running (name, description, duration)', complexity: 'O(1)',

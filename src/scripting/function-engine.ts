@@ -60,6 +60,11 @@ export function libraryMetadata(code: Uint8Array): { name: string; sourceStart: 
   return { name, sourceStart: end };
 }
 
+function libraryMetadataError(code: Uint8Array): string {
+  const meta = libraryMetadata(code);
+  return typeof meta === 'string' ? meta : '';
+}
+
 function nameOf(code: Uint8Array): string | null {
   const meta = libraryMetadata(code);
   return typeof meta === 'string' ? null : meta.name;
@@ -184,6 +189,49 @@ export class FunctionEngine {
 
   flush(): void {
     this.store.update(() => ({ codes: [], result: undefined }));
+  }
+
+  /**
+   * FUNCTION RESTORE: the libraries of a payload added to these (APPEND: a
+   * library that exists is an error; REPLACE: it is replaced) or in their
+   * place (FLUSH). All or nothing: the whole resulting set must load, with
+   * no function name twice. Null, or the error text.
+   */
+  restore(restored: Buffer[], policy: 'flush' | 'append' | 'replace'): string | null {
+    return this.store.update<string | null>((codes) => {
+      let next = policy === 'flush' ? [] : codes.slice();
+      for (const code of restored) {
+        const name = nameOf(code);
+        if (name === null) return { codes: null, result: libraryMetadataError(code) };
+        const existing = next.findIndex((c) => nameOf(c) === name);
+        if (existing >= 0) {
+          if (policy === 'append') return { codes: null, result: `Library ${name} already exists` };
+          next = next.filter((_, i) => i !== existing);
+        }
+        next.push(code);
+      }
+      const error = this.validate(next);
+      return error === null ? { codes: next, result: null } : { codes: null, result: error };
+    });
+  }
+
+  /** Whether a set of libraries loads, with every function name once: null, or the first error. */
+  private validate(codes: Buffer[]): string | null {
+    const scratch = new ScriptEnvironment(this.fns);
+    const names = new Set<string>();
+    try {
+      for (const code of codes) {
+        const library = this.loadInto(scratch, code);
+        if (typeof library === 'string') return library;
+        for (const f of library.functions) {
+          if (names.has(f.name.toLowerCase())) return `Function ${f.name} already exists`;
+          names.add(f.name.toLowerCase());
+        }
+      }
+      return null;
+    } finally {
+      scratch.close();
+    }
   }
 
   /** A replica's full synchronisation: the master's libraries replace these, as they are. */
