@@ -1,6 +1,6 @@
 /**
- * Scripts replicate by their effects (src/scripting/script-runner.ts): a
- * replica of a weft master ends equal to it after a load of scripts whose
+ * Scripts and functions replicate by their effects (src/scripting/script-runner.ts):
+ * a replica of a weft master ends equal to it after a load of scripts and functions whose
  * results depend on the master's state and on math.random (so replaying
  * the EVAL could not give the same data), scripts inside MULTI, a script
  * that writes then fails, and redis.set_repl keeping one write from the
@@ -37,6 +37,13 @@ t.test('a replica equals its master after a load of scripts', async (t) => {
     const reply = text(await c.command('EVALSHA', sha, '3', `{g${i % 5}}l`, `{g${i % 5}}n`, `{g${i % 5}}h`));
     if (!reply.startsWith(':')) t.fail(`EVALSHA answered ${JSON.stringify(reply)}`);
   }
+  // Functions: their writes replicate as effects too (the library itself as FUNCTION LOAD).
+  t.equal(text(await m.command('FUNCTION', 'LOAD', '#!lua name=repl\nredis.register_function(\'bump\', function(keys, args) ' +
+    "local n = math.random(100); redis.call('zincrby', keys[1], n, args[1]); return n end)")), '$4\r\nrepl\r\n');
+  for (let i = 0; i < 50; i++) {
+    const reply = text(await (i % 2 === 0 ? m : m2).command('FCALL', 'bump', '1', 'fz', `member${i % 7}`));
+    if (!reply.startsWith(':')) t.fail(`FCALL answered ${JSON.stringify(reply)}`);
+  }
   // Inside MULTI, with a plain write between two scripts.
   await m.command('MULTI');
   await m.command('EVAL', "return redis.call('incr', KEYS[1])", '1', 'tx');
@@ -58,4 +65,5 @@ t.test('a replica equals its master after a load of scripts', async (t) => {
   const diff = sameDataset(await datasetOf(m, 1), await datasetOf(r, 1));
   t.equal(diff, null, 'same keys, types, values and expiry');
   t.equal(text(await r.command('SCRIPT', 'EXISTS', sha)), '*1\r\n:0\r\n', 'the replica was sent effects, never a script');
+  t.match(text(await r.command('FUNCTION', 'LIST')), /repl/, 'the replica has the library');
 });

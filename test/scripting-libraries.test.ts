@@ -2,9 +2,9 @@
  * Libraries whose features are Lua scripts, against weft, standalone (two
  * worker threads) and on a 3+3 cluster, each checked by its own results:
  * redlock (acquire, a second acquire refused while held, extend, release,
- * the lock key's value and TTL) and rate-limiter-flexible's Redis limiter
+ * the lock key's value and TTL), rate-limiter-flexible's Redis limiter
  * (points consumed, the refusal past the limit with its wait, reward and
- * penalty, block and delete).
+ * penalty, block and delete) and an ioredis defineCommand script.
  */
 import t, { type Test } from 'tap';
 import { Cluster, Redis } from 'ioredis';
@@ -33,6 +33,17 @@ async function redlockChecks(t: Test, client: Client, prefix: string): Promise<v
   await t.rejects(again.release(), 'a release of a lock held by someone else fails');
   t.equal(await client.get(resource), 'someone-else');
   await client.del(resource);
+}
+
+/** ioredis defineCommand: a capped counter, its script sent with EVALSHA (EVAL the first time). */
+async function defineCommandChecks(t: Test, client: Client, key: string): Promise<void> {
+  client.defineCommand('incrCapped', { numberOfKeys: 1, lua: "local v = redis.call('incr', KEYS[1]); " +
+    "if v > tonumber(ARGV[1]) then redis.call('set', KEYS[1], ARGV[1]); return tonumber(ARGV[1]) end; return v" });
+  await client.del(key);
+  const capped = client as unknown as { incrCapped(k: string, cap: number): Promise<number> };
+  const got: number[] = [];
+  for (let i = 0; i < 5; i++) got.push(await capped.incrCapped(key, 3));
+  t.same(got, [1, 2, 3, 3, 3]);
 }
 
 async function limiterChecks(t: Test, client: Client, prefix: string): Promise<void> {
@@ -65,6 +76,7 @@ t.test('standalone weft, two worker threads', async (t) => {
   t.teardown(() => client.disconnect());
   await t.test('redlock', (t) => redlockChecks(t, client, ''));
   await t.test('rate-limiter-flexible', (t) => limiterChecks(t, client, ''));
+  await t.test('ioredis defineCommand', (t) => defineCommandChecks(t, client, 'capped'));
 });
 
 t.test('a 3+3 weft cluster', async (t) => {
@@ -73,4 +85,5 @@ t.test('a 3+3 weft cluster', async (t) => {
   t.teardown(() => client.disconnect());
   await t.test('redlock', (t) => redlockChecks(t, client, '{cluster}'));
   await t.test('rate-limiter-flexible', (t) => limiterChecks(t, client, 'cl'));
+  await t.test('ioredis defineCommand', (t) => defineCommandChecks(t, client, '{capped}n'));
 });
