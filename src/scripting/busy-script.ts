@@ -80,11 +80,12 @@ export class BusyScript {
         at += 4 + lengths[i];
       }
     }
+    // Plain stores, published by the atomic store of the thread word that readers load first.
     this.words[COMMAND_BYTES_WORD] = at - COMMAND_AT;
     this.times[START_SLOT] = Date.now();
-    Atomics.store(this.words, KIND_WORD, kind);
-    Atomics.store(this.words, KILL_WORD, 0);
-    Atomics.store(this.words, WROTE_WORD, 0);
+    this.words[KIND_WORD] = kind;
+    this.words[KILL_WORD] = 0;
+    this.words[WROTE_WORD] = 0;
     Atomics.store(this.words, THREAD_WORD, this.thread + 1);
   }
 

@@ -14,7 +14,7 @@
  * scripts) and description for FUNCTION LIST.
  */
 import { LUA_MASKCOUNT, LUA_MASKLINE, LUA_REGISTRYINDEX, LUA_TFUNCTION, LUA_TNIL, LUA_TSTRING, LUA_TTABLE } from './lua-engine.js';
-import { ScriptEnvironment, type ScriptFunctions } from './script-environment.js';
+import { HookState, ScriptEnvironment, type ScriptFunctions } from './script-environment.js';
 import { flagByName } from './script-flags.js';
 import type { FunctionStore } from './function-store.js';
 
@@ -137,6 +137,8 @@ export class FunctionEngine {
       error = env.runLibrary(compiled.ref, stopHook);
     } finally {
       stopHook();
+      // The runner installs its kill hook again before the next call.
+      env.hookState = HookState.None;
       env.release(compiled.ref);
     }
     const functions = this.registering;

@@ -20,6 +20,13 @@ import { formatFunction } from './lua-format.js';
 import { ReplyToLua } from './lua-values.js';
 import { REDIS_COMPAT_VERSION } from '../server/config.js';
 
+/** The count hook a state has: none yet, the kill check every 100,000 instructions, or every line once killed. */
+export const enum HookState {
+  None,
+  Counting,
+  Killing,
+}
+
 /** Redis's replication flags for redis.set_repl (PROPAGATE_AOF, PROPAGATE_REPL). */
 export const REPL_NONE = 0;
 export const REPL_AOF = 1;
@@ -280,6 +287,8 @@ export class ScriptEnvironment {
   private readonly libraryEnv: number;
   /** Reads the replies of the commands a script calls into this state's values. */
   readonly toLua: ReplyToLua;
+  /** The count hook installed (the runner sets it once, and again after a kill). */
+  hookState = HookState.None;
 
   constructor(readonly fns: ScriptFunctions) {
     const m = fns.m;

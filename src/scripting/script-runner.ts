@@ -43,7 +43,7 @@ import {
 import { writeLuaValue } from './lua-values.js';
 import { FunctionEngine } from './function-engine.js';
 import type { FunctionStore } from './function-store.js';
-import { REPL_ALL, REPL_REPLICA, ScriptEnvironment, ScriptFunctions, type ScriptHost } from './script-environment.js';
+import { HookState, REPL_ALL, REPL_REPLICA, ScriptEnvironment, ScriptFunctions, type ScriptHost } from './script-environment.js';
 import { registerBitLibrary } from './lua-bit.js';
 import { registerCjsonLibrary } from './lua-cjson.js';
 import { registerCmsgpackLibrary } from './lua-cmsgpack.js';
@@ -230,7 +230,10 @@ export class ScriptRunner implements ScriptHost {
     this.dirty = 0;
     if (!outer) writes?.beginTransaction();
     c.inTransaction = true;
-    m._lua_sethook(L, this.killHook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    if (env.hookState !== HookState.Counting) {
+      m._lua_sethook(L, this.killHook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+      env.hookState = HookState.Counting;
+    }
     this.busy.begin(asFunction ? ScriptKind.Function : ScriptKind.Eval, c.buf, c.argStart, c.argLen, c.argc);
     let status: number;
     try {
@@ -451,6 +454,7 @@ export class ScriptRunner implements ScriptHost {
   private checkKill(L: number): number {
     if (!this.busy.killRequested) return 0;
     this.m._lua_sethook(L, this.killHook, LUA_MASKCOUNT | LUA_MASKLINE, 1);
+    this.active.hookState = HookState.Killing;
     return this.fns.raiseError(L, KILLED);
   }
 
