@@ -1,15 +1,17 @@
 /**
  * One Lua state set up as Redis 7.0's script environment (script_lua.c's
  * luaRegisterRedisAPI and scriptingInit): the libraries Redis loads (base,
- * table, string, math, bit, cjson, cmsgpack and struct), the `redis` table, Redis's random
+ * table, string, math, bit, cjson, cmsgpack and struct), string.format
+ * with 64-bit integers (lua-format.ts), the `redis` table, Redis's random
  * generator in place of math.random, then the sandbox (sandbox-source.ts):
  * read-only library tables and globals, the absent functions removed,
  * bytecode refused. The state's globals are then the sandbox's proxy; KEYS
  * and ARGV are set in the real table behind it for each call.
  *
  * The C functions (redis.call and the rest) are registered once per thread
- * by ScriptFunctions and shared by every state the thread creates (SCRIPT
- * FLUSH makes a new one), so the module's function table does not grow.
+ * by ScriptFunctions and shared by every state the thread creates (the
+ * scripts' state, remade by SCRIPT FLUSH; the functions' state, remade when
+ * the libraries change), so the module's function table does not grow.
  */
 import crypto from 'node:crypto';
 import {
