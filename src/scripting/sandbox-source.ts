@@ -9,8 +9,9 @@
  * message ("Attempt to modify a readonly table"). The globals a script sees
  * are such a proxy too, over a table whose missing names raise "Script
  * attempted to access nonexistent global variable". rawset, rawget, next,
- * pairs, ipairs, setmetatable and getmetatable see through the proxies as
- * Redis's would through a read-only table. What Redis removes is absent
+ * pairs, ipairs, setmetatable, getmetatable (the strings' metatable comes
+ * back read-only) and table.insert (lua-table-insert.ts) see through the
+ * proxies as Redis's would through a read-only table. What Redis removes is absent
  * (print, dofile, loadfile, setfenv, getfenv, newproxy, module, require,
  * os, io, debug); loadstring and load refuse bytecode.
  *
@@ -70,6 +71,7 @@ local function ipairs(t)
   return raw_ipairs(t)
 end
 local string_meta = raw_getmetatable('')
+local string_meta_proxy = nil
 local function setmetatable(t, m)
   if real_of[t] ~= nil or t == string_meta then error(READONLY, 0) end
   local result = raw_setmetatable(t, m)
@@ -77,6 +79,7 @@ local function setmetatable(t, m)
 end
 local function getmetatable(o)
   local m = raw_getmetatable(o)
+  if m == string_meta then return string_meta_proxy end
   return m
 end
 local function is_bytecode(s) return type(s) == 'string' and s:byte(1) == 27 end
@@ -129,12 +132,18 @@ real_G.newproxy, real_G.module, real_G.require, real_G.debug = nil, nil, nil, ni
 real_G.__redis__err__handler = error_handler
 math.random, math.randomseed = weft.random, weft.randomseed
 
+-- table.insert writes with rawset, which a protected table's proxy would take: weft's own (a C
+-- function, so that its errors name the user's line) refuses one, as Redis's read-only tables do.
+-- remove and sort find a proxy empty, as Redis finds a library table's array part: they write nothing.
+table.insert = weft.table_insert
+
 local redis_real = raw_rawget(real_G, 'redis')
 for _, name in raw_ipairs({'string', 'table', 'math', 'coroutine', 'redis', 'bit', 'cjson', 'struct', 'cmsgpack'}) do
   local lib = raw_rawget(real_G, name)
   if lib ~= nil then real_G[name] = protect(lib) end
 end
 string_meta.__index = real_G.string
+string_meta_proxy = protect(string_meta)
 
 local function nonexistent(_, name)
   error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
@@ -157,5 +166,5 @@ local function library_env()
   local meta = {__index = load_globals, __newindex = refuse, __metatable = hidden}
   return raw_setmetatable({}, meta), function() meta.__index = globals end
 end
-return globals, error_handler, library_env
+return globals, error_handler, library_env, real_of
 `;

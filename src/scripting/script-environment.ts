@@ -19,6 +19,7 @@ import {
 } from './lua-engine.js';
 import { SANDBOX_CHUNK, SANDBOX_SOURCE } from './sandbox-source.js';
 import { formatFunction } from './lua-format.js';
+import { tableInsertFunction } from './lua-table-insert.js';
 import { ReplyToLua } from './lua-values.js';
 import { REDIS_COMPAT_VERSION } from '../server/config.js';
 
@@ -142,6 +143,7 @@ export class ScriptFunctions {
     };
     for (const [name, fn] of Object.entries(api)) this.pointers.set(name, m.addFunction(fn, 'ii'));
     this.pointers.set('weft.format', m.addFunction(formatFunction(this), 'ii'));
+    this.pointers.set('weft.table_insert', m.addFunction(tableInsertFunction(this), 'ii'));
   }
 
   /** Adds a library's functions under `prefix.` (bit, cjson). */
@@ -287,6 +289,8 @@ export class ScriptEnvironment {
   readonly rawFormat: number;
   /** Registry reference: the sandbox's library_env, which makes a function library's environment. */
   private readonly libraryEnv: number;
+  /** Registry reference: the sandbox's table of read-only proxies (proxy -> real table). */
+  readonly readOnlyTables: number;
   /** Reads the replies of the commands a script calls into this state's values. */
   readonly toLua: ReplyToLua;
   /** The count hook installed (the runner sets it once, and again after a kill). */
@@ -331,12 +335,13 @@ export class ScriptEnvironment {
     if (m._luaL_loadbuffer(L, lua.stage(source, 0, source.length), source.length, lua.name(SANDBOX_CHUNK)) !== 0) {
       throw new Error(`sandbox: ${lua.latin1At(-1)}`);
     }
-    m._lua_createtable(L, 0, 3);
-    for (const name of ['random', 'randomseed', 'register_function']) {
+    m._lua_createtable(L, 0, 4);
+    for (const name of ['random', 'randomseed', 'register_function', 'table_insert']) {
       m._lua_pushcclosure(L, fns.pointers.get(`weft.${name}`)!, 0);
       m._lua_setfield(L, -2, lua.name(name));
     }
-    if (m._lua_pcall(L, 1, 3, 0) !== 0) throw new Error(`sandbox: ${lua.latin1At(-1)}`);
+    if (m._lua_pcall(L, 1, 4, 0) !== 0) throw new Error(`sandbox: ${lua.latin1At(-1)}`);
+    this.readOnlyTables = m._luaL_ref(L, LUA_REGISTRYINDEX);
     this.libraryEnv = m._luaL_ref(L, LUA_REGISTRYINDEX);
     this.errorHandler = m._luaL_ref(L, LUA_REGISTRYINDEX);
     m._lua_replace(L, LUA_GLOBALSINDEX);
