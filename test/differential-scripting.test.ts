@@ -48,7 +48,8 @@ const CORPUS: string[] = [
   "return redis.call('get', 1.5)", "redis.call('set', 'num', 0.1); return redis.call('get', 'num')",
   "redis.call('set', 'num', 3.0); return redis.call('get', 'num')", "return redis.call('eval', 'return 1', 0)",
   "return redis.call('multi')", "return redis.call('blpop', 'l', 0)", "return redis.call('config', 'get', 'maxmemory')",
-  "return redis.call('client', 'id')",
+  "return redis.call('client', 'id')", "return type(redis.call('info', 'server'))", "return redis.call('dbsize')",
+  "return redis.call('command', 'count') > 0",
   // Script errors
   'return x', 'x = 1', 'return 1 +', "error('boom')", "error({err='MYERR bad'})", "error({err='bar'})", 'error(nil)',
   'error(12)', "local x = nil; return x.y", "return string.rep('x', 3) .. nil",

@@ -239,8 +239,11 @@ export interface ServerServices {
   killClients(filter: ClientFilter): Promise<number>;
   /** CLIENT UNBLOCK: 1 when the client was blocked (on any thread) and is now unblocked. */
   unblockClient(id: number, error: boolean): Promise<number>;
-  /** INFO text for the requested sections (already lowercased). */
-  info(sections: string[], client: ClientState): Promise<string>;
+  /**
+   * INFO text for the requested sections (already lowercased): at once,
+   * unless the replication section needs the coordinator's figures.
+   */
+  info(sections: string[], client: ClientState): string | Promise<string>;
   shutdown(mode: 'save' | 'nosave' | 'default', abort: boolean): Promise<string | null>;
   /** Unix ms when the server started (INFO uptime). */
   readonly startedAt: number;

@@ -15,10 +15,16 @@ const MEMORY_USAGE_SAMPLES = 5;
 
 const group = 'server';
 
-function info(c: CommandContext): Promise<(c: CommandContext) => void> {
+/** INFO: answered at once unless the replication section is wanted (a script can call INFO server, say). */
+function info(c: CommandContext): void | Promise<(c: CommandContext) => void> {
   const sections: string[] = [];
   for (let i = 1; i < c.argc; i++) sections.push(c.argString(i).toLowerCase());
-  return c.server.info(sections, c.client).then((text) => (cc: CommandContext) => cc.out.verbatim(text));
+  const text = c.server.info(sections, c.client);
+  if (typeof text === 'string') {
+    c.out.verbatim(text);
+    return;
+  }
+  return text.then((t) => (cc: CommandContext) => cc.out.verbatim(t));
 }
 
 /**

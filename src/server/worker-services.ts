@@ -77,11 +77,12 @@ export function workerServices(rt: WorkerRuntime): ServerServices {
       const parts = (await rt.rpc({ kind: 'client-kill', filter })) as number[];
       return parts.reduce((a, b) => a + b, 0);
     },
-    info: async (sections: string[], client: ClientState) => {
+    info: (sections: string[], client: ClientState) => {
       rt.publishStats();
       const wantsReplication = sections.length === 0 || sections.some((s) => s === 'replication' || s === 'default' || s === 'all' || s === 'everything');
-      const replication = wantsReplication ? (await replicationCall({ kind: 'info' })) as [string, string | number][] : [];
-      return renderInfo(rt, sections, client, replication);
+      if (!wantsReplication) return renderInfo(rt, sections, client, []);
+      return replicationCall({ kind: 'info' }).then((replication) =>
+        renderInfo(rt, sections, client, replication as [string, string | number][]));
     },
     shutdown: async (mode, abort) =>
       ((await rt.request((rid) => ({ type: 'shutdown', mode, abort, rid })))[0] as string | null) ?? null,
