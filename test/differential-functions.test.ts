@@ -138,6 +138,13 @@ t.test('weft alone: libraries reach every thread and the replica', async (t) => 
   t.same(await Promise.all(clients.map((c, i) => c.call('FCALL', 'who', '0', String(i)))), ['v2:0', 'v2:1', 'v2:2', 'v2:3']);
   t.equal((await clients[0].call('WAIT', '1', '5000')), 1);
   t.equal((await r.command('FCALL_RO', 'who', '0', 'r')).toString(), '$4\r\nv2:r\r\n', 'the replica has the library');
+  // FUNCTION FLUSH then RESTORE of a DUMP: both reach the replica too.
+  const dump = await clients[1].callBuffer('FUNCTION', 'DUMP') as Buffer;
+  await clients[2].call('FUNCTION', 'FLUSH');
+  t.equal(await clients[3].call('FUNCTION', 'RESTORE', dump), 'OK');
+  t.equal(await clients[0].call('WAIT', '1', '5000'), 1);
+  t.equal((await r.command('FCALL_RO', 'who', '0', 'r')).toString(), '$4\r\nv2:r\r\n', 'the replica has the restored library');
+  t.equal((await r.command('FCALL_RO', 'early', '0')).toString(), '$1\r\ne\r\n');
   await clients[3].call('FUNCTION', 'DELETE', 'shared');
   await clients[0].call('WAIT', '1', '5000');
   for (const c of clients) await t.rejects(c.call('FCALL', 'who', '0', 'x'), /Function not found/);
