@@ -34,7 +34,7 @@ import { commandTable, type CommandTable } from '../commands/command-table.js';
 import { call, type DispatchHooks } from '../commands/dispatch.js';
 import { keyPositions } from '../commands/introspection.js';
 import { keyHashSlot } from '../store/key-hash.js';
-import { OOM } from '../commands/errors.js';
+import { MASTERDOWN, OOM } from '../commands/errors.js';
 import { formatScore } from '../commands/zset-scores.js';
 import { log, type LogLevel } from '../server/log.js';
 import {
@@ -59,6 +59,7 @@ const WRONG_ARITY = 'Wrong number of args calling Redis command from script';
 const NOT_ALLOWED = 'This Redis command is not allowed from script';
 const READ_ONLY_SCRIPT = 'Write commands are not allowed from read-only scripts.';
 const NO_CLUSTER = "Can not run script on cluster, 'no-cluster' flag is set.";
+const STALE_REPLICA = 'Can not execute the command on a stale replica';
 const WRITE_FLAG_FROM_RO = 'Can not execute a script with write flag using *_ro command.';
 const CLUSTER_DOWN_READONLY = '-CLUSTERDOWN The cluster is down and only accepts read commands';
 const CLUSTER_DOWN = '-CLUSTERDOWN The cluster is down';
@@ -265,13 +266,20 @@ export class ScriptRunner implements ScriptHost {
    */
   private refuseToRun(c: CommandContext, script: LoadedScript, readOnlyCommand: boolean): string | null {
     const flags = script.flags;
-    if ((flags & ScriptFlag.EvalCompat) !== 0) return null;
+    const fromMaster = c.client.fromMaster === true;
+    // A stale replica (replica-serve-stale-data no, link down) runs only allow-stale scripts, never a compatibility one.
+    const stale = !fromMaster && (c.hooks.masterDown?.() ?? false);
+    if ((flags & ScriptFlag.EvalCompat) !== 0) return stale ? MASTERDOWN : null;
     if ((flags & ScriptFlag.NoCluster) !== 0 && c.server.cluster !== null) return NO_CLUSTER;
+    if ((flags & ScriptFlag.NoWrites) === 0 && !fromMaster) {
+      // processCommand sees a write command in a script with write flags: READONLY first, as it orders them.
+      const refused = c.hooks.writes?.refusal() ?? null;
+      if (refused !== null) return refused;
+    }
+    if (stale && (flags & ScriptFlag.AllowStale) === 0) return MASTERDOWN;
     if ((flags & ScriptFlag.NoWrites) !== 0) return null;
     if (readOnlyCommand) return WRITE_FLAG_FROM_RO;
-    if (c.client.fromMaster) return null;
-    const refused = c.hooks.writes?.refusal() ?? null;
-    if (refused !== null) return refused;
+    if (fromMaster) return null;
     if ((flags & ScriptFlag.AllowOom) === 0 && !c.hooks.ensureMemory(c)) return OOM;
     return null;
   }
@@ -406,6 +414,8 @@ export class ScriptRunner implements ScriptHost {
   /** scriptCall's refusals before running a command: the error text, or null. */
   private refusal(c: CommandContext, spec: CommandSpec): string | null {
     if (spec.flags.includes('noscript')) return NOT_ALLOWED;
+    // scriptVerifyAllowStale: on a stale replica (only allow-stale scripts run there) no command runs.
+    if (!c.client.fromMaster && (c.hooks.masterDown?.() ?? false)) return STALE_REPLICA;
     const mayWrite = spec.isWrite || spec.flags.includes('may_replicate');
     if (this.readOnly && mayWrite) return READ_ONLY_SCRIPT;
     if (spec.isWrite && !c.client.fromMaster) {
