@@ -133,9 +133,9 @@ export function processCommand(c: CommandContext, hooks: DispatchHooks, table: C
   if (interruptible) beginInterruptibleWaits();
   const mark = c.out.mark();
   try {
-    if (c.client.tracking == null) return admit(c, hooks, table);
+    if (c.client.tracking == null) return admit(c, hooks, table, mark);
     c.spec = NO_COMMAND;
-    const result = admit(c, hooks, table);
+    const result = admit(c, hooks, table, mark);
     if (result === undefined) afterTrackedCommand(c);
     return result;
   } catch (err) {
@@ -162,9 +162,8 @@ function afterTrackedCommand(c: CommandContext): void {
   if (t != null && t.caching && c.client.multi == null && c.spec.parent?.name !== 'client') t.caching = false;
 }
 
-function admit(c: CommandContext, hooks: DispatchHooks, table: CommandTable): void | Promise<void> {
+function admit(c: CommandContext, hooks: DispatchHooks, table: CommandTable, replyMark: number): void | Promise<void> {
   const client = c.client;
-  const replyMark = c.out.mark();
   const multi = client.multi ?? null;
   // ASKING lasts for the one command after it (resetClient), or until EXEC inside MULTI.
   const asking = client.asking;

@@ -14,7 +14,8 @@ import type { CommandContext } from './context.js';
 import { arg, defineCommand, keyArg, keyNumKeys, numkeysGetKeys, type CommandSpec } from './command-spec.js';
 import { replyHelp } from './help-reply.js';
 import { NOT_INTEGER } from './errors.js';
-import { sha1hex, type ScriptRunner } from '../scripting/script-runner.js';
+import type { ScriptRunner } from '../scripting/script-runner.js';
+import { sha1hex } from '../scripting/script-store.js';
 import { ScriptKind } from '../scripting/busy-script.js';
 
 const group = 'scripting';

@@ -323,16 +323,7 @@ export class ReplyWriter {
 
   /** RESP3 verbatim string (`=n txt:...`), or a bulk string in RESP2. */
   verbatim(text: string, format = 'txt'): void {
-    if (this.resp !== 3) {
-      this.bulkString(text);
-      return;
-    }
-    const n = Buffer.byteLength(text) + 4;
-    this.header(61, n);
-    this.ensure(n + 2);
-    this.len += this.buf.write(format + ':', this.len, 'latin1');
-    this.len += this.buf.write(text, this.len, 'utf8');
-    this.crlf();
+    this.verbatimBytes(Buffer.from(text, 'utf8'), format);
   }
 
   /** RESP3 verbatim string of raw bytes with a three-letter format, or a bulk string in RESP2. */

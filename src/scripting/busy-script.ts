@@ -103,24 +103,17 @@ export class BusyScript {
     return Atomics.load(this.words, KILL_WORD) !== 0;
   }
 
-  /** The kind of script another thread runs past the threshold, or 0. */
-  private timedOutElsewhere(): number {
+  /** The BUSY reply while another thread runs a script past the threshold, or null (one atomic load when none runs). */
+  busyReply(): string | null {
     const owner = Atomics.load(this.words, THREAD_WORD);
-    if (owner === 0 || owner === this.thread + 1) return 0;
-    if (Date.now() - this.times[START_SLOT] < this.threshold) return 0;
-    return Atomics.load(this.words, KIND_WORD);
-  }
-
-  /** The BUSY reply for a command that may not run now, or null. */
-  busyReply(allowBusy: boolean): string | null {
-    if (allowBusy || Atomics.load(this.words, THREAD_WORD) === 0) return null;
-    const kind = this.timedOutElsewhere();
-    return kind === 0 ? null : kind === ScriptKind.Function ? BUSY_FUNCTION : BUSY_EVAL;
+    if (owner === 0 || owner === this.thread + 1) return null;
+    if (Date.now() - this.times[START_SLOT] < this.threshold) return null;
+    return this.words[KIND_WORD] === ScriptKind.Function ? BUSY_FUNCTION : BUSY_EVAL;
   }
 
   /** The lock-wait check: gives up a wait on a lock that a timed-out script holds. */
   checkWait(): void {
-    const reply = this.busyReply(false);
+    const reply = this.busyReply();
     if (reply !== null) throw new BusyScriptError(reply);
   }
 

@@ -60,11 +60,6 @@ export function libraryMetadata(code: Uint8Array): { name: string; sourceStart: 
   return { name, sourceStart: end };
 }
 
-function libraryMetadataError(code: Uint8Array): string {
-  const meta = libraryMetadata(code);
-  return typeof meta === 'string' ? meta : '';
-}
-
 function nameOf(code: Uint8Array): string | null {
   const meta = libraryMetadata(code);
   return typeof meta === 'string' ? null : meta.name;
@@ -203,11 +198,11 @@ export class FunctionEngine {
     return this.store.update<string | null>((codes) => {
       let next = policy === 'flush' ? [] : codes.slice();
       for (const code of restored) {
-        const name = nameOf(code);
-        if (name === null) return { codes: null, result: libraryMetadataError(code) };
-        const existing = next.findIndex((c) => nameOf(c) === name);
+        const meta = libraryMetadata(code);
+        if (typeof meta === 'string') return { codes: null, result: meta };
+        const existing = next.findIndex((c) => nameOf(c) === meta.name);
         if (existing >= 0) {
-          if (policy === 'append') return { codes: null, result: `Library ${name} already exists` };
+          if (policy === 'append') return { codes: null, result: `Library ${meta.name} already exists` };
           next = next.filter((_, i) => i !== existing);
         }
         next.push(code);

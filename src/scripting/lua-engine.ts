@@ -74,15 +74,13 @@ export interface LuaModule {
 
 export const LUA_REGISTRYINDEX = -10000;
 export const LUA_GLOBALSINDEX = -10002;
-export const LUA_MULTRET = -1;
 export const LUA_TNIL = 0;
 export const LUA_TBOOLEAN = 1;
 export const LUA_TNUMBER = 3;
 export const LUA_TSTRING = 4;
 export const LUA_TTABLE = 5;
 export const LUA_TFUNCTION = 6;
-/** lua_pcall's status for a runtime error, and luaL_loadbuffer's for a syntax error. */
-export const LUA_ERRRUN = 2;
+/** luaL_loadbuffer's status for a syntax error. */
 export const LUA_ERRSYNTAX = 3;
 export const LUA_MASKLINE = 4;
 export const LUA_MASKCOUNT = 8;
@@ -91,7 +89,6 @@ export const LUA_GCCOUNT = 3;
 export const LUA_GCCOUNTB = 4;
 
 let loading: Promise<LuaModule> | null = null;
-let loaded: LuaModule | null = null;
 
 /**
  * Loads this thread's Lua module once; later calls get the same one.
@@ -119,8 +116,7 @@ export function loadLuaModule(): Promise<LuaModule> {
     } finally {
       wasm.instantiate = instantiate;
     }
-    loaded = withDirectExports(api.module as unknown as LuaModule, exports);
-    return loaded;
+    return withDirectExports(api.module as unknown as LuaModule, exports);
   })();
   return loading;
 }
@@ -140,11 +136,6 @@ function withDirectExports(module: LuaModule, exports: Record<string, unknown> |
     if (typeof raw === 'function') direct[key] = raw;
   }
   return direct as unknown as LuaModule;
-}
-
-/** The module, once loadLuaModule() has resolved; null before. */
-export function luaModule(): LuaModule | null {
-  return loaded;
 }
 
 /** Room for one value pushed or read: grown as needed, never shrunk below this. */
@@ -185,13 +176,17 @@ export class LuaState {
     return p;
   }
 
+  /** Grows the scratch area to hold `length` bytes. */
+  private reserve(length: number): void {
+    if (length <= this.scratchSize) return;
+    this.m._free(this.scratch);
+    this.scratchSize = Math.max(length, this.scratchSize * 2);
+    this.scratch = this.m._malloc(this.scratchSize);
+  }
+
   /** Copies bytes into the scratch area; returns its address. */
   stage(src: Uint8Array, start: number, length: number): number {
-    if (length > this.scratchSize) {
-      this.m._free(this.scratch);
-      this.scratchSize = Math.max(length, this.scratchSize * 2);
-      this.scratch = this.m._malloc(this.scratchSize);
-    }
+    this.reserve(length);
     this.m.HEAPU8.set(src.subarray(start, start + length), this.scratch);
     return this.scratch;
   }
@@ -203,16 +198,11 @@ export class LuaState {
   /** Pushes a string as latin1 bytes (ASCII texts, error messages holding request bytes). */
   pushLatin1(text: string, L = this.L): void {
     const n = text.length;
-    if (n > this.scratchSize) this.stage(Buffer.alloc(n), 0, n);
+    this.reserve(n);
     const heap = this.m.HEAPU8;
     const p = this.scratch;
     for (let i = 0; i < n; i++) heap[p + i] = text.charCodeAt(i);
     this.m._lua_pushlstring(L, p, n);
-  }
-
-  /** Pushes a JS string as its UTF-8 bytes. */
-  pushUtf8(text: string): void {
-    this.pushBytes(Buffer.from(text, 'utf8'));
   }
 
   /** The length of the string (or number, converted in place) at idx; `pointer` is where its bytes are. */

@@ -63,16 +63,10 @@ export class ReplyToLua {
     return this.value(start);
   }
 
-  private table(field: string, narr: number, nrec: number): void {
-    const m = this.lua.m;
-    m._lua_createtable(this.lua.L, 0, 1);
+  /** Pushes a one-field table and the field's name: the caller pushes the value, then rawsets it at -3 ({field = value}). */
+  private openField(field: string): void {
+    this.lua.m._lua_createtable(this.lua.L, 0, 1);
     this.lua.pushLatin1(field);
-    m._lua_createtable(this.lua.L, narr, nrec);
-  }
-
-  /** Sets the field pushed by table() to the value now on top: {field = value}. */
-  private closeTable(): void {
-    this.lua.m._lua_rawset(this.lua.L, -3);
   }
 
   private value(p: number): number {
@@ -86,8 +80,7 @@ export class ReplyToLua {
     switch (b[p]) {
       case 43: // + status
       case 45: { // - error
-        m._lua_createtable(L, 0, 1);
-        lua.pushLatin1(b[p] === 43 ? 'ok' : 'err');
+        this.openField(b[p] === 43 ? 'ok' : 'err');
         lua.pushBytes(b, p + 1, end - p - 1);
         m._lua_rawset(L, -3);
         return next;
@@ -129,53 +122,54 @@ export class ReplyToLua {
         m._lua_pushboolean(L, b[p + 1] === 116 ? 1 : 0);
         return next;
       case 44: { // , double
-        this.table('double', 0, 0);
-        m._lua_settop(L, -2);
+        this.openField('double');
         m._lua_pushnumber(L, parseDouble(Buffer.from(b.buffer, b.byteOffset + p + 1, end - p - 1).toString('latin1')));
-        this.closeTable();
+        m._lua_rawset(L, -3);
         return next;
       }
       case 40: { // ( big number
-        m._lua_createtable(L, 0, 1);
-        lua.pushLatin1('big_number');
+        this.openField('big_number');
         lua.pushBytes(b, p + 1, end - p - 1);
         m._lua_rawset(L, -3);
         return next;
       }
       case 61: { // = verbatim
         const n = lineInteger(b, p + 1, end);
-        this.table('verbatim_string', 0, 2);
+        this.openField('verbatim_string');
+        m._lua_createtable(L, 0, 2);
         lua.pushLatin1('format');
         lua.pushBytes(b, next, 3);
         m._lua_rawset(L, -3);
         lua.pushLatin1('string');
         lua.pushBytes(b, next + 4, n - 4);
         m._lua_rawset(L, -3);
-        this.closeTable();
+        m._lua_rawset(L, -3);
         return next + n + 2;
       }
       case 37: { // % map
         const n = lineInteger(b, p + 1, end);
-        this.table('map', 0, n);
+        this.openField('map');
+        m._lua_createtable(L, 0, n);
         let q = next;
         for (let i = 0; i < n; i++) {
           q = this.value(q);
           q = this.value(q);
           m._lua_rawset(L, -3);
         }
-        this.closeTable();
+        m._lua_rawset(L, -3);
         return q;
       }
       case 126: { // ~ set
         const n = lineInteger(b, p + 1, end);
-        this.table('set', 0, n);
+        this.openField('set');
+        m._lua_createtable(L, 0, n);
         let q = next;
         for (let i = 0; i < n; i++) {
           q = this.value(q);
           m._lua_pushboolean(L, 1);
           m._lua_rawset(L, -3);
         }
-        this.closeTable();
+        m._lua_rawset(L, -3);
         return q;
       }
       case 124: { // | attribute: skipped, the value follows

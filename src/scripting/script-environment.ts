@@ -13,7 +13,7 @@
  * scripts' state, remade by SCRIPT FLUSH; the functions' state, remade when
  * the libraries change), so the module's function table does not grow.
  */
-import crypto from 'node:crypto';
+import { sha1hex } from './script-store.js';
 import {
   LUA_ERRSYNTAX, LUA_GLOBALSINDEX, LUA_REGISTRYINDEX, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LuaState, type LuaModule,
 } from './lua-engine.js';
@@ -209,7 +209,7 @@ export class ScriptFunctions {
     if (this.m._lua_gettop(L) !== 1) this.lua.raiseMessage('wrong number of arguments', L);
     const bytes = this.m._lua_type(L, 1) === LUA_TSTRING || this.m._lua_type(L, 1) === LUA_TNUMBER
       ? Buffer.from(this.lua.bytesAt(1, L)) : Buffer.alloc(0);
-    this.lua.pushLatin1(crypto.createHash('sha1').update(bytes).digest('hex'), L);
+    this.lua.pushLatin1(sha1hex(bytes), L);
     return 1;
   }
 
@@ -456,11 +456,7 @@ export class ScriptEnvironment {
     const L = lua.L;
     m._lua_rawgeti(L, LUA_REGISTRYINDEX, this.realGlobals);
     lua.pushLatin1(name);
-    m._lua_createtable(L, count, 0);
-    for (let i = 0; i < count; i++) {
-      lua.pushBytes(buf, starts[from + i], lengths[from + i]);
-      m._lua_rawseti(L, -2, i + 1);
-    }
+    this.pushArguments(buf, starts, lengths, from, count);
     m._lua_rawset(L, -3);
     m._lua_settop(L, -2);
   }

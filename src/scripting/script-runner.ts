@@ -27,7 +27,6 @@
  * positions point at the strings on the Lua stack (numbers are formatted
  * "%.17g" into strings pushed there first), so a call copies nothing.
  */
-import crypto from 'node:crypto';
 import type { CommandContext } from '../commands/context.js';
 import type { CommandSpec } from '../commands/command-spec.js';
 import { commandTable, type CommandTable } from '../commands/command-table.js';
@@ -48,7 +47,7 @@ import { registerBitLibrary } from './lua-bit.js';
 import { registerCjsonLibrary } from './lua-cjson.js';
 import { registerCmsgpackLibrary } from './lua-cmsgpack.js';
 import { registerStructLibrary } from './lua-struct.js';
-import type { ScriptStore } from './script-store.js';
+import { sha1hex, type ScriptStore } from './script-store.js';
 import { parseShebang, ScriptFlag } from './script-flags.js';
 import { KILLED, ScriptKind, type BusyScript } from './busy-script.js';
 
@@ -73,10 +72,6 @@ const HOOK_INSTRUCTIONS = 100000;
 const keyIndexes: number[] = [];
 const LOG_LEVELS: LogLevel[] = ['debug', 'verbose', 'notice', 'warning'];
 const SHA_LENGTH = 40;
-
-export function sha1hex(body: Uint8Array): string {
-  return crypto.createHash('sha1').update(body).digest('hex');
-}
 
 /** A script to run: its function in the environment, the name errors give it, its flags (script-flags.ts). */
 export interface LoadedScript {

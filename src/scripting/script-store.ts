@@ -16,6 +16,13 @@
 
 import { lockWord, unlockWord } from './shared-spin-lock.js';
 
+import crypto from 'node:crypto';
+
+/** The lowercase hex SHA1 that names a script (EVAL, SCRIPT LOAD, redis.sha1hex). */
+export function sha1hex(body: Uint8Array): string {
+  return crypto.createHash('sha1').update(body).digest('hex');
+}
+
 const LOCK_WORD = 0;
 const GENERATION_WORD = 1;
 const USED_WORD = 2;

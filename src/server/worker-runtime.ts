@@ -196,7 +196,7 @@ export class WorkerRuntime {
         if (this.monitors.active) this.monitors.feed(c, spec);
       },
       ensureMemory: (c) => this.ensureMemory(c),
-      busyScript: () => this.scripting.busy.busyReply(false),
+      busyScript: () => this.scripting.busy.busyReply(),
       route: this.slotTable ? (c, spec, asking, queue) => routeCommand(c, spec, this.slotTable!, asking, queue) : undefined,
       masterDown: () => this.isReplica && !this.masterLinkUp && !this.replicaServeStaleData,
       onHandlerError: (spec, err) => log('warning', `Command '${spec.fullName}' failed: ${err instanceof Error ? err.stack : String(err)}`),
