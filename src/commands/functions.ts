@@ -11,7 +11,7 @@ import type { CommandContext } from './context.js';
 import { arg, defineCommand, keyArg, keyNumKeys, numkeysGetKeys, type CommandSpec } from './command-spec.js';
 import { replyHelp } from './help-reply.js';
 import { subcommandSyntax } from './errors.js';
-import { numkeys, runner } from './scripting.js';
+import { flushModeValid, numkeys, runner } from './scripting.js';
 import { globMatch } from './glob.js';
 import { FLAG_NAMES } from '../scripting/script-flags.js';
 import { createDumpPayload, verifyDumpPayload } from '../rdb/dump-payload.js';
@@ -24,7 +24,6 @@ const categories = ['slow', 'scripting'];
 const FLUSH_OPTION = 'FUNCTION FLUSH only supports SYNC|ASYNC option';
 const BAD_NUMKEYS = 'Bad number of keys provided';
 
-
 function fcall(c: CommandContext, readOnly: boolean): void {
   const n = numkeys(c, BAD_NUMKEYS);
   if (n === null) return;
@@ -32,18 +31,14 @@ function fcall(c: CommandContext, readOnly: boolean): void {
 }
 
 function functionLoad(c: CommandContext): void {
+  // Options, then the code last (arity -3: there is always one).
   let replace = false;
-  let i = 2;
-  for (; i < c.argc - 1; i++) {
+  for (let i = 2; i < c.argc - 1; i++) {
     if (c.argIs(i, 'replace')) replace = true;
     else {
       c.out.error(`Unknown option given: ${c.argLatin1(i)}`);
       return;
     }
-  }
-  if (i !== c.argc - 1) {
-    c.out.error('Function code is missing');
-    return;
   }
   const result = runner(c).functions.load(c.argCopy(c.argc - 1), replace);
   if ('error' in result) {
@@ -64,7 +59,7 @@ function functionDelete(c: CommandContext): void {
 }
 
 function functionFlush(c: CommandContext): void {
-  if (c.argc > 3 || (c.argc === 3 && !c.argIs(2, 'sync') && !c.argIs(2, 'async'))) {
+  if (!flushModeValid(c)) {
     c.out.error(FLUSH_OPTION);
     return;
   }

@@ -92,8 +92,13 @@ function scriptExists(c: CommandContext): void {
   for (let i = 2; i < c.argc; i++) c.out.integer(scripts.find(c.argLatin1(i)) === null ? 0 : 1);
 }
 
+/** SCRIPT FLUSH's and FUNCTION FLUSH's one optional argument: whether it is absent, SYNC or ASYNC. */
+export function flushModeValid(c: CommandContext): boolean {
+  return c.argc === 2 || (c.argc === 3 && (c.argIs(2, 'sync') || c.argIs(2, 'async')));
+}
+
 function scriptFlush(c: CommandContext): void {
-  if (c.argc > 3 || (c.argc === 3 && !c.argIs(2, 'sync') && !c.argIs(2, 'async'))) {
+  if (!flushModeValid(c)) {
     c.out.error(FLUSH_OPTION);
     return;
   }
